@@ -1,0 +1,1 @@
+"""Tocsin: a Flask-compatible web framework where every step of a request is an observable event."""
