@@ -247,21 +247,27 @@ def _connector(target: Target, connect: bool) -> Callable[[], None]:
 
 
 def verify(target: Target, scenario: Scenario, environ: Environ) -> None:
-    """One request must give the expected answer (and fire each signal once)."""
-    fired: list[object] = []
-
-    def record(sender: object, **extra: object) -> None:
-        fired.append(sender)
-
-    for signal in target.signals:
+    """One request must give the expected answer (and reach each receiver once)."""
+    calls = [0] * len(target.signals)
+    recorders = [_recorder(calls, index) for index in range(len(target.signals))]
+    for signal, record in zip(target.signals, recorders, strict=True):
         signal.connect(record, sender=target.app, weak=False)
     try:
         h.check(scenario.expect, *call_once(target.app, environ))
     finally:
-        for signal in target.signals:
+        for signal, record in zip(target.signals, recorders, strict=True):
             signal.disconnect(record, sender=target.app)
-    if len(fired) != len(target.signals):
-        raise AssertionError(f"{len(fired)} receiver calls, expected {len(target.signals)}")
+    if any(count != 1 for count in calls):
+        raise AssertionError(f"receiver calls per signal {calls}, expected 1 each")
+
+
+def _recorder(calls: list[int], index: int) -> Callable[..., None]:
+    """A receiver that counts its calls in ``calls[index]``."""
+
+    def record(sender: object, **extra: object) -> None:
+        calls[index] += 1
+
+    return record
 
 
 def make_contender(
