@@ -1,0 +1,310 @@
+"""The request pipeline, written once for both drivers.
+
+Nothing here does I/O or awaits. The pipeline is a pair of generators:
+:func:`dispatch` runs lifecycle steps 1 to 14 and returns the response,
+:func:`finish` runs steps 16 to 19. Synchronous hooks and receivers are
+called directly. Where the driver decides how a call is made, the pipeline
+*yields* it and gets the result (or the exception) back:
+
+* a coroutine (from an ``async def`` view, hook, handler or receiver):
+  the ASGI driver awaits it, the WSGI driver runs it on its thread's loop;
+* a tuple ``(view, kwargs)`` for a synchronous view: the WSGI driver calls
+  it, the ASGI driver calls it in a worker thread so the loop never blocks.
+
+The order of the steps is :data:`tocsin.lifecycle.STEPS`; each step below is
+marked with its number.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import RoutingException
+
+from . import signals as _sig
+from .globals import _cv_app, _cv_request
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .ctx import AppContext, RequestContext
+    from .signals import Signal
+    from .wrappers import Response
+
+__all__ = ["Direct", "Hook", "Plan", "dispatch", "finish"]
+
+#: A registered function and whether it is ``async``, decided once.
+Hook = tuple[t.Callable[..., t.Any], bool]
+Pipe = cabc.Generator[t.Any, t.Any, t.Any]
+
+
+class Plan(t.NamedTuple):
+    """The hooks of one blueprint scope, flattened in lifecycle order."""
+
+    #: Blueprint names, innermost first (for error handlers).
+    blueprints: tuple[str, ...]
+    url_value_preprocessors: tuple[Hook, ...]
+    before_request: tuple[Hook, ...]
+    after_request: tuple[Hook, ...]
+    teardown_request: tuple[Hook, ...]
+
+
+class Direct:
+    """A response that no hook needs as an object: status, headers, one body.
+
+    The drivers write it without building a :class:`~tocsin.wrappers.Response`.
+    """
+
+    __slots__ = ("body", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.body = body
+
+
+def _send(signal: Signal, app: Tocsin, kwargs: dict[str, t.Any]) -> t.Any:
+    """Send *signal* now, or return the coroutine that sends it to async receivers."""
+    if signal.has_async_receivers:
+        return signal.send_async(app, **kwargs)
+    signal.send(app, **kwargs)
+    return None
+
+
+# -- steps 1 to 14 --------------------------------------------------------------
+
+
+def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
+    """Run steps 1 to 14 and return the response.
+
+    An unhandled exception propagates when ``PROPAGATE_EXCEPTIONS`` is on;
+    otherwise it is stored in ``ctx.error`` and a 500 response is returned.
+    """
+    tr = ctx.trace
+    ctx._set()  # 1, 2
+    if _sig.appcontext_pushed.receivers:
+        aw = _send(_sig.appcontext_pushed, app, {})
+        if aw is not None:
+            yield aw
+    ctx.match_request()  # 3
+    ctx.plan = app._plan(ctx.url_rule)
+    if tr is not None:
+        tr.step("match_url")
+    try:
+        if not app._first_request_done:  # 4
+            yield app._run_before_first_request()
+        if _sig.request_started.receivers:  # 5
+            aw = _send(_sig.request_started, app, {})
+            if aw is not None:
+                yield aw
+        rv = yield from _dispatch_view(app, ctx)  # 6-9
+        return (yield from _finalize(app, ctx, rv, False))  # 10-14
+    except Exception as e:
+        return (yield from _handle_exception(app, ctx, e))
+
+
+def _dispatch_view(app: Tocsin, ctx: RequestContext) -> Pipe:
+    """Steps 6 to 9: preprocessors, before-request functions, the view, error handlers."""
+    plan = ctx.plan
+    tr = ctx.trace
+    try:
+        values = ctx.view_args
+        for fn, is_async in plan.url_value_preprocessors:  # 6
+            if tr is not None:
+                tr.call("url_value_preprocessor", fn)
+            rv = fn(ctx.url_rule.endpoint if ctx.url_rule else None, values)
+            if is_async:
+                yield rv
+        for fn, is_async in plan.before_request:  # 7
+            if tr is not None:
+                tr.call("before_request", fn)
+            rv = fn()
+            if is_async:
+                rv = yield rv
+            if rv is not None:
+                return rv
+        if ctx.routing_exception is not None:  # 8
+            return (yield from _handle_user_exception(app, ctx, plan, ctx.routing_exception))
+        view, is_async = app._view(ctx)
+        if tr is not None:
+            tr.call("view", view)
+        if is_async:
+            return (yield view(**t.cast(dict[str, t.Any], ctx.view_args)))
+        return (yield (view, ctx.view_args))
+    except Exception as e:  # 9
+        return (yield from _handle_user_exception(app, ctx, plan, e))
+
+
+def _handle_user_exception(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> Pipe:
+    """Step 9: give *e* to its handler; HTTP errors without one become their response."""
+    if isinstance(e, HTTPException) and not app.trap_http_exception(e):
+        if e.code is None or isinstance(e, RoutingException) or not app._has_error_handlers:
+            return e
+        handler = app._find_error_handler(e, plan.blueprints)
+        if handler is None:
+            return e
+    else:
+        handler = app._find_error_handler(e, plan.blueprints)
+        if handler is None:
+            raise e
+    if ctx.trace is not None:
+        ctx.trace.call("errorhandler", handler[0])
+    rv = handler[0](e)
+    if handler[1]:
+        rv = yield rv
+    return rv
+
+
+def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
+    """The error path: ``got_request_exception``, then re-raise or a 500 response."""
+    if ctx.trace is not None:
+        ctx.trace.step("got_request_exception")
+    if _sig.got_request_exception.receivers:
+        aw = _send(_sig.got_request_exception, app, {"exception": e})
+        if aw is not None:
+            yield aw
+    if app.config["PROPAGATE_EXCEPTIONS"] or (
+        app.config["PROPAGATE_EXCEPTIONS"] is None and (app.testing or app.debug)
+    ):
+        raise e
+    ctx.error = e
+    app.log_exception(e)
+    server_error: t.Any = InternalServerError(original_exception=e)
+    handler = app._find_error_handler(server_error, ctx.plan.blueprints)
+    if handler is not None:
+        server_error = handler[0](server_error)
+        if handler[1]:
+            server_error = yield server_error
+    return (yield from _finalize(app, ctx, server_error, True))
+
+
+def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> Pipe:
+    """Steps 10 to 14. Errors here are unhandled; after an error they are only logged."""
+    plan = ctx.plan
+    if (  # 10: a plain body that no hook will see needs no Response object
+        not plan.after_request
+        and not ctx._after_request_functions
+        and ctx._session is None
+        and not _sig.request_finished.receivers
+        and not app._session_maybe_refreshed(ctx)
+    ):
+        direct = app._direct_response(rv)
+        if direct is not None:
+            return direct
+    response = app.make_response(rv)
+    try:
+        response = yield from _process_response(app, ctx, response)
+        if _sig.request_finished.receivers:  # 14
+            aw = _send(_sig.request_finished, app, {"response": response})
+            if aw is not None:
+                yield aw
+    except Exception:
+        if not from_error:
+            raise
+        app.logger.exception("Request finalizing failed with an error while handling an error")
+    return response
+
+
+def _process_response(app: Tocsin, ctx: RequestContext, response: Response) -> Pipe:
+    """Steps 11 to 13: one-shot functions, after-request functions, the session."""
+    tr = ctx.trace
+    for fn in ctx._after_request_functions:  # 11
+        if tr is not None:
+            tr.call("after_this_request", fn)
+        response = fn(response)
+    for fn, is_async in ctx.plan.after_request:  # 12
+        if tr is not None:
+            tr.call("after_request", fn)
+        response = fn(response)
+        if is_async:
+            response = yield response
+    if ctx._session is not None or app._session_maybe_refreshed(ctx):  # 13
+        iface = app.session_interface
+        if not iface.is_null_session(ctx.session):
+            iface.save_session(app, ctx.session, response)
+    return response
+
+
+# -- steps 16 to 19 -------------------------------------------------------------
+
+
+def _teardown(
+    app: Tocsin, ctx: RequestContext | None, funcs: tuple[Hook, ...], step: str, exc: t.Any, errors: list[BaseException]
+) -> Pipe:
+    """Call every teardown function in *funcs*; collect (and log) what they raise."""
+    tr = ctx.trace if ctx is not None else None
+    for fn, is_async in funcs:
+        if tr is not None:
+            tr.call(step, fn)
+        try:
+            rv = fn(exc)
+            if is_async:
+                yield rv
+        except Exception as e:
+            app.logger.exception("Error in %s function %r", step, getattr(fn, "__qualname__", fn))
+            errors.append(e)
+
+
+def _send_robust(signal: Signal, app: Tocsin, kwargs: dict[str, t.Any], errors: list[BaseException]) -> Pipe:
+    """Send *signal* so that every receiver runs; collect (and log) what they raise."""
+    if signal.has_async_receivers:
+        results = yield signal.send_robust_async(app, **kwargs)
+    else:
+        results = signal.send_robust(app, **kwargs)
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            app.logger.error(
+                "Error in receiver %r of signal %r", getattr(receiver, "__qualname__", receiver),
+                signal.name if hasattr(signal, "name") else signal, exc_info=result,
+            )
+            errors.append(result)
+
+
+def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
+    """Steps 16 to 19: teardown functions and signals, then pop both contexts.
+
+    Every function and receiver runs even when some raise; both contexts are
+    always popped. Then what was raised is raised: alone, or as an
+    :class:`ExceptionGroup` when several failed.
+    """
+    errors: list[BaseException] = []
+    tr = ctx.trace
+    try:
+        if tr is not None:
+            tr.step("teardown_request")
+        funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
+        yield from _teardown(app, ctx, funcs, "teardown_request", exc, errors)  # 16
+        if _sig.request_tearing_down.receivers:
+            yield from _send_robust(_sig.request_tearing_down, app, {"exc": exc}, errors)
+    finally:
+        _cv_request.reset(ctx._tokens.pop())  # 17
+    if tr is not None:
+        tr.step("teardown_appcontext")
+    yield from pop_app_context(app, t.cast("AppContext", ctx.app_ctx), exc, errors)  # 18, 19
+    if tr is not None:
+        tr.end()
+    _raise_collected(errors)
+
+
+def pop_app_context(app: Tocsin, app_ctx: AppContext, exc: BaseException | None, errors: list[BaseException]) -> Pipe:
+    """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
+    try:
+        if len(app_ctx._tokens) == 1:
+            yield from _teardown(app, None, app._teardown_appcontext, "teardown_appcontext", exc, errors)
+            if _sig.appcontext_tearing_down.receivers:
+                yield from _send_robust(_sig.appcontext_tearing_down, app, {"exc": exc}, errors)
+    finally:
+        app_ctx._reset()
+    if _sig.appcontext_popped.receivers:
+        yield from _send_robust(_sig.appcontext_popped, app, {}, errors)
+
+
+def _raise_collected(errors: list[BaseException]) -> None:
+    """Raise what teardown collected: one error alone, several as an ExceptionGroup."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ExceptionGroup(
+            "several teardown functions or receivers failed", t.cast(list[Exception], errors)
+        )

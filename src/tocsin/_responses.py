@@ -1,0 +1,189 @@
+"""Turning what a view returns into a response (lifecycle step 10)."""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import sys
+import typing as t
+
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RoutingException
+from werkzeug.utils import redirect as _wz_redirect
+from werkzeug.wrappers import Response as BaseResponse
+
+from ._async import run_coroutine
+from ._pipeline import Direct
+from .globals import _cv_request
+from .json.provider import DefaultJSONProvider
+from .wrappers import Response
+
+if t.TYPE_CHECKING:
+    from .json.provider import JSONProvider
+
+__all__ = ["AsyncBody", "ResponseMaker"]
+
+_TEXT = "text/html; charset=utf-8"
+_JSON = "application/json"
+_BAD_TUPLE = (
+    "The view function did not return a valid response tuple. The tuple must have the"
+    " form (body, status, headers), (body, status), or (body, headers)."
+)
+
+
+class AsyncBody:
+    """A response body from an async iterator, usable by both drivers.
+
+    The ASGI driver iterates it with ``async for``; the WSGI driver iterates
+    it synchronously, running each step on the thread's event loop.
+    """
+
+    def __init__(self, aiter: cabc.AsyncIterator[t.Any]) -> None:
+        self.aiter = aiter
+
+    def __aiter__(self) -> cabc.AsyncIterator[t.Any]:
+        return self.aiter
+
+    def __iter__(self) -> cabc.Iterator[t.Any]:
+        while True:
+            try:
+                yield run_coroutine(anext(self.aiter))
+            except StopAsyncIteration:
+                return
+
+    def close(self) -> None:
+        aclose = getattr(self.aiter, "aclose", None)
+        if aclose is not None:
+            run_coroutine(aclose())
+
+
+class ResponseMaker:
+    """The app's ``make_response`` and its fast path."""
+
+    response_class: type[Response]
+    json: JSONProvider
+
+    def make_response(self, rv: t.Any) -> Response:
+        """Convert a view's return value into a response object.
+
+        Accepted: a response object; ``str``/``bytes`` (the body);
+        a ``dict`` or ``list`` (JSON); an iterator or generator, sync or async
+        (a streamed body); an ``HTTPException``; a WSGI callable; or a tuple
+        ``(body, status)``, ``(body, headers)`` or ``(body, status, headers)``.
+        """
+        status: t.Any = None
+        headers: t.Any = None
+        if isinstance(rv, tuple):
+            rv, status, headers = _split_tuple(rv)
+        if rv is None:
+            ctx = _cv_request.get(None)
+            endpoint = ctx.url_rule.endpoint if ctx is not None and ctx.url_rule else None
+            raise TypeError(
+                f"The view function for {endpoint!r} did not return a valid response. The"
+                " function either returned None or ended without a return statement."
+            )
+        if not isinstance(rv, self.response_class):
+            rv = self._to_response(rv, status, headers)
+            if not isinstance(rv, tuple):
+                status = headers = None
+            else:
+                rv = rv[0]
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                rv.status = status  # type: ignore[assignment]
+            else:
+                rv.status_code = status
+        if headers:
+            rv.headers.update(headers)
+        return rv
+
+    def _to_response(self, rv: t.Any, status: t.Any, headers: t.Any) -> t.Any:
+        cls = self.response_class
+        if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
+            return cls(rv, status=status, headers=headers)
+        if isinstance(rv, cabc.AsyncIterator):
+            return cls(AsyncBody(rv), status=status, headers=headers)  # type: ignore[arg-type]
+        if isinstance(rv, (dict, list)):
+            return (self.json.response(rv),)
+        if isinstance(rv, HTTPException):
+            return (cls.force_type(rv.get_response(), _environ()),)
+        if isinstance(rv, BaseResponse) or callable(rv):
+            try:
+                return (cls.force_type(rv, _environ()),)  # type: ignore[arg-type]
+            except TypeError as e:
+                raise TypeError(
+                    f"{e}\nThe view function did not return a valid response. The return type"
+                    " must be a string, dict, list, tuple with headers or status, Response"
+                    f" instance, or WSGI callable, but it was a {type(rv).__name__}."
+                ).with_traceback(sys.exc_info()[2]) from None
+        raise TypeError(
+            "The view function did not return a valid response. The return type must be a"
+            " string, dict, list, tuple with headers or status, Response instance, or WSGI"
+            f" callable, but it was a {type(rv).__name__}."
+        )
+
+    def _direct_response(self, rv: t.Any) -> Direct | None:
+        """A :class:`Direct` for a plain return value, or ``None`` when an object is needed."""
+        if self.response_class is not Response:
+            return None  # a custom response class may do anything; give it the object
+        status = 200
+        if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
+            rv, status = rv
+        tp = type(rv)
+        if tp is str:
+            body = rv.encode()
+            ctype = _TEXT
+        elif tp is bytes:
+            body = rv
+            ctype = _TEXT
+        elif (tp is dict or tp is list) and type(self.json) is DefaultJSONProvider:
+            body = self.json._encode(rv).encode()
+            ctype = _JSON
+        elif isinstance(rv, HTTPException) and _plain_http_error(rv):
+            body = rv.get_body().encode()
+            headers = rv.get_headers()
+            headers.append(("Content-Length", str(len(body))))
+            return Direct(t.cast(int, rv.code), headers, body)
+        else:
+            return None
+        return Direct(status, [("Content-Type", ctype), ("Content-Length", str(len(body)))], body)
+
+    def make_default_options_response(self) -> Response:
+        """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
+        ctx = _cv_request.get()
+        adapter = ctx.get_url_adapter()
+        methods = adapter.allowed_methods() if adapter is not None else []
+        rv = self.response_class()
+        rv.allow.update(methods)
+        return rv
+
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
+        """A redirect response to *location*."""
+        return _wz_redirect(location, code=code, Response=self.response_class)
+
+
+def _plain_http_error(e: HTTPException) -> bool:
+    return (
+        e.code is not None
+        and e.response is None
+        and type(e).get_response is HTTPException.get_response
+        and not isinstance(e, RoutingException)
+    )
+
+
+def _split_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:
+    if len(rv) == 3:
+        return rv[0], rv[1], rv[2]
+    if len(rv) == 2:
+        if isinstance(rv[1], (Headers, dict, tuple, list)):
+            return rv[0], None, rv[1]
+        return rv[0], rv[1], None
+    raise TypeError(_BAD_TUPLE)
+
+
+def _environ() -> t.Any:
+    ctx = _cv_request.get(None)
+    return ctx.environ if ctx is not None else None
+
+
+

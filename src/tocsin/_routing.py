@@ -1,0 +1,105 @@
+"""URL matching (lifecycle step 3) without binding an adapter per request.
+
+Werkzeug's rules, converters and matcher decide every match. Two things are
+added in front of them: a dict of the rules without variables (a static
+path is one lookup), and one adapter bound once for the rest. An adapter is
+bound per request only when matching depends on the host (host matching,
+subdomains) or to build the exact redirect URL of a strict-slash redirect.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import MapAdapter, RequestRedirect, Rule
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .ctx import RequestContext
+
+__all__ = ["Matcher", "decode_path"]
+
+_EMPTY: dict[str, t.Any] = {}
+
+
+def decode_path(raw: str) -> str:
+    """WSGI's latin-1 ``PATH_INFO`` as the UTF-8 text it encodes.
+
+    :raises BadRequest: when the bytes are not valid UTF-8.
+    """
+    if raw.isascii():
+        return raw
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise BadRequest("The request path is not valid UTF-8.") from None
+
+
+class Matcher:
+    """Matches a request context's method and path against the app's URL map."""
+
+    def __init__(self, app: Tocsin) -> None:
+        self.app = app
+        self._static: dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]] | None = None
+        self._adapter: MapAdapter | None = None
+        self._per_request = False
+
+    def invalidate(self) -> None:
+        """Forget what was built from the URL map (called after each registration)."""
+        self._static = None
+        self._adapter = None
+
+    def _build(self) -> dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]]:
+        url_map = self.app.url_map
+        url_map.update()
+        self._per_request = url_map.host_matching or self.app.subdomain_matching or any(
+            r.subdomain or r.host for r in url_map.iter_rules()
+        )
+        static: dict[str, list[tuple[Rule, frozenset[str] | None]]] = {}
+        for rule in url_map.iter_rules():
+            if rule.arguments or rule.defaults or rule.redirect_to is not None or rule.websocket:
+                continue
+            methods = frozenset(rule.methods) if rule.methods is not None else None
+            static.setdefault(rule.rule, []).append((rule, methods))
+        self._adapter = url_map.bind("localhost")
+        self._static = {path: tuple(rules) for path, rules in static.items()}
+        return self._static
+
+    def match(self, ctx: RequestContext) -> None:
+        """Set ``ctx.url_rule`` and ``ctx.view_args``, or ``ctx.routing_exception``."""
+        if ctx.routing_exception is not None:  # e.g. a path that is not UTF-8
+            return
+        static = self._static
+        if static is None:
+            static = self._build()
+        if not self._per_request:
+            entry = static.get(ctx.path)
+            if entry is not None:
+                method = ctx.method
+                for rule, methods in entry:
+                    if methods is None or method in methods:
+                        ctx.url_rule = rule
+                        ctx.view_args = {}
+                        return
+        try:
+            if self._per_request:
+                adapter = t.cast(MapAdapter, ctx.get_url_adapter())
+            else:
+                adapter = t.cast(MapAdapter, self._adapter)
+            rule, values = adapter.match(ctx.path, ctx.method, return_rule=True)
+        except RequestRedirect as e:
+            ctx.routing_exception = e if self._per_request else self._exact_redirect(ctx, e)
+        except HTTPException as e:
+            ctx.routing_exception = e
+        else:
+            ctx.url_rule = rule
+            ctx.view_args = values
+
+    def _exact_redirect(self, ctx: RequestContext, e: RequestRedirect) -> HTTPException:
+        """Redo a redirecting match with the request's own host and script root."""
+        try:
+            t.cast(MapAdapter, ctx.get_url_adapter()).match(ctx.path, ctx.method)
+        except HTTPException as exact:
+            return exact
+        return e

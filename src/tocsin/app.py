@@ -1,0 +1,683 @@
+"""The application object."""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import logging
+import os
+import sys
+import threading
+import typing as t
+from datetime import timedelta
+
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import (
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
+from werkzeug.routing import BuildError, Map, MapAdapter, Rule
+from werkzeug.wrappers import Response as BaseResponse
+
+from . import _pipeline, signals as _sig
+from ._async import is_async_callable, run_coroutine
+from ._pipeline import Direct, Hook, Plan
+from ._responses import ResponseMaker
+from ._routing import Matcher
+from .config import Config, ConfigAttribute
+from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .globals import _cv_app, _cv_request
+from .json.provider import DefaultJSONProvider, JSONProvider
+from .logging import create_logger
+from .scaffold import Scaffold, _exc_class_and_code, _require_callable, setupmethod
+from .sessions import SecureCookieSessionInterface, SessionInterface
+from .templating import TemplatingMixin
+from .wrappers import Request, Response, _blueprint_chain
+
+if t.TYPE_CHECKING:
+    from .blueprints import Blueprint
+    from .testing import TestClient, TocsinCliRunner
+    from .typing import ResponseReturnValue, StartResponse, WSGIEnvironment
+
+__all__ = ["Tocsin"]
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
+    """The application: a WSGI application, and through :attr:`asgi` an ASGI one.
+
+    :param import_name: the name of the application package or module,
+        usually ``__name__``; it locates templates, static files and the
+        instance folder.
+
+    The other arguments are Flask's: ``static_url_path``, ``static_folder``,
+    ``static_host``, ``host_matching``, ``subdomain_matching``,
+    ``template_folder``, ``instance_path``, ``instance_relative_config``,
+    ``root_path``.
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    #: The class of ``g``.
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class = Config
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    url_rule_class = Rule
+    url_map_class = Map
+    #: The session interface; the default signs a cookie with ``SECRET_KEY``.
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    test_client_class: type[TestClient] | None = None
+    test_cli_runner_class: type[TocsinCliRunner] | None = None
+
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta  # type: ignore[arg-type]
+    )
+
+    default_config: dict[str, t.Any] = {
+        "DEBUG": None,
+        "TESTING": False,
+        "PROPAGATE_EXCEPTIONS": None,
+        "SECRET_KEY": None,
+        "SECRET_KEY_FALLBACKS": None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+        "USE_X_SENDFILE": False,
+        "TRUSTED_HOSTS": None,
+        "SERVER_NAME": None,
+        "APPLICATION_ROOT": "/",
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_PATH": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_PARTITIONED": False,
+        "SESSION_COOKIE_SAMESITE": None,
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "MAX_CONTENT_LENGTH": None,
+        "MAX_FORM_MEMORY_SIZE": 500_000,
+        "MAX_FORM_PARTS": 1_000,
+        "SEND_FILE_MAX_AGE_DEFAULT": None,
+        "TRAP_BAD_REQUEST_ERRORS": None,
+        "TRAP_HTTP_EXCEPTIONS": False,
+        "EXPLAIN_TEMPLATE_LOADING": False,
+        "PREFERRED_URL_SCHEME": "http",
+        "TEMPLATES_AUTO_RELOAD": None,
+        "MAX_COOKIE_SIZE": 4093,
+        "PROVIDE_AUTOMATIC_OPTIONS": True,
+        "TRACE": False,
+        "TRACE_HEADER": False,
+        "TRACE_KEEP": 50,
+    }
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        if instance_path is None:
+            instance_path = self.auto_find_instance_path()
+        elif not os.path.isabs(instance_path):
+            raise ValueError("If an instance path is provided it must be absolute.")
+        #: Folder for files that belong to this deployment, not to the package.
+        self.instance_path = instance_path
+        self.config = self.make_config(instance_relative_config)
+        #: How this app turns data into JSON and back.
+        self.json: JSONProvider = self.json_provider_class(self)
+        #: Functions run once, before the first request's ``request_started``.
+        self.before_first_request_funcs: list[t.Callable[[], t.Any]] = []
+        self.teardown_appcontext_funcs: list[t.Callable[[BaseException | None], t.Any]] = []
+        self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
+        #: ASGI lifespan hooks: run once when the server starts and stops.
+        self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
+        self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
+        #: Registered blueprints by name.
+        self.blueprints: dict[str, Blueprint] = {}
+        #: Extension state, by extension name.
+        self.extensions: dict[str, t.Any] = {}
+        #: The URL map: Werkzeug's rules, converters and matcher.
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+        self._first_request_done = False
+        self._first_request_lock = threading.Lock()
+        self._plans: dict[str | None, Plan] = {}
+        self._views: dict[str, Hook] = {}
+        self._teardown_appcontext: tuple[Hook, ...] = ()
+        self._has_error_handlers = False
+        self._matcher = Matcher(self)
+        self._asgi: t.Any = None
+        #: The lifecycle tracer, when ``TRACE`` is on (see :mod:`tocsin.tracing`).
+        self._tracer: t.Any = None
+        self._cli: t.Any = None
+        self._init_templating()
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError("Invalid static_host/host_matching combination")
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=self.send_static_file,
+            )
+
+    # -- identity, config, logging ----------------------------------------------
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """The app's name: the import name, or the script's name when run as ``__main__``."""
+        if self.import_name == "__main__":
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
+            if fn is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(fn))[0]
+        return self.import_name
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The ``logging`` logger named after the app."""
+        logger = self.__dict__.get("_logger")
+        if logger is None:
+            logger = self.__dict__["_logger"] = create_logger(self)
+        return logger
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (the ``DEBUG`` config key)."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None:
+            self.jinja_env.auto_reload = self.templates_auto_reload
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """Create the config, with defaults and ``DEBUG`` from ``TOCSIN_DEBUG``."""
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = os.environ.get("TOCSIN_DEBUG", os.environ.get("FLASK_DEBUG", "")).lower() in {
+            "1", "true", "yes", "on"
+        }
+        return self.config_class(root_path, defaults)
+
+    def auto_find_instance_path(self) -> str:
+        """``<root>/instance`` next to the package."""
+        return os.path.join(self.root_path, "instance")
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application."
+                " It has already handled its first request, any changes will not be applied"
+                " consistently. Make sure all imports, decorators, functions, etc. needed to"
+                " set up the application are done before running it."
+            )
+
+    def _changed(self) -> None:
+        self._plans.clear()
+        self._views.clear()
+        self._matcher.invalidate()
+        self._has_error_handlers = any(
+            handlers for scope in self.error_handler_spec.values() for handlers in scope.values()
+        )
+        self._teardown_appcontext = tuple(
+            (f, is_async_callable(f)) for f in reversed(self.teardown_appcontext_funcs)
+        )
+
+    # -- registration ---------------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        if endpoint is None:
+            if view_func is None:
+                raise TypeError("add_url_rule() needs an endpoint or a view function.")
+            endpoint = view_func.__name__
+        if view_func is not None:
+            _require_callable("add_url_rule", view_func)
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example:"
+                ' @app.route(..., methods=["POST"])'
+            )
+        methods = {item.upper() for item in methods}
+        required_methods: set[str] = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            provide_automatic_options = (
+                "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+            if provide_automatic_options:
+                required_methods.add("OPTIONS")
+        methods |= required_methods
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            old = self.view_functions.get(endpoint)
+            if old is not None and old != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing endpoint function:"
+                    f" {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+        self._changed()
+
+    @setupmethod
+    def before_first_request(self, f: F) -> F:
+        """Run *f* once, before the first request's ``request_started`` (step 4).
+
+        Safe under concurrent first requests: one request runs the functions,
+        the others wait. If one raises, that request fails and the next
+        request tries again. (Flask removed this hook in 2.3; Tocsin keeps it.)
+        """
+        _require_callable("before_first_request", f)
+        self.before_first_request_funcs.append(f)
+        return f
+
+    @setupmethod
+    def teardown_appcontext(self, f: F) -> F:
+        """Run ``f(exc)`` when every application context ends (step 18), even after an error."""
+        _require_callable("teardown_appcontext", f)
+        self.teardown_appcontext_funcs.append(f)
+        self._changed()
+        return f
+
+    @setupmethod
+    def shell_context_processor(self, f: F) -> F:
+        """Register a function returning names for ``tocsin shell``."""
+        _require_callable("shell_context_processor", f)
+        self.shell_context_processors.append(f)
+        return f
+
+    @setupmethod
+    def before_serving(self, f: F) -> F:
+        """Run *f* (sync or async) once when an ASGI server starts the app (lifespan)."""
+        _require_callable("before_serving", f)
+        self.before_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def after_serving(self, f: F) -> F:
+        """Run *f* (sync or async) once when an ASGI server shuts the app down (lifespan)."""
+        _require_callable("after_serving", f)
+        self.after_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register *blueprint*: its routes, hooks and handlers join the app's."""
+        blueprint.register(self, options)
+        self._changed()
+
+    def iter_blueprints(self) -> t.ValuesView[Blueprint]:
+        """The registered blueprints, in registration order."""
+        return self.blueprints.values()
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """Names for an interactive shell: ``app``, ``g`` and the processors' names."""
+        rv: dict[str, t.Any] = {"app": self, "g": _proxy_g()}
+        for processor in self.shell_context_processors:
+            rv.update(processor())
+        return rv
+
+    # -- compiled per-request plans -----------------------------------------------------
+
+    def _plan(self, rule: Rule | None) -> Plan:
+        """The hooks for requests routed to *rule*'s blueprint, compiled once."""
+        endpoint = rule.endpoint if rule is not None else None
+        scope = endpoint.rpartition(".")[0] or None if endpoint and "." in endpoint else None
+        plan = self._plans.get(scope)
+        if plan is None:
+            plan = self._plans[scope] = self._compile_plan(scope)
+        return plan
+
+    def _compile_plan(self, scope: str | None) -> Plan:
+        chain = tuple(_blueprint_chain(scope)) if scope else ()
+        outer_first = (None, *reversed(chain))
+        inner_first = (*chain, None)
+
+        def hooks(registry: dict[str | None, list[t.Any]], names: tuple[str | None, ...], rev: bool) -> tuple[Hook, ...]:
+            funcs = [
+                f
+                for name in names
+                if name in registry
+                for f in (reversed(registry[name]) if rev else registry[name])
+            ]
+            return tuple((f, is_async_callable(f)) for f in funcs)
+
+        return Plan(
+            blueprints=chain,
+            url_value_preprocessors=hooks(self.url_value_preprocessors, outer_first, False),
+            before_request=hooks(self.before_request_funcs, outer_first, False),
+            after_request=hooks(self.after_request_funcs, inner_first, True),
+            teardown_request=hooks(self.teardown_request_funcs, inner_first, True),
+        )
+
+    def _view(self, ctx: RequestContext) -> Hook:
+        """The view of the matched rule and whether it is async (or the OPTIONS responder)."""
+        rule = t.cast(Rule, ctx.url_rule)
+        if ctx.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            return (self._options_view, False)
+        hook = self._views.get(rule.endpoint)
+        if hook is None:
+            view = self.view_functions[rule.endpoint]
+            hook = self._views[rule.endpoint] = (view, is_async_callable(view))
+        return hook
+
+    def _options_view(self, **values: t.Any) -> Response:
+        return self.make_default_options_response()
+
+    async def _run_before_first_request(self) -> None:
+        """Step 4: run the ``before_first_request`` functions exactly once (threads and tasks)."""
+        import asyncio
+
+        while not self._first_request_done:
+            if not self._first_request_lock.acquire(blocking=False):
+                await asyncio.sleep(0.001)  # another thread or task is running them
+                continue
+            try:
+                if self._first_request_done:
+                    return
+                for f in self.before_first_request_funcs:
+                    rv = f()
+                    if is_async_callable(f):
+                        await rv
+                self._first_request_done = True
+            finally:
+                self._first_request_lock.release()
+
+    # -- errors ---------------------------------------------------------------------
+
+    def _find_error_handler(
+        self, e: BaseException, blueprints: tuple[str, ...]
+    ) -> Hook | None:
+        """The handler for *e*: by code before class, blueprints before app, MRO order."""
+        exc_class, code = _exc_class_and_code(type(e)) if isinstance(e, Exception) else (type(e), None)
+        spec = self.error_handler_spec
+        for c in (code, None) if code is not None else (None,):
+            for name in (*blueprints, None):
+                scope = spec.get(name)
+                handler_map = scope.get(c) if scope else None
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return (handler, is_async_callable(handler))
+        return None
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """True when the HTTP error *e* should be raised like any other exception."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            return isinstance(e, HTTPException) and e.code == 400
+        return False
+
+    def log_exception(self, exc_info: BaseException) -> None:
+        """Log an unhandled exception that became a 500 response."""
+        ctx = _cv_request.get(None)
+        where = f"{ctx.path} [{ctx.method}]" if ctx is not None else "?"
+        self.logger.error(f"Exception on {where}", exc_info=exc_info)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Turn an unhandled exception into a 500 response outside the pipeline."""
+        server_error: t.Any = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, ())
+        if handler is not None:
+            server_error = self.ensure_sync(handler[0])(server_error)
+        return self.make_response(server_error)
+
+    # -- running async code -----------------------------------------------------------
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Return a sync callable for *func*; an async one runs on this thread's loop."""
+        if not is_async_callable(func):
+            return func
+
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return run_coroutine(func(*args, **kwargs))
+
+        return wrapper
+
+    def _drive(self, pipe: _pipeline.Pipe) -> t.Any:
+        from .wsgi import drive
+
+        return drive(pipe)
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_request`` functions and send ``request_tearing_down``."""
+        ctx = _cv_request.get()
+        plan = ctx.plan if ctx.plan is not None else self._plan(ctx.url_rule)
+        errors: list[BaseException] = []
+        self._drive(_pipeline._teardown(self, ctx, plan.teardown_request, "teardown_request", exc, errors))
+        if _sig.request_tearing_down.receivers:
+            self._drive(_pipeline._send_robust(_sig.request_tearing_down, self, {"exc": exc}, errors))
+        _pipeline._raise_collected(errors)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_appcontext`` functions and send ``appcontext_tearing_down``."""
+        errors: list[BaseException] = []
+        self._drive(_pipeline._teardown(self, None, self._teardown_appcontext, "teardown_appcontext", exc, errors))
+        if _sig.appcontext_tearing_down.receivers:
+            self._drive(_pipeline._send_robust(_sig.appcontext_tearing_down, self, {"exc": exc}, errors))
+        _pipeline._raise_collected(errors)
+
+    def _pop_app_context(self, app_ctx: AppContext, exc: BaseException | None) -> None:
+        errors: list[BaseException] = []
+        self._drive(_pipeline.pop_app_context(self, app_ctx, exc, errors))
+        _pipeline._raise_collected(errors)
+
+    # -- contexts -------------------------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """A new application context: ``with app.app_context(): ...``."""
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """A request context for a WSGI environ."""
+        from .wsgi import request_context
+
+        return request_context(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A request context built from ``werkzeug.test.EnvironBuilder`` arguments."""
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> TestClient:
+        """A test client; ``driver="asgi"`` runs requests through the ASGI driver."""
+        cls = self.test_client_class
+        if cls is None:
+            from .testing import TestClient as cls
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> TocsinCliRunner:
+        """A click runner that invokes this app's commands."""
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from .testing import TocsinCliRunner as cls
+        return cls(self, **kwargs)
+
+    @property
+    def cli(self) -> t.Any:
+        """The app's click command group: ``@app.cli.command()`` adds to ``tocsin``."""
+        if self._cli is None:
+            from .cli import AppGroup
+
+            self._cli = AppGroup(self.name)
+        return self._cli
+
+    # -- the two drivers ---------------------------------------------------------------------
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+        """The WSGI application. Wrap this, not the app, with WSGI middleware."""
+        from .wsgi import handle
+
+        return handle(self, environ, start_response)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+        return self.wsgi_app(environ, start_response)
+
+    @property
+    def asgi(self) -> t.Any:
+        """This app as an ASGI 3 application: ``uvicorn module:app.asgi``."""
+        if self._asgi is None:
+            from .asgi import ASGIApp
+
+            self._asgi = ASGIApp(self)
+        return self._asgi
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app with Werkzeug's development server (not for production)."""
+        from werkzeug.serving import run_simple
+
+        if debug is not None:
+            self.debug = bool(debug)
+        server_name = self.config.get("SERVER_NAME")
+        sn_host = sn_port = None
+        if server_name:
+            sn_host, _, sn_port = server_name.partition(":")
+        host = host or sn_host or "127.0.0.1"
+        port = int(port or sn_port or 5000)
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("threaded", True)
+        run_simple(host, port, self, **options)
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """A URL adapter bound to *request*, or to ``SERVER_NAME`` outside requests."""
+        if request is not None:
+            if (trusted_hosts := self.config["TRUSTED_HOSTS"]) is not None:
+                request.trusted_hosts = trusted_hosts
+            subdomain = None
+            server_name = self.config["SERVER_NAME"]
+            if self.url_map.host_matching:
+                server_name = None
+            elif not self.subdomain_matching:
+                subdomain = self.url_map.default_subdomain or ""
+            return self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
+        if self.config["SERVER_NAME"] is not None:
+            return self.url_map.bind(
+                self.config["SERVER_NAME"],
+                script_name=self.config["APPLICATION_ROOT"],
+                url_scheme=self.config["PREFERRED_URL_SCHEME"],
+            )
+        return None
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Run the ``url_defaults`` functions of *endpoint*'s scopes on *values*."""
+        names: tuple[str | None, ...] = (None,)
+        if "." in endpoint:
+            names = (None, *reversed(_blueprint_chain(endpoint.rpartition(".")[0])))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, t.Any]) -> str:
+        """Re-raise a ``BuildError`` from ``url_for`` (override to return a URL instead)."""
+        if error is sys.exc_info()[1]:
+            raise error
+        raise error
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """Build the URL of *endpoint* (see :func:`tocsin.url_for`)."""
+        from .helpers import _build_url
+
+        return _build_url(self, endpoint, _anchor, _method, _scheme, _external, values)
+
+    def send_static_file(self, filename: str) -> Response:
+        """The view of the ``static`` route: a file from :attr:`static_folder`."""
+        from .helpers import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """``SEND_FILE_MAX_AGE_DEFAULT`` as seconds, or ``None`` for conditional requests only."""
+        value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return int(value)
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def _session_maybe_refreshed(self, ctx: RequestContext) -> bool:
+        """True when an untouched session may still need saving (its cookie came in)."""
+        if ctx._session is not None:
+            return True
+        env = ctx._environ
+        if env is not None:
+            return "HTTP_COOKIE" in env and self.session_interface.wants_refresh(self, ctx)
+        return ctx._environ_factory is not None and self.session_interface.wants_refresh(self, ctx)
+
+
+def _proxy_g() -> t.Any:
+    from .globals import g
+
+    return g
+
+
+__all__ += []
+_ = (Headers, BaseResponse, Direct, _cv_app, t.cast)

@@ -1,0 +1,355 @@
+"""The ASGI driver: runs the same pipeline under asyncio.
+
+Serve any app with ``uvicorn module:app.asgi`` (or hypercorn, granian...).
+
+How calls are made: ``async def`` views, hooks, handlers and receivers are
+awaited in the request's own task (no task is created per request, so the
+context variables set by the pipeline are visible everywhere). A
+synchronous *view* runs in a worker thread (``asyncio.to_thread``, which
+carries the contexts into the thread), so a blocking view never stalls the
+loop. Synchronous *hooks and signal receivers* are called directly on the
+loop: they are expected to be short (like Flask's), and a thread hop per
+hook would cost far more than the hook itself. Put blocking work in views,
+or make the hook ``async``.
+
+The request body is read before dispatch (up to ``MAX_CONTENT_LENGTH``;
+beyond it the request gets a 413), so ``request.form``, ``get_json()`` and
+``files`` work unchanged in sync and async views alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as cabc
+import io
+import sys
+import typing as t
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ._pipeline import Direct, Pipe, dispatch, finish, pop_app_context, _raise_collected
+from .ctx import AppContext, RequestContext
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .typing import ASGIMessage, ASGIReceive, ASGIScope, ASGISend, WSGIEnvironment
+    from .wrappers import Response
+
+__all__ = ["ASGIApp", "drive_async", "environ_from_scope", "scope_from_environ"]
+
+_BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
+
+
+async def drive_async(pipe: Pipe) -> t.Any:
+    """Run *pipe* to its end: await coroutines, run sync views in a worker thread."""
+    try:
+        item = next(pipe)
+        while True:
+            try:
+                if type(item) is tuple:
+                    value = await asyncio.to_thread(item[0], **item[1])
+                else:
+                    value = await item
+            except BaseException as e:
+                item = pipe.throw(e)
+            else:
+                item = pipe.send(value)
+    except StopIteration as stop:
+        return stop.value
+
+
+def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
+    """A WSGI environ for an ASGI HTTP scope, so Werkzeug's request object can read it."""
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("127.0.0.1", 0)
+    env: dict[str, t.Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
+        "PATH_INFO": scope["path"].encode().decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] if server[1] is not None else 80),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": client[1],
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "asgi.scope": scope,
+    }
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = f"HTTP_{name}"
+        value = raw_value.decode("latin-1")
+        env[name] = f"{env[name]},{value}" if name in env else value
+    return env
+
+
+def scope_from_environ(environ: WSGIEnvironment) -> dict[str, t.Any]:
+    """An ASGI HTTP scope for a WSGI environ (used by the test client's ASGI mode)."""
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        if value == "" and key == "CONTENT_LENGTH":
+            continue
+        headers.append((name.replace("_", "-").lower().encode("latin-1"), str(value).encode("latin-1")))
+    path = environ.get("PATH_INFO", "") or "/"
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
+        "method": environ["REQUEST_METHOD"],
+        "scheme": environ.get("wsgi.url_scheme", "http"),
+        "path": path.encode("latin-1").decode("utf-8", "surrogateescape"),
+        "raw_path": path.encode("latin-1"),
+        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+        "root_path": environ.get("SCRIPT_NAME", ""),
+        "headers": headers,
+        "server": (environ.get("SERVER_NAME", "localhost"), int(environ.get("SERVER_PORT") or 80)),
+        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), int(environ.get("REMOTE_PORT") or 0)),
+    }
+
+
+class ASGIApp:
+    """The ASGI 3 application of a Tocsin app (``app.asgi``)."""
+
+    def __init__(self, app: Tocsin) -> None:
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.handle_http(scope, receive, send)
+        elif kind == "lifespan":
+            await self.handle_lifespan(scope, receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+        else:
+            raise ValueError(f"Tocsin cannot handle ASGI scope type {kind!r}")
+
+    # -- http -----------------------------------------------------------------------
+
+    async def handle_http(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        """Handle one HTTP request through the whole lifecycle."""
+        app = self.app
+        ctx = RequestContext(app, None)
+        ctx.method = scope["method"]
+        ctx.path = scope["path"] or "/"
+        body = b""
+        if ctx.method not in _BODYLESS or _has_body(scope):
+            try:
+                body = await _read_body(receive, app.config["MAX_CONTENT_LENGTH"])
+            except RequestEntityTooLarge as e:
+                ctx.routing_exception = e
+        ctx._environ_factory = lambda: environ_from_scope(scope, body)
+        app._got_first_request = True
+        if app._tracer is not None:
+            app._tracer.begin(ctx)
+        try:
+            response = await drive_async(dispatch(app, ctx))
+        except BaseException as e:
+            await _finish_after_error(app, ctx, e)
+            raise
+        keep = scope.get("tocsin.preserve_context")
+        if keep is not None:
+            keep(ctx)
+        if type(response) is Direct:
+            await _send_direct(send, response, ctx.method == "HEAD")
+            await drive_async(finish(app, ctx, ctx.error))
+            return
+        await self._send_response(ctx, response, receive, send)
+
+    async def _send_response(
+        self, ctx: RequestContext, response: Response, receive: ASGIReceive, send: ASGISend
+    ) -> None:
+        app = self.app
+        body = response.response
+        if not response.is_streamed and type(body) is list:
+            exc: BaseException | None = ctx.error
+            try:
+                await send(_start_message(response))
+                data = b"" if ctx.method == "HEAD" else b"".join(response.iter_encoded())
+                await send({"type": "http.response.body", "body": data})
+            finally:
+                response.close()
+            await drive_async(finish(app, ctx, exc))
+            return
+        await self._stream(ctx, response, receive, send)
+
+    async def _stream(
+        self, ctx: RequestContext, response: Response, receive: ASGIReceive, send: ASGISend
+    ) -> None:
+        """Send a streamed body; a client that disconnects cancels it. Teardown runs after.
+
+        The cancellation reaches teardown as ``exc``; since the client is gone,
+        it is not raised to the server.
+        """
+        exc: BaseException | None = ctx.error
+        task = asyncio.current_task()
+        watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
+        try:
+            await send(_start_message(response))
+            if ctx.method != "HEAD":
+                await _send_chunks(response, send)
+            await send({"type": "http.response.body", "body": b""})
+        except BaseException as e:
+            exc = e
+            if not (isinstance(e, asyncio.CancelledError) and watcher.done()):
+                raise
+            if task is not None:
+                task.uncancel()
+        finally:
+            watcher.cancel()
+            try:
+                await _close_body(response)
+            finally:
+                await drive_async(finish(self.app, ctx, exc))
+
+    # -- lifespan -------------------------------------------------------------------------
+
+    async def handle_lifespan(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        """Run ``before_serving`` at startup and ``after_serving`` at shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self._serving_hooks(self.app.before_serving_funcs)
+                except Exception as e:
+                    await send({"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self._serving_hooks(self.app.after_serving_funcs)
+                except Exception as e:
+                    await send({"type": "lifespan.shutdown.failed", "message": f"{type(e).__name__}: {e}"})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _serving_hooks(self, funcs: list[t.Callable[[], t.Any]]) -> None:
+        """Call *funcs* (sync or async) inside an application context."""
+        from ._async import is_async_callable
+        from .globals import _cv_app
+
+        app_ctx = AppContext(self.app)
+        app_ctx._tokens.append(_cv_app.set(app_ctx))
+        exc: BaseException | None = None
+        try:
+            for f in funcs:
+                rv = f()
+                if is_async_callable(f):
+                    await rv
+        except BaseException as e:
+            exc = e
+            raise
+        finally:
+            errors: list[BaseException] = []
+            await drive_async(pop_app_context(self.app, app_ctx, exc, errors))
+            if exc is None:
+                _raise_collected(errors)
+
+
+def _has_body(scope: ASGIScope) -> bool:
+    for name, _ in scope.get("headers", ()):
+        if name == b"content-length" or name == b"transfer-encoding":
+            return True
+    return False
+
+
+async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:
+    """Read the whole request body; more than *limit* bytes is a 413."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise RequestEntityTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _start_message(response: Response) -> ASGIMessage:
+    return {
+        "type": "http.response.start",
+        "status": response.status_code,
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()],
+    }
+
+
+async def _send_direct(send: ASGISend, response: Direct, head: bool) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if head else response.body})
+
+
+async def _send_chunks(response: Response, send: ASGISend) -> None:
+    body: t.Any = response.response
+    if hasattr(body, "__aiter__"):
+        async for chunk in body:
+            await send({"type": "http.response.body", "body": _encode(chunk), "more_body": True})
+        return
+    iterator = iter(body)
+    sentinel = object()
+    while True:  # a sync generator may block: each step runs in a worker thread
+        chunk = await asyncio.to_thread(next, iterator, sentinel)
+        if chunk is sentinel:
+            return
+        await send({"type": "http.response.body", "body": _encode(chunk), "more_body": True})
+
+
+def _encode(chunk: str | bytes) -> bytes:
+    return chunk.encode() if isinstance(chunk, str) else chunk
+
+
+async def _close_body(response: Response) -> None:
+    body: t.Any = response.response
+    aiter = getattr(body, "aiter", None)
+    aclose = getattr(aiter if aiter is not None else body, "aclose", None)
+    if aclose is not None:
+        await aclose()
+    close = getattr(body, "close", None)
+    if close is not None and aclose is None:
+        close()
+    for func in response._on_close:
+        func()
+
+
+async def _cancel_on_disconnect(receive: ASGIReceive, task: asyncio.Task[t.Any] | None) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            if task is not None:
+                task.cancel()
+            return
+
+
+async def _finish_after_error(app: Tocsin, ctx: RequestContext, e: BaseException) -> None:
+    try:
+        await drive_async(finish(app, ctx, e))
+    except Exception:
+        app.logger.exception("Teardown failed while an exception was propagating")
+
+
+_ = cabc

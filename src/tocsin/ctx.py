@@ -1,0 +1,401 @@
+"""Application and request contexts, held in context variables.
+
+A context is *current* while it is set in its :class:`~contextvars.ContextVar`;
+that is all "pushed" means. Each thread and each asyncio task sees its own
+current contexts, so concurrent requests never see each other's ``request``
+or ``g``.
+
+Unlike Flask, a request handled by the app always gets a fresh application
+context (and so a fresh ``g``), even when the calling code already pushed one:
+``g`` never leaks from test code into a request or from one request to the next.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import contextvars
+import functools
+import sys
+import typing as t
+from types import TracebackType
+
+from . import signals as _sig
+from ._async import call_sync
+from .globals import _cv_app, _cv_request
+
+if t.TYPE_CHECKING:
+    from werkzeug.routing import MapAdapter, Rule
+    from werkzeug.exceptions import HTTPException
+
+    from .app import Tocsin
+    from .sessions import SessionMixin
+    from .typing import WSGIEnvironment
+    from .wrappers import Request, Response
+
+__all__ = [
+    "AppContext",
+    "RequestContext",
+    "after_this_request",
+    "copy_current_request_context",
+    "has_app_context",
+    "has_request_context",
+]
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+_sentinel: t.Any = object()
+
+
+class _AppCtxGlobals:
+    """The ``g`` object: a plain namespace that lives as long as its app context.
+
+    Every request gets a new one. It also offers ``get``, ``pop`` and
+    ``setdefault`` like a dict, and ``in`` and iteration over its names.
+    """
+
+    def get(self, name: str, default: t.Any = None) -> t.Any:
+        """Return the attribute *name*, or *default* when it is not set."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _sentinel) -> t.Any:
+        """Remove the attribute *name* and return it (or *default*)."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """Return the attribute *name*, setting it to *default* first if unset."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        app = _cv_app.get(None)
+        if app is not None:
+            return f"<tocsin.g of '{app.app.name}'>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """Makes ``current_app`` and ``g`` available.
+
+    Pushed for every request (step 1 of the lifecycle), and by
+    ``app.app_context()`` for work outside requests (CLI commands, tests,
+    background jobs). Use it as a context manager.
+    """
+
+    __slots__ = ("_g", "_tokens", "app", "url_adapter")
+
+    def __init__(self, app: Tocsin) -> None:
+        self.app = app
+        self._g: _AppCtxGlobals | None = None
+        self._tokens: list[contextvars.Token[AppContext]] = []
+        #: URL adapter for ``url_for`` outside requests; made on first use.
+        self.url_adapter: MapAdapter | None = None
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """The ``g`` namespace of this context, created on first access."""
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self._g = value
+
+    def push(self) -> None:
+        """Make this context current and send ``appcontext_pushed``."""
+        self._tokens.append(_cv_app.set(self))
+        if _sig.appcontext_pushed.receivers:
+            call_sync(_sig.appcontext_pushed, self.app, {})
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        """Run ``teardown_appcontext`` functions, then stop being current.
+
+        :param exc: the exception that ended the work, passed to teardown
+            functions; defaults to the one being handled, if any.
+        """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self.app._pop_app_context(self, exc)
+
+    def _reset(self) -> None:
+        if not self._tokens:
+            raise RuntimeError(f"Popped {self!r}, which was not pushed.")
+        token = self._tokens.pop()
+        if _cv_app.get(None) is not self:
+            raise RuntimeError(f"Popped wrong app context ({_cv_app.get(None)!r} instead of {self!r})")
+        _cv_app.reset(token)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        return f"<AppContext of {self.app.name!r}>"
+
+
+class RequestContext:
+    """Makes ``request`` and ``session`` available for one request.
+
+    The request object and the session are created on first access, so a
+    request that never reads them does not pay for them.
+    """
+
+    __slots__ = (
+        "_after_request_functions",
+        "_environ",
+        "_environ_factory",
+        "_request",
+        "_session",
+        "_tokens",
+        "app",
+        "app_ctx",
+        "error",
+        "method",
+        "path",
+        "plan",
+        "routing_exception",
+        "trace",
+        "url_adapter",
+        "url_rule",
+        "view_args",
+    )
+
+    def __init__(
+        self,
+        app: Tocsin,
+        environ: WSGIEnvironment | None,
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        self._environ = environ
+        self._environ_factory: t.Callable[[], WSGIEnvironment] | None = None
+        self._request = request
+        self._session = session
+        self.app_ctx: AppContext | None = None
+        self._tokens: list[contextvars.Token[RequestContext]] = []
+        self._after_request_functions: list[t.Callable[[Response], Response]] = []
+        self.method = "GET"
+        self.path = "/"
+        self.url_rule: Rule | None = None
+        self.view_args: dict[str, t.Any] | None = None
+        self.routing_exception: HTTPException | None = None
+        self.url_adapter: MapAdapter | None = None
+        #: The lifecycle trace of this request, when tracing is on.
+        self.trace: t.Any = None
+        #: The unhandled exception that became a 500 response, if any.
+        self.error: BaseException | None = None
+        #: The hooks that apply to this request, set once the URL is matched.
+        self.plan: t.Any = None
+        if environ is not None:
+            self.method = environ.get("REQUEST_METHOD", "GET").upper()
+
+    # -- lazily built pieces ------------------------------------------------
+
+    @property
+    def environ(self) -> WSGIEnvironment:
+        """The WSGI environ of the request (built from the ASGI scope under ASGI)."""
+        env = self._environ
+        if env is None:
+            if self._environ_factory is None:
+                raise RuntimeError("This request context has neither environ nor ASGI scope.")
+            env = self._environ = self._environ_factory()
+        return env
+
+    @property
+    def request(self) -> Request:
+        """The request object, created on first access."""
+        req = self._request
+        if req is None:
+            req = self._request = self.app.request_class(self.environ)
+            req.url_rule = self.url_rule
+            req.view_args = self.view_args
+            req.routing_exception = self.routing_exception
+        return req
+
+    @request.setter
+    def request(self, value: Request) -> None:
+        self._request = value
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session, opened on first access."""
+        s = self._session
+        if s is None:
+            iface = self.app.session_interface
+            s = iface.open_session(self.app, self.request)
+            if s is None:
+                s = iface.make_null_session(self.app)
+            self._session = s
+        return s
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
+
+    # -- routing --------------------------------------------------------------
+
+    def match_request(self) -> None:
+        """Match the URL (step 3), storing the rule and values or the routing error."""
+        self.app._matcher.match(self)
+        req = self._request
+        if req is not None:
+            req.url_rule = self.url_rule
+            req.view_args = self.view_args
+            req.routing_exception = self.routing_exception
+
+    def get_url_adapter(self) -> MapAdapter | None:
+        """The URL adapter bound to this request, made on first use (for ``url_for``)."""
+        if self.url_adapter is None:
+            self.url_adapter = self.app.create_url_adapter(self.request)
+        return self.url_adapter
+
+    # -- push and pop -----------------------------------------------------------
+
+    def _set(self) -> None:
+        """Make this context (and its app context) current; no hooks, no signals."""
+        if self.app_ctx is None:
+            self.app_ctx = AppContext(self.app)
+        self.app_ctx._tokens.append(_cv_app.set(self.app_ctx))
+        self._tokens.append(_cv_request.set(self))
+
+    def _reset(self) -> None:
+        """Stop being current (the reverse of :meth:`_set`)."""
+        if not self._tokens:
+            raise RuntimeError(f"Popped {self!r}, which was not pushed.")
+        if _cv_request.get(None) is not self:
+            raise RuntimeError(
+                f"Popped wrong request context ({_cv_request.get(None)!r} instead of {self!r})"
+            )
+        _cv_request.reset(self._tokens.pop())
+        assert self.app_ctx is not None
+        self.app_ctx._reset()
+
+    def push(self) -> None:
+        """Push a fresh app context and this request context, then match the URL.
+
+        Used by ``test_request_context()``; handling a real request goes
+        through the pipeline instead, which also runs the hooks.
+        """
+        self.app_ctx = AppContext(self.app)
+        self.app_ctx.push()
+        self._tokens.append(_cv_request.set(self))
+        if self.url_rule is None and self.routing_exception is None:
+            self.match_request()
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        """Run ``teardown_request`` functions, pop this context and its app context."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        app_ctx = self.app_ctx
+        try:
+            if len(self._tokens) == 1:
+                self.app.do_teardown_request(exc)
+        finally:
+            _cv_request.reset(self._tokens.pop())
+            if app_ctx is not None:
+                app_ctx.pop(exc)
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request and session, to push elsewhere."""
+        ctx = self.__class__(self.app, self._environ, self.request, self._session)
+        ctx._environ_factory = self._environ_factory
+        ctx.method, ctx.path = self.method, self.path
+        ctx.url_rule, ctx.view_args = self.url_rule, self.view_args
+        ctx.routing_exception = self.routing_exception
+        return ctx
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        return f"<RequestContext {self.method} {self.path!r} of {self.app.name!r}>"
+
+
+def has_app_context() -> bool:
+    """True when an application context is current."""
+    return _cv_app.get(None) is not None
+
+
+def has_request_context() -> bool:
+    """True when a request context is current."""
+    return _cv_request.get(None) is not None
+
+
+def after_this_request(f: F) -> F:
+    """Run *f* with the response after this request's view (lifecycle step 11).
+
+    *f* takes the response and returns a response. Functions registered this
+    way run in registration order, before the ``after_request`` functions.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request context is active,"
+            " such as in a view function."
+        )
+    if not callable(f):
+        raise TypeError(f"after_this_request() needs a callable, got {f!r}")
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Decorate *f* so that it runs in a copy of the current request context.
+
+    Useful for work handed to another thread or greenlet: ``request`` and
+    ``session`` are available inside *f* wherever it is called.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a request context is"
+            " active, such as in a view function."
+        )
+    copied = ctx.copy()
+
+    @functools.wraps(f)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        copied._set()
+        try:
+            return f(*args, **kwargs)
+        finally:
+            copied._reset()
+
+    return t.cast(F, wrapper)
+
+
+def _iter_in_context(ctx: RequestContext, it: cabc.Iterable[t.AnyStr]) -> t.Iterator[t.AnyStr]:
+    """Iterate *it* with *ctx* current, unless it already is."""
+    if _cv_request.get(None) is ctx:
+        yield from it
+        return
+    ctx._set()
+    try:
+        yield from it
+    finally:
+        ctx._reset()

@@ -1,0 +1,56 @@
+"""The context variables and the proxies that users import.
+
+Inside Tocsin, code reads the context variables directly (``_cv_request.get()``);
+the proxies cost about a microsecond per access and are for applications.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from contextvars import ContextVar
+
+from werkzeug.local import LocalProxy
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+__all__ = ["app_ctx", "current_app", "g", "request", "request_ctx", "session"]
+
+_no_app_msg = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed
+the current application. To solve this, set up an application context
+with app.app_context(). See the documentation for more information.\
+"""
+_no_req_msg = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed
+an active HTTP request. To solve this, push a request context with
+app.test_request_context() in tests, or make sure the code runs while a
+request is being handled. See the documentation for more information.\
+"""
+
+_cv_app: ContextVar[AppContext] = ContextVar("tocsin.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("tocsin.request_ctx")
+
+
+def _proxy(var: ContextVar[t.Any], name: str | None, message: str) -> t.Any:
+    """Make a proxy to ``var.get()``, or to its attribute *name*.
+
+    Typed as ``Any`` here so that each proxy below is declared with the type
+    of what it stands for, with no ``type: ignore``.
+    """
+    return LocalProxy(var, name, unbound_message=message)
+
+
+app_ctx: AppContext = _proxy(_cv_app, None, _no_app_msg)
+current_app: Tocsin = _proxy(_cv_app, "app", _no_app_msg)
+g: _AppCtxGlobals = _proxy(_cv_app, "g", _no_app_msg)
+request_ctx: RequestContext = _proxy(_cv_request, None, _no_req_msg)
+request: Request = _proxy(_cv_request, "request", _no_req_msg)
+session: SessionMixin = _proxy(_cv_request, "session", _no_req_msg)

@@ -1,0 +1,267 @@
+"""Helpers used in views: URLs, responses, errors, flash messages, files."""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import os
+import typing as t
+
+from urllib.parse import quote
+
+import werkzeug.utils
+from werkzeug.exceptions import abort as _wz_abort
+from werkzeug.routing import BuildError
+
+from . import signals as _sig
+from ._async import call_sync
+from .ctx import _iter_in_context
+from .globals import _cv_app, _cv_request
+
+if t.TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse
+
+    from .app import Tocsin
+    from .wrappers import Response
+
+__all__ = [
+    "abort",
+    "flash",
+    "get_flashed_messages",
+    "get_template_attribute",
+    "make_response",
+    "redirect",
+    "send_file",
+    "send_from_directory",
+    "stream_with_context",
+    "url_for",
+]
+
+
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+def _current_app(what: str) -> Tocsin:
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            f"{what}() needs an application context; call it in a view or inside"
+            " app.app_context()."
+        )
+    return ctx.app
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """Build the URL of *endpoint* with *values*.
+
+    ``.name`` is relative to the current blueprint. Values that are not
+    part of the rule become the query string. Inside a request, URLs are
+    relative unless ``_external=True``; outside one they are external and need
+    ``SERVER_NAME``.
+    """
+    return _current_app("url_for").url_for(
+        endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
+    )
+
+
+def _build_url(
+    app: Tocsin,
+    endpoint: str,
+    anchor: str | None,
+    method: str | None,
+    scheme: str | None,
+    external: bool | None,
+    values: dict[str, t.Any],
+) -> str:
+    req_ctx = _cv_request.get(None)
+    if req_ctx is not None:
+        url_adapter = req_ctx.get_url_adapter()
+        blueprint = req_ctx.request.blueprint
+        if endpoint[:1] == ".":
+            endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
+        if external is None:
+            external = scheme is not None
+    else:
+        app_ctx = _cv_app.get(None)
+        url_adapter = app_ctx.url_adapter if app_ctx is not None else None
+        if url_adapter is None:
+            url_adapter = app.create_url_adapter(None)
+            if app_ctx is not None:
+                app_ctx.url_adapter = url_adapter
+        if url_adapter is None:
+            raise RuntimeError(
+                "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
+                " as needed."
+            )
+        if external is None:
+            external = True
+    if scheme is not None and not external:
+        raise ValueError("When specifying '_scheme', '_external' must be True.")
+    app.inject_url_defaults(endpoint, values)
+    try:
+        rv = url_adapter.build(  # type: ignore[union-attr]
+            endpoint, values, method=method, url_scheme=scheme, force_external=external
+        )
+    except BuildError as error:
+        values.update(_anchor=anchor, _method=method, _scheme=scheme, _external=external)
+        return app.handle_url_build_error(error, endpoint, values)
+    if anchor is not None:
+        rv = f"{rv}#{quote(anchor, safe=_ANCHOR_SAFE)}"
+    return rv
+
+
+def make_response(*args: t.Any) -> Response:
+    """Make a response object from a view's return value(s), to change it before returning."""
+    app = _current_app("make_response")
+    if not args:
+        return app.response_class()
+    if len(args) == 1:
+        args = args[0]
+    return app.make_response(args)
+
+
+def redirect(location: str, code: int = 302, Response: type[BaseResponse] | None = None) -> BaseResponse:
+    """A redirect response to *location* (``302`` by default)."""
+    ctx = _cv_app.get(None)
+    if ctx is not None and Response is None:
+        return ctx.app.redirect(location, code=code)
+    return werkzeug.utils.redirect(location, code=code, Response=Response)
+
+
+def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    """Raise the ``HTTPException`` for *code* (e.g. ``abort(404)``)."""
+    _wz_abort(code, *args, **kwargs)
+
+
+def stream_with_context(
+    generator_or_function: cabc.Iterator[t.AnyStr] | t.Callable[..., cabc.Iterator[t.AnyStr]],
+) -> t.Any:
+    """Keep the current request context while a streamed body is generated.
+
+    Tocsin already keeps both contexts until a streamed body is finished or
+    closed, so this is only needed for a generator that runs elsewhere (for
+    example after being handed to another thread); it is kept for Flask code.
+    """
+    if callable(generator_or_function) and not isinstance(generator_or_function, cabc.Iterator):
+        func = generator_or_function
+
+        def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return stream_with_context(func(*args, **kwargs))
+
+        return decorator
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used when a request context is active,"
+            " such as in a view function."
+        )
+    return _iter_in_context(ctx, generator_or_function)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store *message* for the next request and send ``message_flashed``.
+
+    :param category: any string; ``"message"``, ``"error"``, ``"info"`` and
+        ``"warning"`` are usual.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError("flash() needs a request context, such as in a view function.")
+    flashes = ctx.session.get("_flashes", [])
+    flashes.append((category, message))
+    ctx.session["_flashes"] = flashes
+    if _sig.message_flashed.receivers:
+        call_sync(_sig.message_flashed, ctx.app, {"message": message, "category": category})
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: cabc.Iterable[str] = ()
+) -> list[str] | list[tuple[str, str]]:
+    """Pop the flashed messages from the session (cached for the rest of the request).
+
+    :param with_categories: return ``(category, message)`` pairs.
+    :param category_filter: keep only these categories.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError("get_flashed_messages() needs a request context.")
+    g = ctx.app_ctx.g if ctx.app_ctx is not None else None
+    flashes = g.get("_flashes") if g is not None else None
+    if flashes is None:
+        flashes = ctx.session.pop("_flashes") if "_flashes" in ctx.session else []
+        if g is not None:
+            g._flashes = flashes
+    if category_filter:
+        wanted = set(category_filter)
+        flashes = [f for f in flashes if f[0] in wanted]
+    if not with_categories:
+        return [x[1] for x in flashes]
+    return [(c, m) for c, m in flashes]
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """Load a macro (or variable) exported by a template."""
+    app = _current_app("get_template_attribute")
+    return getattr(app.jinja_env.get_template(template_name).module, attribute)
+
+
+def _request_environ() -> t.Any:
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError("send_file() needs a request context, such as in a view function.")
+    return ctx
+
+
+def send_file(
+    path_or_file: os.PathLike[t.AnyStr] | str | t.IO[bytes],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: t.Any = None,
+    max_age: None | int | t.Callable[[str | None], int | None] = None,
+) -> Response:
+    """Send a file, with ETag, conditional requests (304) and byte ranges (206).
+
+    Werkzeug's ``send_file`` with the app's response class and settings.
+    """
+    ctx = _request_environ()
+    app = ctx.app
+    if max_age is None:
+        max_age = app.get_send_file_max_age
+    return werkzeug.utils.send_file(  # type: ignore[return-value]
+        path_or_file,
+        ctx.request.environ,
+        mimetype=mimetype,
+        as_attachment=as_attachment,
+        download_name=download_name,
+        conditional=conditional,
+        etag=etag,
+        last_modified=last_modified,
+        max_age=max_age,
+        use_x_sendfile=app.config["USE_X_SENDFILE"],
+        response_class=app.response_class,
+        _root_path=app.root_path,
+    )
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str, path: os.PathLike[str] | str, **kwargs: t.Any
+) -> Response:
+    """Send *path* from inside *directory*; a path that leaves it is a 404."""
+    ctx = _request_environ()
+    if "max_age" not in kwargs:
+        kwargs["max_age"] = ctx.app.get_send_file_max_age
+    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
+        directory, path, ctx.request.environ, response_class=ctx.app.response_class,
+        _root_path=ctx.app.root_path, **kwargs
+    )

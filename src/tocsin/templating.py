@@ -1,0 +1,259 @@
+"""Jinja2 templates: one environment per app, loading from the app and its blueprints."""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+from jinja2 import BaseLoader, FileSystemLoader, Template, TemplateNotFound
+from jinja2 import Environment as _JinjaEnvironment
+
+from . import signals as _sig
+from ._async import call_sync
+from .globals import _cv_app, _cv_request
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .scaffold import Scaffold
+
+__all__ = [
+    "DispatchingJinjaLoader",
+    "Environment",
+    "TemplatingMixin",
+    "render_template",
+    "render_template_string",
+    "stream_template",
+    "stream_template_string",
+]
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def _default_template_ctx_processor() -> dict[str, t.Any]:
+    """Put ``g``, ``request`` and ``session`` into every template's context."""
+    rv: dict[str, t.Any] = {}
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        rv["g"] = app_ctx.g
+    req_ctx = _cv_request.get(None)
+    if req_ctx is not None:
+        rv["request"] = req_ctx.request
+        rv["session"] = req_ctx.session
+    return rv
+
+
+class Environment(_JinjaEnvironment):
+    """A Jinja environment that knows its app and loads templates through it."""
+
+    def __init__(self, app: Tocsin, **options: t.Any) -> None:
+        if "loader" not in options:
+            options["loader"] = DispatchingJinjaLoader(app)
+        super().__init__(**options)
+        self.app = app
+
+
+class DispatchingJinjaLoader(BaseLoader):
+    """Looks in the app's template folder, then in each blueprint's, in order."""
+
+    def __init__(self, app: Tocsin) -> None:
+        self.app = app
+
+    def _loaders(self) -> cabc.Iterator[tuple[Scaffold, BaseLoader]]:
+        if self.app.jinja_loader is not None:
+            yield self.app, self.app.jinja_loader
+        for bp in self.app.iter_blueprints():
+            loader = bp.jinja_loader
+            if loader is not None:
+                yield bp, loader
+
+    def get_source(
+        self, environment: _JinjaEnvironment, template: str
+    ) -> tuple[str, str | None, t.Callable[[], bool] | None]:
+        for _, loader in self._loaders():
+            try:
+                return loader.get_source(environment, template)
+            except TemplateNotFound:
+                continue
+        raise TemplateNotFound(template)
+
+    def list_templates(self) -> list[str]:
+        found: set[str] = set()
+        for _, loader in self._loaders():
+            found.update(loader.list_templates())
+        return sorted(found)
+
+
+def _loader_for(scaffold: Scaffold) -> FileSystemLoader | None:
+    if scaffold.template_folder is None:
+        return None
+    import os
+
+    return FileSystemLoader(os.path.join(scaffold.root_path, scaffold.template_folder))
+
+
+def _registrar(kind: str) -> t.Callable[..., t.Any]:
+    """Build ``template_filter``/``template_test``/``template_global`` (both decorator forms)."""
+
+    def register(self: TemplatingMixin, name: t.Any = None) -> t.Any:
+        adder = getattr(self, f"add_template_{kind}")
+        if callable(name):  # bare @app.template_filter
+            adder(name)
+            return name
+
+        def decorator(f: F) -> F:
+            adder(f, name=name)
+            return f
+
+        return decorator
+
+    register.__name__ = f"template_{kind}"
+    register.__doc__ = (
+        f"Register the decorated function as a template {kind}, named after the function"
+        f" or *name*. Works as ``@app.template_{kind}`` and ``@app.template_{kind}('name')``."
+    )
+    return register
+
+
+class TemplatingMixin:
+    """The templating part of the app: its Jinja environment and registration methods."""
+
+    #: Options for the Jinja environment, read when it is created.
+    jinja_options: dict[str, t.Any] = {}
+    jinja_environment = Environment
+
+    config: t.Any
+    debug: bool
+    template_context_processors: dict[str | None, list[t.Callable[[], t.Any]]]
+
+    def _init_templating(self) -> None:
+        self._jinja_env: Environment | None = None
+        self.template_context_processors[None].append(_default_template_ctx_processor)
+
+    @property
+    def jinja_loader(self) -> FileSystemLoader | None:
+        """The loader for the app's own template folder."""
+        return _loader_for(t.cast("Scaffold", self))
+
+    @property
+    def jinja_env(self) -> Environment:
+        """The app's Jinja environment, created on first use."""
+        if self._jinja_env is None:
+            self._jinja_env = self.create_jinja_environment()
+        return self._jinja_env
+
+    @property
+    def templates_auto_reload(self) -> bool:
+        """Reload changed templates: ``TEMPLATES_AUTO_RELOAD``, else debug mode."""
+        rv = self.config["TEMPLATES_AUTO_RELOAD"]
+        return rv if rv is not None else self.debug
+
+    def create_jinja_environment(self) -> Environment:
+        """Create the Jinja environment with the app's globals and autoescaping."""
+        from .helpers import get_flashed_messages, url_for
+
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        options.setdefault("auto_reload", self.templates_auto_reload)
+        app = t.cast("Tocsin", self)
+        env = self.jinja_environment(app, **options)
+        env.globals.update(url_for=url_for, get_flashed_messages=get_flashed_messages, config=self.config)
+        env.policies["json.dumps_function"] = app.json.dumps
+        return env
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Autoescape ``.html``, ``.htm``, ``.xml``, ``.xhtml`` and ``.svg`` templates."""
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add the context processors' names; names the caller passed win."""
+        names: tuple[str | None, ...] = (None,)
+        req = _cv_request.get(None)
+        if req is not None and req.url_rule is not None and "." in req.url_rule.endpoint:
+            from .wrappers import _blueprint_chain
+
+            names = (None, *reversed(_blueprint_chain(req.url_rule.endpoint.rpartition(".")[0])))
+        orig = context.copy()
+        for name in names:
+            for func in self.template_context_processors.get(name, ()):
+                context.update(t.cast("Tocsin", self).ensure_sync(func)())
+        context.update(orig)
+
+    template_filter = _registrar("filter")
+    template_test = _registrar("test")
+    template_global = _registrar("global")
+
+    def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        """Register *f* as a template filter named *name* (default: its name)."""
+        self.jinja_env.filters[name or f.__name__] = f
+
+    def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
+        """Register *f* as a template test named *name* (default: its name)."""
+        self.jinja_env.tests[name or f.__name__] = f
+
+    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        """Register *f* as a template global named *name* (default: its name)."""
+        self.jinja_env.globals[name or f.__name__] = f
+
+
+def _render(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
+    app.update_template_context(context)
+    if _sig.before_render_template.receivers:
+        call_sync(_sig.before_render_template, app, {"template": template, "context": context})
+    rv = template.render(context)
+    if _sig.template_rendered.receivers:
+        call_sync(_sig.template_rendered, app, {"template": template, "context": context})
+    return rv
+
+
+def _stream(app: Tocsin, template: Template, context: dict[str, t.Any]) -> t.Iterator[str]:
+    app.update_template_context(context)
+    if _sig.before_render_template.receivers:
+        call_sync(_sig.before_render_template, app, {"template": template, "context": context})
+
+    def generate() -> t.Iterator[str]:
+        yield from template.generate(context)
+        if _sig.template_rendered.receivers:
+            call_sync(_sig.template_rendered, app, {"template": template, "context": context})
+
+    return generate()
+
+
+def _app() -> Tocsin:
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "Rendering a template needs an application context; call it in a view or"
+            " inside app.app_context()."
+        )
+    return ctx.app
+
+
+def render_template(template_name_or_list: str | Template | list[str | Template], **context: t.Any) -> str:
+    """Render a template from the template folders with *context*.
+
+    Sends ``before_render_template`` before and ``template_rendered`` after.
+    """
+    app = _app()
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return _render(app, template, context)
+
+
+def render_template_string(source: str, **context: t.Any) -> str:
+    """Render the template *source* with *context*."""
+    app = _app()
+    return _render(app, app.jinja_env.from_string(source), context)
+
+
+def stream_template(template_name_or_list: str | Template | list[str | Template], **context: t.Any) -> t.Iterator[str]:
+    """Render a template piece by piece, for a streamed response."""
+    app = _app()
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return _stream(app, template, context)
+
+
+def stream_template_string(source: str, **context: t.Any) -> t.Iterator[str]:
+    """Render the template *source* piece by piece, for a streamed response."""
+    app = _app()
+    return _stream(app, app.jinja_env.from_string(source), context)

@@ -1,0 +1,220 @@
+"""Testing helpers: a test client for either driver, and a CLI runner.
+
+``app.test_client()`` runs requests through the WSGI driver;
+``app.test_client(driver="asgi")`` runs the very same requests through the
+ASGI driver (on an event loop owned by the client), so one test can check
+both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as cabc
+import typing as t
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import werkzeug.test
+from click.testing import CliRunner, Result
+from werkzeug.test import Client
+from werkzeug.wrappers import Request as BaseRequest
+
+from .wsgi import status_line
+
+if t.TYPE_CHECKING:
+    from werkzeug.test import TestResponse
+
+    from .app import Tocsin
+    from .ctx import RequestContext
+    from .typing import StartResponse, WSGIEnvironment
+
+__all__ = ["EnvironBuilder", "TestClient", "TocsinCliRunner"]
+
+DRIVERS = ("wsgi", "asgi")
+
+
+class EnvironBuilder(werkzeug.test.EnvironBuilder):
+    """Werkzeug's ``EnvironBuilder`` with the app's defaults for the URL and JSON.
+
+    :param app: the app the request is for.
+    :param path: URL path; may include a query string.
+    :param base_url: scheme, host and root; defaults from ``SERVER_NAME``,
+        ``APPLICATION_ROOT`` and ``PREFERRED_URL_SCHEME``.
+    """
+
+    def __init__(
+        self,
+        app: Tocsin,
+        path: str = "/",
+        base_url: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        if base_url is not None and (subdomain or url_scheme):
+            raise ValueError('Cannot pass "subdomain" or "url_scheme" with "base_url".')
+        if base_url is None:
+            http_host = app.config.get("SERVER_NAME") or "localhost"
+            app_root = app.config["APPLICATION_ROOT"]
+            if subdomain:
+                http_host = f"{subdomain}.{http_host}"
+            if url_scheme is None:
+                url_scheme = app.config["PREFERRED_URL_SCHEME"]
+            url = urlsplit(path)
+            base_url = f"{url.scheme or url_scheme}://{url.netloc or http_host}/{app_root.lstrip('/')}"
+            path = url.path
+            if url.query:
+                path = f"{path}?{url.query}"
+        self.app = app
+        super().__init__(path, base_url, *args, **kwargs)
+
+    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize ``json=`` data with the app's JSON provider."""
+        return self.app.json.dumps(obj, **kwargs)
+
+
+class _ASGIBridge:
+    """A WSGI callable that runs each request through the app's ASGI driver."""
+
+    def __init__(self, app: Tocsin) -> None:
+        self.app = app
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.preserve: t.Callable[[RequestContext], None] | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+        from .asgi import scope_from_environ
+
+        if self.loop is None or self.loop.is_closed():
+            self.loop = asyncio.new_event_loop()
+        scope = scope_from_environ(environ)
+        if "tocsin.preserve_context" in environ:
+            scope["tocsin.preserve_context"] = environ["tocsin.preserve_context"]
+        body = environ["wsgi.input"].read()
+        messages: list[dict[str, t.Any]] = []
+        self.loop.run_until_complete(self._run(scope, body, messages))
+        start = next(m for m in messages if m["type"] == "http.response.start")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
+        start_response(status_line(start["status"]), headers)
+        return [b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")]
+
+    async def _run(self, scope: dict[str, t.Any], body: bytes, messages: list[dict[str, t.Any]]) -> None:
+        done = asyncio.Event()
+        sent_body = False
+
+        async def receive() -> dict[str, t.Any]:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, t.Any]) -> None:
+            messages.append(message)
+
+        try:
+            await self.app.asgi(scope, receive, send)
+        finally:
+            done.set()
+
+
+class TestClient(Client):
+    """Werkzeug's test client, bound to an app, for either driver.
+
+    Keeps cookies between requests, can follow redirects, and sends
+    ``json=`` data with the app's JSON provider. In a ``with client:``
+    block, the last request's context stays current until the next request
+    or the end of the block, so ``request``, ``session`` and ``g`` can be
+    inspected (its teardown functions have already run).
+
+    :param driver: ``"wsgi"`` (the default) or ``"asgi"``.
+    """
+
+    application: t.Any
+
+    def __init__(self, app: Tocsin, *args: t.Any, driver: str = "wsgi", **kwargs: t.Any) -> None:
+        if driver not in DRIVERS:
+            raise ValueError(f"driver must be one of {DRIVERS}, not {driver!r}")
+        target: t.Any = app if driver == "wsgi" else _ASGIBridge(app)
+        super().__init__(target, *args, **kwargs)
+        self.app = app
+        #: Which driver runs the requests: ``"wsgi"`` or ``"asgi"``.
+        self.driver = driver
+        self.preserve_context = False
+        self._preserved: RequestContext | None = None
+        self.environ_base = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "Tocsin test client"}
+
+    def _request_from_builder_args(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> BaseRequest:
+        kwargs["environ_base"] = {**self.environ_base, **kwargs.get("environ_base", {})}
+        builder = EnvironBuilder(self.app, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
+
+    def open(
+        self, *args: t.Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: t.Any
+    ) -> TestResponse:
+        if args and isinstance(args[0], (werkzeug.test.EnvironBuilder, dict, BaseRequest)):
+            if isinstance(args[0], werkzeug.test.EnvironBuilder):
+                builder = args[0].copy() if hasattr(args[0], "copy") else args[0]
+                builder.environ_base = {**self.environ_base, **(builder.environ_base or {})}
+                request = builder.get_request()
+            elif isinstance(args[0], dict):
+                request = werkzeug.test.EnvironBuilder.from_environ(
+                    args[0], environ_base=self.environ_base
+                ).get_request()
+            else:
+                request = args[0]
+        else:
+            request = self._request_from_builder_args(args, kwargs)
+        self._release_preserved()
+        if self.preserve_context:
+            request.environ["tocsin.preserve_context"] = self._keep
+        response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
+        response.json_module = self.app.json  # type: ignore[assignment]
+        if self._preserved is not None:
+            self._preserved._set()
+        return response
+
+    def _keep(self, ctx: RequestContext) -> None:
+        self._preserved = ctx
+
+    def _release_preserved(self) -> None:
+        ctx, self._preserved = self._preserved, None
+        if ctx is not None and ctx._tokens:
+            ctx._reset()
+
+    def __enter__(self) -> TestClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+        self.preserve_context = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.preserve_context = False
+        self._release_preserved()
+
+
+class TocsinCliRunner(CliRunner):
+    """A click runner that invokes the app's commands in isolation."""
+
+    def __init__(self, app: Tocsin, **kwargs: t.Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any) -> Result:  # type: ignore[override]
+        """Invoke *cli* (default: the app's command group) with *args*."""
+        from .cli import ScriptInfo
+
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
+        return super().invoke(cli, args, **kwargs)

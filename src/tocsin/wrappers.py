@@ -1,0 +1,105 @@
+"""Request and Response, Werkzeug's with what the app adds."""
+
+from __future__ import annotations
+
+import typing as t
+
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.wrappers import Request as _WerkzeugRequest
+from werkzeug.wrappers import Response as _WerkzeugResponse
+
+from .globals import _cv_app
+
+if t.TYPE_CHECKING:
+    from werkzeug.routing import Rule
+
+__all__ = ["Request", "Response"]
+
+
+class Request(_WerkzeugRequest):
+    """The request object: Werkzeug's request plus what routing found.
+
+    Size limits (``MAX_CONTENT_LENGTH``, ``MAX_FORM_MEMORY_SIZE``,
+    ``MAX_FORM_PARTS``) come from the current app's config.
+    """
+
+    #: The rule that matched, or ``None`` if matching failed.
+    url_rule: Rule | None = None
+    #: The values the rule matched, or ``None`` if matching failed.
+    view_args: dict[str, t.Any] | None = None
+    #: The routing error (404, 405, redirect) stored during matching, if any.
+    routing_exception: HTTPException | None = None
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        """``MAX_CONTENT_LENGTH`` of the current app; a larger body is a 413."""
+        ctx = _cv_app.get(None)
+        return ctx.app.config["MAX_CONTENT_LENGTH"] if ctx is not None else None
+
+    @property
+    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+        """``MAX_FORM_MEMORY_SIZE`` of the current app."""
+        ctx = _cv_app.get(None)
+        return ctx.app.config["MAX_FORM_MEMORY_SIZE"] if ctx is not None else 500_000
+
+    @property
+    def max_form_parts(self) -> int | None:  # type: ignore[override]
+        """``MAX_FORM_PARTS`` of the current app."""
+        ctx = _cv_app.get(None)
+        return ctx.app.config["MAX_FORM_PARTS"] if ctx is not None else 1_000
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule, or ``None``."""
+        return self.url_rule.endpoint if self.url_rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        """The name of the (innermost) blueprint that handles this request, or ``None``."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """Names of the blueprints of this request, innermost first."""
+        name = self.blueprint
+        if name is None:
+            return []
+        return _blueprint_chain(name)
+
+    def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
+        """Raise a 400 saying the body is not valid JSON."""
+        try:
+            return super().on_json_loading_failed(e)
+        except BadRequest as ex:
+            ctx = _cv_app.get(None)
+            if ctx is not None and ctx.app.debug:
+                raise
+            raise BadRequest(
+                "The request body is not valid JSON"
+                + (" (the Content-Type is not application/json)." if e is None else ".")
+            ) from ex
+
+
+def _blueprint_chain(name: str) -> list[str]:
+    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+class Response(_WerkzeugResponse):
+    """The response object: Werkzeug's response, HTML by default."""
+
+    default_mimetype: str | None = "text/html"
+    #: Whether to autocorrect the ``Location`` header to an absolute URL.
+    autocorrect_location_header = False
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """``MAX_COOKIE_SIZE`` of the current app (Werkzeug's default outside one)."""
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        return super().max_cookie_size

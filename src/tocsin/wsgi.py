@@ -1,0 +1,148 @@
+"""The WSGI driver: runs the pipeline synchronously.
+
+Calls the pipeline yields are resolved here: a synchronous view is called
+directly, a coroutine is run on this thread's event loop (made once per
+thread). For a streamed body, teardown runs when the server closes the
+body, so ``request`` and resources opened for the request live as long as
+the stream.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ._async import run_coroutine
+from ._pipeline import Direct, Pipe, dispatch, finish
+from ._routing import decode_path
+from .ctx import RequestContext
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .typing import StartResponse, WSGIEnvironment
+    from .wrappers import Response
+
+__all__ = ["drive", "handle", "request_context"]
+
+_STATUS: dict[int, str] = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
+
+
+def status_line(code: int) -> str:
+    """``200`` -> ``"200 OK"``."""
+    line = _STATUS.get(code)
+    return line if line is not None else f"{code} UNKNOWN"
+
+
+def drive(pipe: Pipe) -> t.Any:
+    """Run *pipe* to its end, resolving each call it yields synchronously."""
+    try:
+        item = next(pipe)
+        while True:
+            try:
+                if type(item) is tuple:
+                    value = item[0](**item[1])
+                else:
+                    value = run_coroutine(item)
+            except BaseException as e:
+                item = pipe.throw(e)
+            else:
+                item = pipe.send(value)
+    except StopIteration as stop:
+        return stop.value
+
+
+def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:
+    """A request context for *environ*; a path that is not UTF-8 is stored as a 400."""
+    ctx = RequestContext(app, environ)
+    try:
+        ctx.path = "/" + decode_path(environ.get("PATH_INFO", "")).lstrip("/")
+    except HTTPException as e:
+        ctx.routing_exception = e
+    return ctx
+
+
+def handle(app: Tocsin, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+    """Handle one WSGI request through the whole lifecycle."""
+    ctx = request_context(app, environ)
+    app._got_first_request = True
+    if app._tracer is not None:
+        app._tracer.begin(ctx)
+    try:
+        response = drive(dispatch(app, ctx))
+    except BaseException as e:
+        _finish_after_error(app, ctx, e)
+        raise
+    keep = environ.get("tocsin.preserve_context")
+    if keep is not None:
+        keep(ctx)
+    if type(response) is Direct:
+        start_response(status_line(response.status_code), response.headers)
+        drive(finish(app, ctx, ctx.error))
+        return () if ctx.method == "HEAD" else (response.body,)
+    return _emit(app, ctx, response, start_response)
+
+
+def _finish_after_error(app: Tocsin, ctx: RequestContext, e: BaseException) -> None:
+    """Teardown after an exception that propagates; its own errors are logged, not raised."""
+    try:
+        drive(finish(app, ctx, e))
+    except Exception:
+        app.logger.exception("Teardown failed while an exception was propagating")
+
+
+def _emit(
+    app: Tocsin, ctx: RequestContext, response: Response, start_response: StartResponse
+) -> cabc.Iterable[bytes]:
+    body = response.response
+    if (
+        type(body) is list
+        and not response._on_close
+        and response.status_code >= 200
+        and response.status_code not in (204, 304)
+        and "Content-Length" in response.headers
+        and response.headers.get("Location") is None
+    ):  # a complete body: no Werkzeug header rewriting needed
+        start_response(response.status, response.headers.to_wsgi_list())
+        drive(finish(app, ctx, ctx.error))
+        return () if ctx.method == "HEAD" else body
+    app_iter, status, headers = response.get_wsgi_response(ctx.environ)
+    start_response(status, headers)
+    return StreamedBody(app, ctx, response, app_iter)
+
+
+class StreamedBody:
+    """A streamed response body; closing it (as every WSGI server does) runs teardown.
+
+    Both contexts stay current while the body is produced.
+    """
+
+    def __init__(self, app: Tocsin, ctx: RequestContext, response: Response, app_iter: cabc.Iterable[bytes]):
+        self._app = app
+        self._ctx = ctx
+        self._response = response
+        self._app_iter = app_iter
+        self._exc: BaseException | None = ctx.error
+        self._closed = False
+
+    def __iter__(self) -> cabc.Iterator[bytes]:
+        try:
+            yield from self._app_iter
+        except BaseException as e:
+            self._exc = e
+            raise
+
+    def close(self) -> None:
+        """Close the body, then run teardown (steps 16 to 19), once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._app_iter, "close", None)
+            if close is not None:
+                close()
+            self._response.close()
+        finally:
+            drive(finish(self._app, self._ctx, self._exc))
