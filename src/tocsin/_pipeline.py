@@ -64,8 +64,11 @@ class Direct:
         self.body = body
 
 
-def _send(signal: Signal, app: Tocsin, kwargs: dict[str, t.Any]) -> t.Any:
+def _send(ctx: RequestContext, signal: Signal, kwargs: dict[str, t.Any]) -> t.Any:
     """Send *signal* now, or return the coroutine that sends it to async receivers."""
+    app = ctx.app
+    if ctx.trace is not None:
+        ctx.trace.signal(getattr(signal, "name", repr(signal)), len(list(signal.receivers_for(app))))
     if signal.has_async_receivers:
         return signal.send_async(app, **kwargs)
     signal.send(app, **kwargs)
@@ -84,18 +87,23 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
     tr = ctx.trace
     ctx._set()  # 1, 2
     if _sig.appcontext_pushed.receivers:
-        aw = _send(_sig.appcontext_pushed, app, {})
+        aw = _send(ctx, _sig.appcontext_pushed, {})
         if aw is not None:
             yield aw
+    if tr is not None:
+        tr.step("push_request_context")
+        tr.step("match_url")
     ctx.match_request()  # 3
     ctx.plan = app._plan(ctx.url_rule)
-    if tr is not None:
-        tr.step("match_url")
     try:
         if not app._first_request_done:  # 4
+            if tr is not None:
+                tr.step("before_first_request")
             yield app._run_before_first_request()
+        if tr is not None:
+            tr.step("request_started")
         if _sig.request_started.receivers:  # 5
-            aw = _send(_sig.request_started, app, {})
+            aw = _send(ctx, _sig.request_started, {})
             if aw is not None:
                 yield aw
         rv = yield from _dispatch_view(app, ctx)  # 6-9
@@ -110,12 +118,16 @@ def _dispatch_view(app: Tocsin, ctx: RequestContext) -> Pipe:
     tr = ctx.trace
     try:
         values = ctx.view_args
+        if tr is not None:
+            tr.step("url_value_preprocessor")
         for fn, is_async in plan.url_value_preprocessors:  # 6
             if tr is not None:
                 tr.call("url_value_preprocessor", fn)
             rv = fn(ctx.url_rule.endpoint if ctx.url_rule else None, values)
             if is_async:
                 yield rv
+        if tr is not None:
+            tr.step("before_request")
         for fn, is_async in plan.before_request:  # 7
             if tr is not None:
                 tr.call("before_request", fn)
@@ -124,6 +136,8 @@ def _dispatch_view(app: Tocsin, ctx: RequestContext) -> Pipe:
                 rv = yield rv
             if rv is not None:
                 return rv
+        if tr is not None:
+            tr.step("dispatch")
         if ctx.routing_exception is not None:  # 8
             return (yield from _handle_user_exception(app, ctx, plan, ctx.routing_exception))
         view, is_async = app._view(ctx)
@@ -149,6 +163,7 @@ def _handle_user_exception(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exce
         if handler is None:
             raise e
     if ctx.trace is not None:
+        ctx.trace.step("handle_exception")
         ctx.trace.call("errorhandler", handler[0])
     rv = handler[0](e)
     if handler[1]:
@@ -161,7 +176,7 @@ def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
     if ctx.trace is not None:
         ctx.trace.step("got_request_exception")
     if _sig.got_request_exception.receivers:
-        aw = _send(_sig.got_request_exception, app, {"exception": e})
+        aw = _send(ctx, _sig.got_request_exception, {"exception": e})
         if aw is not None:
             yield aw
     if app.config["PROPAGATE_EXCEPTIONS"] or (
@@ -182,6 +197,9 @@ def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
 def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> Pipe:
     """Steps 10 to 14. Errors here are unhandled; after an error they are only logged."""
     plan = ctx.plan
+    tr = ctx.trace
+    if tr is not None:
+        tr.step("make_response")
     if (  # 10: a plain body that no hook will see needs no Response object
         not plan.after_request
         and not ctx._after_request_functions
@@ -191,12 +209,17 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     ):
         direct = app._direct_response(rv)
         if direct is not None:
+            if tr is not None:
+                _trace_skipped_steps(tr, direct.status_code)
             return direct
     response = app.make_response(rv)
     try:
         response = yield from _process_response(app, ctx, response)
+        if tr is not None:
+            tr.step("request_finished")
+            tr.status = response.status_code
         if _sig.request_finished.receivers:  # 14
-            aw = _send(_sig.request_finished, app, {"response": response})
+            aw = _send(ctx, _sig.request_finished, {"response": response})
             if aw is not None:
                 yield aw
     except Exception:
@@ -209,16 +232,22 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
 def _process_response(app: Tocsin, ctx: RequestContext, response: Response) -> Pipe:
     """Steps 11 to 13: one-shot functions, after-request functions, the session."""
     tr = ctx.trace
+    if tr is not None:
+        tr.step("after_this_request")
     for fn in ctx._after_request_functions:  # 11
         if tr is not None:
             tr.call("after_this_request", fn)
         response = fn(response)
+    if tr is not None:
+        tr.step("after_request")
     for fn, is_async in ctx.plan.after_request:  # 12
         if tr is not None:
             tr.call("after_request", fn)
         response = fn(response)
         if is_async:
             response = yield response
+    if tr is not None:
+        tr.step("save_session")
     if ctx._session is not None or app._session_maybe_refreshed(ctx):  # 13
         iface = app.session_interface
         if not iface.is_null_session(ctx.session):
@@ -227,6 +256,13 @@ def _process_response(app: Tocsin, ctx: RequestContext, response: Response) -> P
 
 
 # -- steps 16 to 19 -------------------------------------------------------------
+
+
+def _trace_skipped_steps(tr: t.Any, status: int) -> None:
+    """Record steps 11 to 14 for a response that needed none of them."""
+    for name in ("after_this_request", "after_request", "save_session", "request_finished"):
+        tr.step(name)
+    tr.status = status
 
 
 def _teardown(
@@ -278,16 +314,20 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         if _sig.request_tearing_down.receivers:
             yield from _send_robust(_sig.request_tearing_down, app, {"exc": exc}, errors)
     finally:
+        if tr is not None:
+            tr.step("pop_request_context")
         _cv_request.reset(ctx._tokens.pop())  # 17
     if tr is not None:
         tr.step("teardown_appcontext")
-    yield from pop_app_context(app, t.cast("AppContext", ctx.app_ctx), exc, errors)  # 18, 19
+    yield from pop_app_context(app, t.cast("AppContext", ctx.app_ctx), exc, errors, tr)  # 18, 19
     if tr is not None:
         tr.end()
     _raise_collected(errors)
 
 
-def pop_app_context(app: Tocsin, app_ctx: AppContext, exc: BaseException | None, errors: list[BaseException]) -> Pipe:
+def pop_app_context(
+    app: Tocsin, app_ctx: AppContext, exc: BaseException | None, errors: list[BaseException], tr: t.Any = None
+) -> Pipe:
     """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
     try:
         if len(app_ctx._tokens) == 1:
@@ -295,6 +335,8 @@ def pop_app_context(app: Tocsin, app_ctx: AppContext, exc: BaseException | None,
             if _sig.appcontext_tearing_down.receivers:
                 yield from _send_robust(_sig.appcontext_tearing_down, app, {"exc": exc}, errors)
     finally:
+        if tr is not None:
+            tr.step("pop_app_context")
         app_ctx._reset()
     if _sig.appcontext_popped.receivers:
         yield from _send_robust(_sig.appcontext_popped, app, {}, errors)

@@ -221,6 +221,14 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         """``<root>/instance`` next to the package."""
         return os.path.join(self.root_path, "instance")
 
+    def _start_serving(self) -> None:
+        """Called by the drivers on the first request: freeze setup, start tracing if asked."""
+        self._got_first_request = True
+        if self.config["TRACE"] and self._tracer is None:
+            from .tracing import Tracer
+
+            Tracer(self, keep=self.config["TRACE_KEEP"], server_timing=self.config["TRACE_HEADER"])
+
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
             raise AssertionError(

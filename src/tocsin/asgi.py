@@ -152,7 +152,8 @@ class ASGIApp:
             except RequestEntityTooLarge as e:
                 ctx.routing_exception = e
         ctx._environ_factory = lambda: environ_from_scope(scope, body)
-        app._got_first_request = True
+        if not app._got_first_request:
+            app._start_serving()
         if app._tracer is not None:
             app._tracer.begin(ctx)
         try:
@@ -163,6 +164,8 @@ class ASGIApp:
         keep = scope.get("tocsin.preserve_context")
         if keep is not None:
             keep(ctx)
+        if ctx.trace is not None:
+            app._tracer.annotate(ctx, response)
         if type(response) is Direct:
             await _send_direct(send, response, ctx.method == "HEAD")
             await drive_async(finish(app, ctx, ctx.error))

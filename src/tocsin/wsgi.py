@@ -67,7 +67,8 @@ def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:
 def handle(app: Tocsin, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
     """Handle one WSGI request through the whole lifecycle."""
     ctx = request_context(app, environ)
-    app._got_first_request = True
+    if not app._got_first_request:
+        app._start_serving()
     if app._tracer is not None:
         app._tracer.begin(ctx)
     try:
@@ -78,6 +79,8 @@ def handle(app: Tocsin, environ: WSGIEnvironment, start_response: StartResponse)
     keep = environ.get("tocsin.preserve_context")
     if keep is not None:
         keep(ctx)
+    if ctx.trace is not None:
+        app._tracer.annotate(ctx, response)
     if type(response) is Direct:
         start_response(status_line(response.status_code), response.headers)
         drive(finish(app, ctx, ctx.error))

@@ -1,0 +1,185 @@
+"""The lifecycle tracer: what ran, in which order, and how long it took.
+
+Turn it on with :class:`Tracer` (or ``TRACE = True`` in the config, read at
+the first request)::
+
+    tracer = Tracer(app, keep=50, server_timing=True)
+    client.get("/")
+    print(tracer.last.format())
+
+Each request then gets a :class:`Trace`: the lifecycle steps it went
+through (named as in :data:`tocsin.lifecycle.STEPS`), each hook function,
+view and error handler called, and each signal sent with receivers, with
+times. With ``server_timing=True`` every response carries a
+``Server-Timing`` header with the duration of each step.
+
+A disabled tracer costs one ``is None`` test per step.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .ctx import RequestContext
+
+__all__ = ["Event", "Trace", "Tracer"]
+
+
+def _name(obj: t.Any) -> str:
+    module = getattr(obj, "__module__", None) or ""
+    qualname = getattr(obj, "__qualname__", None) or repr(obj)
+    return f"{module}.{qualname}" if module and module != "builtins" else qualname
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened during a request."""
+
+    #: Nanoseconds since the request started.
+    at_ns: int
+    #: ``"step"`` (a lifecycle step began), ``"call"`` (a function ran) or ``"signal"``.
+    kind: str
+    #: The step name, or for a call the hook kind (``before_request``, ``view``...).
+    name: str
+    #: For a call, the function's dotted name; for a signal, its receiver count.
+    detail: str = ""
+
+
+@dataclass
+class Trace:
+    """The trace of one request."""
+
+    method: str
+    path: str
+    started: float = field(default_factory=time.time)
+    events: list[Event] = field(default_factory=list)
+    #: The response status code, once known.
+    status: int | None = None
+    #: Total nanoseconds from the first step to the last, once finished.
+    duration_ns: int | None = None
+    _t0: int = field(default_factory=time.perf_counter_ns, repr=False)
+
+    def step(self, name: str) -> None:
+        """Record the start of the lifecycle step *name*."""
+        self.events.append(Event(time.perf_counter_ns() - self._t0, "step", name))
+
+    def call(self, kind: str, fn: t.Any) -> None:
+        """Record that the function *fn* runs as a *kind* hook."""
+        self.events.append(Event(time.perf_counter_ns() - self._t0, "call", kind, _name(fn)))
+
+    def signal(self, name: str, receivers: int) -> None:
+        """Record that the signal *name* is sent to *receivers* receivers."""
+        self.events.append(Event(time.perf_counter_ns() - self._t0, "signal", name, str(receivers)))
+
+    def end(self) -> None:
+        """Mark the trace finished."""
+        self.duration_ns = time.perf_counter_ns() - self._t0
+
+    @property
+    def steps(self) -> list[str]:
+        """The names of the steps, in the order they ran."""
+        return [e.name for e in self.events if e.kind == "step"]
+
+    def step_durations(self) -> list[tuple[str, float]]:
+        """``(step name, milliseconds)`` for each step, until the next one began."""
+        marks = [e for e in self.events if e.kind == "step"]
+        end = self.duration_ns if self.duration_ns is not None else time.perf_counter_ns() - self._t0
+        rv = []
+        for i, e in enumerate(marks):
+            stop = marks[i + 1].at_ns if i + 1 < len(marks) else end
+            rv.append((e.name, (stop - e.at_ns) / 1e6))
+        return rv
+
+    def server_timing(self) -> str:
+        """The ``Server-Timing`` header value of the steps so far."""
+        return ", ".join(f"{name};dur={ms:.3f}" for name, ms in self.step_durations())
+
+    def format(self) -> str:
+        """A readable, indented listing of the events."""
+        lines = [f"{self.method} {self.path} -> {self.status}"]
+        for e in self.events:
+            ms = e.at_ns / 1e6
+            if e.kind == "step":
+                lines.append(f"{ms:9.3f} ms  {e.name}")
+            elif e.kind == "call":
+                lines.append(f"{ms:9.3f} ms    {e.name}: {e.detail}")
+            else:
+                lines.append(f"{ms:9.3f} ms    signal {e.name} -> {e.detail} receiver(s)")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, t.Any]:
+        """The trace as JSON-ready data."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "started": self.started,
+            "duration_ms": None if self.duration_ns is None else self.duration_ns / 1e6,
+            "events": [
+                {"ms": e.at_ns / 1e6, "kind": e.kind, "name": e.name, "detail": e.detail}
+                for e in self.events
+            ],
+        }
+
+
+class Tracer:
+    """Traces every request of *app*, keeping the last *keep* traces.
+
+    :param server_timing: add a ``Server-Timing`` header to every response.
+    """
+
+    def __init__(self, app: Tocsin, keep: int = 50, server_timing: bool = False) -> None:
+        self.app = app
+        self.server_timing = server_timing
+        self._traces: collections.deque[Trace] = collections.deque(maxlen=keep)
+        self._lock = threading.Lock()
+        app._tracer = self
+
+    def begin(self, ctx: RequestContext) -> Trace:
+        """Start the trace of the request of *ctx* (called by the drivers)."""
+        trace = Trace(ctx.method, ctx.path)
+        trace.step("push_app_context")
+        ctx.trace = trace
+        with self._lock:
+            self._traces.append(trace)
+        return trace
+
+    def annotate(self, ctx: RequestContext, response: t.Any) -> None:
+        """Mark step 15 and, if asked for, add ``Server-Timing`` (called by the drivers)."""
+        trace = ctx.trace
+        trace.status = response.status_code
+        if self.server_timing:
+            value = trace.server_timing()
+            if isinstance(response.headers, list):
+                response.headers.append(("Server-Timing", value))
+            else:
+                response.headers["Server-Timing"] = value
+        trace.step("send_response")
+
+    @property
+    def traces(self) -> list[Trace]:
+        """The kept traces, oldest first."""
+        with self._lock:
+            return list(self._traces)
+
+    @property
+    def last(self) -> Trace | None:
+        """The most recent trace, if any."""
+        with self._lock:
+            return self._traces[-1] if self._traces else None
+
+    def clear(self) -> None:
+        """Forget the kept traces."""
+        with self._lock:
+            self._traces.clear()
+
+    def uninstall(self) -> None:
+        """Stop tracing the app."""
+        if self.app._tracer is self:
+            self.app._tracer = None
