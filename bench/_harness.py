@@ -138,13 +138,19 @@ def load_tocsin() -> ModuleType | None:
 
 
 def calibrate(contender: Contender, target_s: float) -> int:
-    """Pick ``n`` so that one batch of this contender takes about ``target_s``."""
+    """Pick ``n`` so that one batch of this contender takes about ``target_s``.
+
+    Double ``n`` until a batch is measurable, then refine twice from the
+    fastest of three batches, so one preempted batch cannot skew ``n``.
+    """
+    limit = 1 << 24
     n = 1
-    while True:
-        elapsed = contender.timed(n)
-        if elapsed >= target_s / 4 or n >= 1 << 24:
-            return max(1, round(n * target_s / max(elapsed, 1e-9)))
+    while n < limit and contender.timed(n) < target_s / 8:
         n *= 2
+    for _ in range(2):
+        fastest = min(contender.timed(n) for _ in range(3))
+        n = min(limit, max(1, round(n * target_s / max(fastest, 1e-9))))
+    return n
 
 
 def run_rounds(contenders: Sequence[Contender], rounds: int, target_s: float) -> None:
