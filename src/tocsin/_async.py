@@ -16,7 +16,7 @@ import typing as t
 if t.TYPE_CHECKING:
     from .signals import Signal
 
-__all__ = ["call_sync", "is_async_callable", "run_coroutine"]
+__all__ = ["LoopHolder", "call_sync", "is_async_callable", "run_coroutine"]
 
 T = t.TypeVar("T")
 _local = threading.local()
@@ -32,11 +32,22 @@ def is_async_callable(obj: t.Any) -> bool:
     return call is not None and not inspect.isfunction(obj) and inspect.iscoroutinefunction(call)
 
 
+class LoopHolder:
+    """Owns an event loop and closes it when dropped (e.g. when its thread ends)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        if not self.loop.is_closed() and not self.loop.is_running():
+            self.loop.close()
+
+
 def _thread_loop() -> asyncio.AbstractEventLoop:
-    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _local.loop = asyncio.new_event_loop()
-    return loop
+    holder: LoopHolder | None = getattr(_local, "holder", None)
+    if holder is None or holder.loop.is_closed():
+        holder = _local.holder = LoopHolder()
+    return holder.loop
 
 
 def run_coroutine(aw: cabc.Awaitable[T]) -> T:

@@ -266,10 +266,9 @@ def _trace_skipped_steps(tr: t.Any, status: int) -> None:
 
 
 def _teardown(
-    app: Tocsin, ctx: RequestContext | None, funcs: tuple[Hook, ...], step: str, exc: t.Any, errors: list[BaseException]
+    app: Tocsin, tr: t.Any, funcs: tuple[Hook, ...], step: str, exc: t.Any, errors: list[BaseException]
 ) -> Pipe:
     """Call every teardown function in *funcs*; collect (and log) what they raise."""
-    tr = ctx.trace if ctx is not None else None
     for fn, is_async in funcs:
         if tr is not None:
             tr.call(step, fn)
@@ -310,7 +309,7 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         if tr is not None:
             tr.step("teardown_request")
         funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
-        yield from _teardown(app, ctx, funcs, "teardown_request", exc, errors)  # 16
+        yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
         if _sig.request_tearing_down.receivers:
             yield from _send_robust(_sig.request_tearing_down, app, {"exc": exc}, errors)
     finally:
@@ -331,7 +330,7 @@ def pop_app_context(
     """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
     try:
         if len(app_ctx._tokens) == 1:
-            yield from _teardown(app, None, app._teardown_appcontext, "teardown_appcontext", exc, errors)
+            yield from _teardown(app, tr, app._teardown_appcontext, "teardown_appcontext", exc, errors)
             if _sig.appcontext_tearing_down.receivers:
                 yield from _send_robust(_sig.appcontext_tearing_down, app, {"exc": exc}, errors)
     finally:

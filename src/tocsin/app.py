@@ -490,7 +490,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         ctx = _cv_request.get()
         plan = ctx.plan if ctx.plan is not None else self._plan(ctx.url_rule)
         errors: list[BaseException] = []
-        self._drive(_pipeline._teardown(self, ctx, plan.teardown_request, "teardown_request", exc, errors))
+        self._drive(_pipeline._teardown(self, ctx.trace, plan.teardown_request, "teardown_request", exc, errors))
         if _sig.request_tearing_down.receivers:
             self._drive(_pipeline._send_robust(_sig.request_tearing_down, self, {"exc": exc}, errors))
         _pipeline._raise_collected(errors)

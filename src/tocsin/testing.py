@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._async import LoopHolder
 from .wsgi import status_line
 
 if t.TYPE_CHECKING:
@@ -79,20 +80,20 @@ class _ASGIBridge:
 
     def __init__(self, app: Tocsin) -> None:
         self.app = app
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self._loop: LoopHolder | None = None
         self.preserve: t.Callable[[RequestContext], None] | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
         from .asgi import scope_from_environ
 
-        if self.loop is None or self.loop.is_closed():
-            self.loop = asyncio.new_event_loop()
+        if self._loop is None:
+            self._loop = LoopHolder()
         scope = scope_from_environ(environ)
         if "tocsin.preserve_context" in environ:
             scope["tocsin.preserve_context"] = environ["tocsin.preserve_context"]
         body = environ["wsgi.input"].read()
         messages: list[dict[str, t.Any]] = []
-        self.loop.run_until_complete(self._run(scope, body, messages))
+        self._loop.loop.run_until_complete(self._run(scope, body, messages))
         start = next(m for m in messages if m["type"] == "http.response.start")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
         start_response(status_line(start["status"]), headers)
@@ -131,6 +132,8 @@ class TestClient(Client):
     :param driver: ``"wsgi"`` (the default) or ``"asgi"``.
     """
 
+    #: Not a test class, though pytest would collect it by its name.
+    __test__ = False
     application: t.Any
 
     def __init__(self, app: Tocsin, *args: t.Any, driver: str = "wsgi", **kwargs: t.Any) -> None:

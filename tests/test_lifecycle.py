@@ -1,0 +1,322 @@
+"""Whole-sequence tests of the request lifecycle, identical under both drivers.
+
+Every hook kind appends its name to one list, and every built-in signal is
+recorded into the same list, so each test compares the *entire* sequence
+of one request with the order of :data:`tocsin.lifecycle.STEPS`.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+import pytest
+
+from tocsin import Tocsin, after_this_request, lifecycle, request
+from tocsin.signals import _signals
+from tocsin.testing import TestClient
+from tocsin.wrappers import Response
+
+Log = list[str]
+
+
+def _describe(value: t.Any) -> str:
+    if isinstance(value, Response):
+        return str(value.status_code)
+    if isinstance(value, BaseException):
+        return type(value).__name__
+    return repr(value)
+
+
+@pytest.fixture
+def log(app: Tocsin) -> cabc.Iterator[Log]:
+    """Register one function per hook kind and a receiver on every built-in signal."""
+    events: Log = []
+
+    def on_signal(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
+        assert sender is app
+        args = ",".join(f"{k}={_describe(v)}" for k, v in sorted(kwargs.items()))
+        events.append(f"signal:{signal.name.replace('-', '_')}({args})")
+
+    @app.before_first_request
+    def first() -> None:
+        events.append("before_first_request")
+
+    @app.url_value_preprocessor
+    def preprocess(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+        events.append(f"url_value_preprocessor({endpoint})")
+
+    @app.before_request
+    def before() -> None:
+        events.append("before_request")
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        events.append(f"after_request({response.status_code})")
+        return response
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(f"teardown_request({_describe(exc)})")
+
+    @app.teardown_appcontext
+    def teardown_app(exc: BaseException | None) -> None:
+        events.append(f"teardown_appcontext({_describe(exc)})")
+
+    @app.route("/")
+    def index() -> str:
+        events.append("view")
+        return "hello"
+
+    _signals.connect_all(on_signal)
+    try:
+        yield events
+    finally:
+        _signals.disconnect_all(on_signal)
+
+
+def _end(status: int, exc: str = "None") -> Log:
+    """Steps 12 to 19 of a request that ended with *status*."""
+    return [
+        f"after_request({status})",
+        f"signal:request_finished(response={status})",
+        f"teardown_request({exc})",
+        f"signal:request_tearing_down(exc={exc})",
+        f"teardown_appcontext({exc})",
+        f"signal:appcontext_tearing_down(exc={exc})",
+        "signal:appcontext_popped()",
+    ]
+
+
+START = ["signal:appcontext_pushed()", "before_first_request", "signal:request_started()"]
+
+
+def test_success(client: TestClient, log: Log) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.data == b"hello"
+    assert log == [
+        *START,
+        "url_value_preprocessor(index)",
+        "before_request",
+        "view",
+        *_end(200),
+    ]
+
+
+def test_second_request_skips_before_first_request(client: TestClient, log: Log) -> None:
+    client.get("/")
+    log.clear()
+    client.get("/")
+    assert log[:3] == ["signal:appcontext_pushed()", "signal:request_started()", "url_value_preprocessor(index)"]
+
+
+def test_before_request_short_circuit(app: Tocsin, client: TestClient, log: Log) -> None:
+    @app.before_request
+    def stop() -> tuple[str, int]:
+        log.append("stop")
+        return "stopped", 203
+
+    @app.before_request
+    def never() -> None:
+        log.append("never")
+
+    response = client.get("/")
+    assert (response.status_code, response.data) == (203, b"stopped")
+    assert log == [*START, "url_value_preprocessor(index)", "before_request", "stop", *_end(203)]
+
+
+@pytest.mark.parametrize(("method", "status"), [("GET", 404), ("DELETE", 405)])
+def test_routing_errors_raised_after_before_request(
+    client: TestClient, log: Log, method: str, status: int
+) -> None:
+    path = "/missing" if status == 404 else "/"
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert log == [*START, "url_value_preprocessor(None)", "before_request", *_end(status)]
+
+
+def test_handled_exception(app: Tocsin, client: TestClient, log: Log) -> None:
+    @app.route("/fail")
+    def fail() -> str:
+        log.append("view")
+        raise KeyError("boom")
+
+    @app.errorhandler(KeyError)
+    def handle(e: KeyError) -> tuple[str, int]:
+        log.append(f"errorhandler({type(e).__name__})")
+        return "handled", 418
+
+    response = client.get("/fail")
+    assert (response.status_code, response.data) == (418, b"handled")
+    assert log == [
+        *START,
+        "url_value_preprocessor(fail)",
+        "before_request",
+        "view",
+        "errorhandler(KeyError)",
+        *_end(418),
+    ]
+
+
+def test_unhandled_exception_becomes_500(app: Tocsin, client: TestClient, log: Log) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.logger.disabled = True
+
+    @app.route("/fail")
+    def fail() -> str:
+        log.append("view")
+        raise RuntimeError("boom")
+
+    @app.errorhandler(500)
+    def handle(e: t.Any) -> tuple[str, int]:
+        log.append(f"errorhandler({type(e.original_exception).__name__})")
+        return "sorry", 500
+
+    response = client.get("/fail")
+    assert (response.status_code, response.data) == (500, b"sorry")
+    assert log == [
+        *START,
+        "url_value_preprocessor(fail)",
+        "before_request",
+        "view",
+        "signal:got_request_exception(exception=RuntimeError)",
+        "errorhandler(RuntimeError)",
+        *_end(500, "RuntimeError"),
+    ]
+
+
+def test_unhandled_exception_propagates_in_testing(app: Tocsin, client: TestClient, log: Log) -> None:
+    @app.route("/fail")
+    def fail() -> str:
+        log.append("view")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        client.get("/fail")
+    assert log == [
+        *START,
+        "url_value_preprocessor(fail)",
+        "before_request",
+        "view",
+        "signal:got_request_exception(exception=RuntimeError)",
+        "teardown_request(RuntimeError)",
+        "signal:request_tearing_down(exc=RuntimeError)",
+        "teardown_appcontext(RuntimeError)",
+        "signal:appcontext_tearing_down(exc=RuntimeError)",
+        "signal:appcontext_popped()",
+    ]
+
+
+def test_streaming_body_runs_before_teardown(app: Tocsin, client: TestClient, log: Log) -> None:
+    @app.route("/stream")
+    def stream() -> cabc.Iterator[str]:
+        log.append("view")
+
+        def generate() -> cabc.Iterator[str]:
+            for part in ("a", "b"):
+                log.append(f"chunk:{part}:{request.path}")
+                yield part
+
+        return generate()
+
+    response = client.get("/stream")
+    assert response.get_data() == b"ab"
+    response.close()
+    assert log == [
+        *START,
+        "url_value_preprocessor(stream)",
+        "before_request",
+        "view",
+        "after_request(200)",
+        "signal:request_finished(response=200)",
+        "chunk:a:/stream",
+        "chunk:b:/stream",
+        *_end(200)[2:],
+    ]
+
+
+def test_nested_after_this_request(app: Tocsin, client: TestClient, log: Log) -> None:
+    @app.route("/once")
+    def once() -> str:
+        log.append("view")
+
+        @after_this_request
+        def outer(response: Response) -> Response:
+            log.append("outer")
+
+            @after_this_request
+            def inner(response: Response) -> Response:
+                log.append("inner")
+                response.headers["X-Inner"] = "1"
+                return response
+
+            return response
+
+        return "ok"
+
+    response = client.get("/once")
+    assert response.headers["X-Inner"] == "1"
+    assert log == [
+        *START,
+        "url_value_preprocessor(once)",
+        "before_request",
+        "view",
+        "outer",
+        "inner",
+        *_end(200),
+    ]
+
+
+def test_async_hooks_and_receivers_keep_the_order(app: Tocsin, client: TestClient, log: Log) -> None:
+    @app.before_request
+    async def async_before() -> None:
+        log.append("async_before")
+
+    @app.after_request
+    async def async_after(response: Response) -> Response:
+        log.append("async_after")
+        return response
+
+    async def async_receiver(sender: Tocsin, /, **kwargs: t.Any) -> None:
+        log.append("async_receiver")
+
+    from tocsin.signals import request_started
+
+    request_started.connect(async_receiver, weak=False)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        request_started.disconnect(async_receiver)
+    assert log == [
+        "signal:appcontext_pushed()",
+        "before_first_request",
+        "signal:request_started()",
+        "async_receiver",
+        "url_value_preprocessor(index)",
+        "before_request",
+        "async_before",
+        "view",
+        "async_after",
+        *_end(200),
+    ]
+
+
+def test_tracer_names_the_steps_of_the_table(app: Tocsin, client: TestClient, log: Log) -> None:
+    from tocsin.tracing import Tracer
+
+    tracer = Tracer(app)
+    client.get("/")
+    trace = tracer.last
+    assert trace is not None
+    table = [s.name for s in lifecycle.STEPS if s.name not in ("handle_exception",)]
+    assert trace.steps == table
+    calls = [(e.name, e.detail.rsplit(".", 1)[-1]) for e in trace.events if e.kind == "call"]
+    assert calls == [
+        ("url_value_preprocessor", "preprocess"),
+        ("before_request", "before"),
+        ("view", "index"),
+        ("after_request", "after"),
+        ("teardown_request", "teardown"),
+        ("teardown_appcontext", "teardown_app"),
+    ]
