@@ -134,8 +134,6 @@ class TestClient(Client):
 
     #: Not a test class, though pytest would collect it by its name.
     __test__ = False
-    #: Not a test class, though pytest would collect it by its name.
-    __test__ = False
     application: t.Any
 
     def __init__(self, app: Tocsin, *args: t.Any, driver: str = "wsgi", **kwargs: t.Any) -> None:
