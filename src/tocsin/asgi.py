@@ -301,7 +301,7 @@ async def _send_direct(send: ASGISend, response: Direct, head: bool) -> None:
         {
             "type": "http.response.start",
             "status": response.status_code,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
         }
     )
     await send({"type": "http.response.body", "body": b"" if head else response.body})

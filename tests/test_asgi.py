@@ -1,0 +1,272 @@
+"""The ASGI driver called directly: lifespan, concurrency, streaming, disconnects, bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as cabc
+import threading
+import typing as t
+
+import httpx
+import pytest
+
+from tocsin import Tocsin, g, request
+from tocsin.signals import request_finished
+
+Message = dict[str, t.Any]
+
+
+def _scope(path: str = "/", method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, t.Any]:
+    raw, _, query = path.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": raw,
+        "raw_path": raw.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers or [(b"host", b"testserver")],
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+    }
+
+
+async def _call(app: Tocsin, scope: dict[str, t.Any], body: bytes = b"") -> list[Message]:
+    sent: list[Message] = []
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> Message:
+        if chunks:
+            return chunks.pop(0)
+        await asyncio.Event().wait()  # no disconnect: wait forever
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app.asgi(scope, receive, send)
+    return sent
+
+
+def _body(messages: list[Message]) -> bytes:
+    return b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+
+
+def test_lifespan_runs_serving_hooks_in_app_context(app: Tocsin) -> None:
+    calls: list[str] = []
+
+    @app.before_serving
+    async def start() -> None:
+        calls.append(f"start:{g.__class__.__name__}")
+
+    @app.after_serving
+    def stop() -> None:
+        calls.append("stop")
+
+    @app.teardown_appcontext
+    def teardown(exc: BaseException | None) -> None:
+        calls.append(f"teardown:{exc}")
+
+    async def run() -> list[Message]:
+        inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return inbox.pop(0)
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await app.asgi({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+        return sent
+
+    sent = asyncio.run(run())
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert calls == ["start:_AppCtxGlobals", "teardown:None", "stop", "teardown:None"]
+
+
+def test_lifespan_reports_startup_failure(app: Tocsin) -> None:
+    @app.before_serving
+    def start() -> None:
+        raise RuntimeError("database is down")
+
+    async def run() -> list[Message]:
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return {"type": "lifespan.startup"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await app.asgi({"type": "lifespan"}, receive, send)
+        return sent
+
+    assert asyncio.run(run()) == [
+        {"type": "lifespan.startup.failed", "message": "RuntimeError: database is down"}
+    ]
+
+
+def test_200_concurrent_tasks_see_only_their_own_request_and_g(app: Tocsin) -> None:
+    @app.route("/<int:n>")
+    async def view(n: int) -> dict[str, t.Any]:
+        g.n = n
+        await asyncio.sleep(0.01)
+        return {"n": g.n, "arg": request.args["q"], "path": request.path}
+
+    async def run() -> list[list[Message]]:
+        return await asyncio.gather(*(_call(app, _scope(f"/{i}?q={i}")) for i in range(200)))
+
+    results = asyncio.run(run())
+    for i, messages in enumerate(results):
+        assert messages[0]["status"] == 200
+        assert _body(messages) == f'{{"arg":"{i}","n":{i},"path":"/{i}"}}\n'.encode()
+
+
+def test_sync_view_runs_in_a_worker_thread_with_contexts(app: Tocsin) -> None:
+    @app.route("/")
+    def view() -> str:
+        g.x = "set in thread"
+        return f"{threading.current_thread() is threading.main_thread()}:{request.args['a']}:{g.x}"
+
+    messages = asyncio.run(_call(app, _scope("/?a=1")))
+    assert _body(messages) == b"False:1:set in thread"
+
+
+def test_body_is_read_before_dispatch_for_sync_and_async_views(app: Tocsin) -> None:
+    @app.post("/sync")
+    def sync_view() -> dict[str, t.Any]:
+        return {"form": request.form.to_dict()}
+
+    @app.post("/async")
+    async def async_view() -> dict[str, t.Any]:
+        return {"json": request.get_json()}
+
+    form = [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"7")]
+    as_json = [(b"content-type", b"application/json"), (b"content-length", b"8")]
+    sync_messages = asyncio.run(_call(app, _scope("/sync", "POST", form), b"a=1&b=2"))
+    async_messages = asyncio.run(_call(app, _scope("/async", "POST", as_json), b'{"x": 1}'))
+    assert _body(sync_messages) == b'{"form":{"a":"1","b":"2"}}\n'
+    assert _body(async_messages) == b'{"json":{"x":1}}\n'
+
+
+def test_body_over_max_content_length_is_413(app: Tocsin) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 4
+
+    @app.post("/")
+    def view() -> str:
+        return request.get_data(as_text=True)
+
+    headers = [(b"content-length", b"10")]
+    messages = asyncio.run(_call(app, _scope("/", "POST", headers), b"0123456789"))
+    assert messages[0]["status"] == 413
+
+
+def test_disconnect_mid_stream_cancels_and_tears_down(app: Tocsin) -> None:
+    seen: list[str] = []
+    cleaned = asyncio.Event()
+
+    @app.route("/stream")
+    async def stream() -> cabc.AsyncIterator[str]:
+        async def generate() -> cabc.AsyncIterator[str]:
+            try:
+                for i in range(1000):
+                    yield f"{i},"
+                    await asyncio.sleep(0.005)
+            finally:
+                seen.append("generator closed")
+
+        return generate()
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        seen.append(f"teardown:{type(exc).__name__}")
+        cleaned.set()
+
+    async def run() -> list[Message]:
+        sent: list[Message] = []
+        inbox: list[Message] = [{"type": "http.request", "body": b"", "more_body": False}]
+        disconnect = asyncio.Event()
+
+        async def receive() -> Message:
+            if inbox:
+                return inbox.pop(0)
+            await disconnect.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            if len(sent) == 4:
+                disconnect.set()
+
+        await app.asgi(_scope("/stream"), receive, send)
+        return sent
+
+    sent = asyncio.run(asyncio.wait_for(run(), 10))
+    assert 4 <= len(sent) < 50
+    assert seen == ["generator closed", "teardown:CancelledError"]
+
+
+def test_async_receivers_of_builtin_signals_are_awaited(app: Tocsin) -> None:
+    got: list[int] = []
+
+    async def on_finished(sender: Tocsin, /, response: t.Any) -> None:
+        await asyncio.sleep(0)
+        got.append(response.status_code)
+
+    @app.route("/")
+    async def view() -> str:
+        return "ok"
+
+    request_finished.connect(on_finished, weak=False)
+    try:
+        asyncio.run(_call(app, _scope("/")))
+    finally:
+        request_finished.disconnect(on_finished)
+    assert got == [200]
+
+
+def test_httpx_asgi_transport(app: Tocsin) -> None:
+    @app.route("/hello/<name>")
+    async def hello(name: str) -> str:
+        return f"hello {name}"
+
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await c.get("/hello/world")
+
+    response = asyncio.run(run())
+    assert (response.status_code, response.text) == (200, "hello world")
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_websocket_scope_is_closed(app: Tocsin) -> None:
+    sent: list[Message] = []
+
+    async def run() -> None:
+        async def receive() -> Message:
+            return {"type": "websocket.connect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await app.asgi({"type": "websocket", "path": "/"}, receive, send)
+
+    asyncio.run(run())
+    assert sent == [{"type": "websocket.close", "code": 1000}]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_head_has_headers_but_no_body(app: Tocsin, method: str) -> None:
+    @app.route("/")
+    async def view() -> str:
+        return "twelve bytes"
+
+    messages = asyncio.run(_call(app, _scope("/", method)))
+    headers = dict(messages[0]["headers"])
+    assert headers[b"content-length"] == b"12"
+    assert _body(messages) == (b"twelve bytes" if method == "GET" else b"")
