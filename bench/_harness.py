@@ -94,7 +94,7 @@ def _choices(
     raw: str, allowed: Sequence[str], flag: str, parser: argparse.ArgumentParser
 ) -> tuple[str, ...]:
     """Split a comma-separated option and reject unknown names."""
-    picked = tuple(part.strip() for part in raw.split(",") if part.strip())
+    picked = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     unknown = [name for name in picked if name not in allowed]
     if unknown:
         parser.error(f"{flag}: unknown {unknown}; choose from {list(allowed)}")
