@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 
 from ._async import is_async_callable
@@ -90,12 +91,30 @@ class MethodView(View):
                     methods.add(key.upper())
             if methods:
                 cls.methods = methods
+        if cls.dispatch_request is MethodView.dispatch_request and any(
+            is_async_callable(getattr(cls, key)) for key in _HTTP_METHODS if hasattr(cls, key)
+        ):  # an async handler is awaited in the request's task, so the view is async
+            cls.dispatch_request = MethodView._dispatch_async  # type: ignore[method-assign]
 
-    def dispatch_request(self, **kwargs: t.Any) -> t.Any:
+    def _handler(self) -> t.Callable[..., t.Any]:
         method_name = _cv_request.get().method.lower()
         meth = getattr(self, method_name, None)
         if meth is None and method_name == "head":
             meth = getattr(self, "get", None)
         if meth is None:
             raise AssertionError(f"Unimplemented method {method_name.upper()!r}")
-        return meth(**kwargs)
+        return t.cast(t.Callable[..., t.Any], meth)
+
+    def dispatch_request(self, **kwargs: t.Any) -> t.Any:
+        """Call the method named after the request's HTTP method.
+
+        When a subclass defines any ``async`` handler, this becomes an
+        ``async`` method that awaits it (sync handlers are called directly).
+        """
+        return self._handler()(**kwargs)
+
+    async def _dispatch_async(self, **kwargs: t.Any) -> t.Any:
+        rv = self._handler()(**kwargs)
+        if inspect.isawaitable(rv):
+            rv = await rv
+        return rv
