@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from .globals import _cv_app
 from .scaffold import Scaffold, _require_callable, setupmethod
-from .templating import _loader_for
+from .templating import _decorator, _loader_for
 
 if t.TYPE_CHECKING:
     from jinja2 import FileSystemLoader
@@ -25,7 +25,9 @@ DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
 class BlueprintSetupState:
     """Where and how a blueprint is being registered; passed to deferred functions."""
 
-    def __init__(self, blueprint: Blueprint, app: Tocsin, options: dict[str, t.Any], first_registration: bool):
+    def __init__(
+        self, blueprint: Blueprint, app: Tocsin, options: dict[str, t.Any], first_registration: bool
+    ):
         self.app = app
         self.blueprint = blueprint
         self.options = options
@@ -49,7 +51,11 @@ class BlueprintSetupState:
     ) -> None:
         """Add a rule on the app, with the blueprint's prefix, subdomain and defaults."""
         if self.url_prefix is not None:
-            rule = "/".join((self.url_prefix.rstrip("/"), rule.lstrip("/"))) if rule else self.url_prefix
+            rule = (
+                "/".join((self.url_prefix.rstrip("/"), rule.lstrip("/")))
+                if rule
+                else self.url_prefix
+            )
         options.setdefault("subdomain", self.subdomain)
         if endpoint is None:
             endpoint = t.cast(t.Callable[..., t.Any], view_func).__name__
@@ -136,7 +142,9 @@ class Blueprint(Scaffold):
 
         self.record(wrapper)
 
-    def make_setup_state(self, app: Tocsin, options: dict[str, t.Any], first_registration: bool = False) -> BlueprintSetupState:
+    def make_setup_state(
+        self, app: Tocsin, options: dict[str, t.Any], first_registration: bool = False
+    ) -> BlueprintSetupState:
         """The state object passed to deferred functions."""
         return BlueprintSetupState(self, app, options, first_registration)
 
@@ -151,6 +159,11 @@ class Blueprint(Scaffold):
         """Register this blueprint on *app* (called by ``app.register_blueprint``)."""
         name_prefix = options.get("name_prefix", "")
         self_name = options.get("name", self.name)
+        if not self_name or "." in self_name:
+            raise ValueError(
+                f"The blueprint name {self_name!r} given with 'name=' must be non-empty and"
+                " contain no dot '.' character."
+            )
         name = f"{name_prefix}.{self_name}".lstrip(".")
         if name in app.blueprints:
             bp_desc = "this" if app.blueprints[name] is self else "a different"
@@ -165,7 +178,9 @@ class Blueprint(Scaffold):
         state = self.make_setup_state(app, options, first_bp_registration)
         if self.has_static_folder:
             state.add_url_rule(
-                f"{self.static_url_path}/<path:filename>", view_func=self.send_static_file, endpoint="static"
+                f"{self.static_url_path}/<path:filename>",
+                view_func=self.send_static_file,
+                endpoint="static",
             )
         self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
@@ -224,7 +239,9 @@ class Blueprint(Scaffold):
         return bp_options
 
     def _merge_blueprint_funcs(self, app: Tocsin, name: str) -> None:
-        def extend(bp_dict: dict[t.Any, list[t.Any]], parent_dict: dict[t.Any, list[t.Any]]) -> None:
+        def extend(
+            bp_dict: dict[t.Any, list[t.Any]], parent_dict: dict[t.Any, list[t.Any]]
+        ) -> None:
             for key, values in bp_dict.items():
                 key = name if key is None else f"{name}.{key}"
                 parent_dict[key].extend(values)
@@ -261,7 +278,11 @@ class Blueprint(Scaffold):
                 raise ValueError("'view_func' name may not contain a dot '.' character.")
         self.record(
             lambda s: s.add_url_rule(
-                rule, endpoint, view_func, provide_automatic_options=provide_automatic_options, **options
+                rule,
+                endpoint,
+                view_func,
+                provide_automatic_options=provide_automatic_options,
+                **options,
             )
         )
 
@@ -315,48 +336,52 @@ class Blueprint(Scaffold):
 
         def decorator(f: F) -> F:
             _require_callable("app_errorhandler", f)
-            self.record_once(lambda s: s.app.errorhandler(code)(f))
+            self.record_once(lambda s: s.app.register_error_handler(code, f))
             return f
 
         return decorator
 
-    def _app_template(self, kind: str, f: t.Any, name: str | None) -> None:
+    def _app_template(self, kind: str, f: t.Callable[..., t.Any], name: str | None) -> None:
         self.record_once(lambda s: getattr(s.app, f"add_template_{kind}")(f, name=name))
 
+    @t.overload
+    def app_template_filter(self, name: F) -> F: ...
+    @t.overload
+    def app_template_filter(self, name: str | None = None) -> t.Callable[[F], F]: ...
     @setupmethod
     def app_template_filter(self, name: t.Any = None) -> t.Any:
         """Register a template filter on the app (``@bp.app_template_filter()`` or bare)."""
-        return self._template_decorator("filter", name)
+        return _decorator(self.add_app_template_filter, name)
 
+    @t.overload
+    def app_template_test(self, name: F) -> F: ...
+    @t.overload
+    def app_template_test(self, name: str | None = None) -> t.Callable[[F], F]: ...
     @setupmethod
     def app_template_test(self, name: t.Any = None) -> t.Any:
-        """Register a template test on the app."""
-        return self._template_decorator("test", name)
+        """Register a template test on the app (``@bp.app_template_test()`` or bare)."""
+        return _decorator(self.add_app_template_test, name)
 
+    @t.overload
+    def app_template_global(self, name: F) -> F: ...
+    @t.overload
+    def app_template_global(self, name: str | None = None) -> t.Callable[[F], F]: ...
     @setupmethod
     def app_template_global(self, name: t.Any = None) -> t.Any:
-        """Register a template global on the app."""
-        return self._template_decorator("global", name)
+        """Register a template global on the app (``@bp.app_template_global()`` or bare)."""
+        return _decorator(self.add_app_template_global, name)
 
-    def _template_decorator(self, kind: str, name: t.Any) -> t.Any:
-        if callable(name):
-            self._app_template(kind, name, None)
-            return name
-
-        def decorator(f: F) -> F:
-            self._app_template(kind, f, name)
-            return f
-
-        return decorator
-
+    @setupmethod
     def add_app_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
         """Non-decorator form of :meth:`app_template_filter`."""
         self._app_template("filter", f, name)
 
+    @setupmethod
     def add_app_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
         """Non-decorator form of :meth:`app_template_test`."""
         self._app_template("test", f, name)
 
+    @setupmethod
     def add_app_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
         """Non-decorator form of :meth:`app_template_global`."""
         self._app_template("global", f, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import os
 import typing as t
 
 from jinja2 import BaseLoader, FileSystemLoader, Template, TemplateNotFound
@@ -10,7 +11,9 @@ from jinja2 import Environment as _JinjaEnvironment
 
 from . import signals as _sig
 from ._async import call_sync
-from .globals import _cv_app, _cv_request
+from .ctx import _iter_in_context
+from .globals import _cv_app, _cv_request, g, request, session
+from .scaffold import setupmethod
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -30,7 +33,12 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
 def _default_template_ctx_processor() -> dict[str, t.Any]:
-    """Put ``g``, ``request`` and ``session`` into every template's context."""
+    """Put the current ``g`` and ``request`` objects into every template's context.
+
+    ``session`` stays the global proxy (as in Flask 3.1.3): a template that
+    never mentions it does not open the session, and one that reads it marks
+    the session accessed, so the response gets ``Vary: Cookie``.
+    """
     rv: dict[str, t.Any] = {}
     app_ctx = _cv_app.get(None)
     if app_ctx is not None:
@@ -38,7 +46,6 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     req_ctx = _cv_request.get(None)
     if req_ctx is not None:
         rv["request"] = req_ctx.request
-        rv["session"] = req_ctx.session
     return rv
 
 
@@ -47,7 +54,7 @@ class Environment(_JinjaEnvironment):
 
     def __init__(self, app: Tocsin, **options: t.Any) -> None:
         if "loader" not in options:
-            options["loader"] = DispatchingJinjaLoader(app)
+            options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
         self.app = app
 
@@ -84,34 +91,29 @@ class DispatchingJinjaLoader(BaseLoader):
 
 
 def _loader_for(scaffold: Scaffold) -> FileSystemLoader | None:
+    """The loader of *scaffold*'s template folder, made once per folder path."""
     if scaffold.template_folder is None:
         return None
-    import os
+    path = os.path.join(scaffold.root_path, scaffold.template_folder)
+    cached: tuple[str, FileSystemLoader] | None = scaffold.__dict__.get("_tocsin_jinja_loader")
+    if cached is None or cached[0] != path:
+        cached = scaffold.__dict__["_tocsin_jinja_loader"] = (path, FileSystemLoader(path))
+    return cached[1]
 
-    return FileSystemLoader(os.path.join(scaffold.root_path, scaffold.template_folder))
 
+def _decorator(
+    register: t.Callable[[t.Callable[..., t.Any], str | None], None], name: t.Any
+) -> t.Any:
+    """Both decorator forms: ``@x.template_filter`` (bare) and ``@x.template_filter(name)``."""
+    if callable(name):
+        register(name, None)
+        return name
 
-def _registrar(kind: str) -> t.Callable[..., t.Any]:
-    """Build ``template_filter``/``template_test``/``template_global`` (both decorator forms)."""
+    def decorator(f: F) -> F:
+        register(f, name)
+        return f
 
-    def register(self: TemplatingMixin, name: t.Any = None) -> t.Any:
-        adder = getattr(self, f"add_template_{kind}")
-        if callable(name):  # bare @app.template_filter
-            adder(name)
-            return name
-
-        def decorator(f: F) -> F:
-            adder(f, name=name)
-            return f
-
-        return decorator
-
-    register.__name__ = f"template_{kind}"
-    register.__doc__ = (
-        f"Register the decorated function as a template {kind}, named after the function"
-        f" or *name*. Works as ``@app.template_{kind}`` and ``@app.template_{kind}('name')``."
-    )
-    return register
+    return decorator
 
 
 class TemplatingMixin:
@@ -143,9 +145,21 @@ class TemplatingMixin:
 
     @property
     def templates_auto_reload(self) -> bool:
-        """Reload changed templates: ``TEMPLATES_AUTO_RELOAD``, else debug mode."""
+        """Reload changed templates: ``TEMPLATES_AUTO_RELOAD``, else debug mode.
+
+        Read when the environment is created; setting ``app.debug`` later
+        updates it when ``TEMPLATES_AUTO_RELOAD`` is ``None``.
+        """
         rv = self.config["TEMPLATES_AUTO_RELOAD"]
-        return rv if rv is not None else self.debug
+        return bool(rv) if rv is not None else self.debug
+
+    @templates_auto_reload.setter
+    def templates_auto_reload(self, value: bool) -> None:
+        self.config["TEMPLATES_AUTO_RELOAD"] = value
+
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
+        """The environment's loader: the app's template folder, then each blueprint's."""
+        return DispatchingJinjaLoader(t.cast("Tocsin", self))
 
     def create_jinja_environment(self) -> Environment:
         """Create the Jinja environment with the app's globals and autoescaping."""
@@ -156,7 +170,14 @@ class TemplatingMixin:
         options.setdefault("auto_reload", self.templates_auto_reload)
         app = t.cast("Tocsin", self)
         env = self.jinja_environment(app, **options)
-        env.globals.update(url_for=url_for, get_flashed_messages=get_flashed_messages, config=self.config)
+        env.globals.update(
+            url_for=url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=self.config,
+            request=request,
+            session=session,
+            g=g,
+        )
         env.policies["json.dumps_function"] = app.json.dumps
         return env
 
@@ -180,18 +201,54 @@ class TemplatingMixin:
                 context.update(t.cast("Tocsin", self).ensure_sync(func)())
         context.update(orig)
 
-    template_filter = _registrar("filter")
-    template_test = _registrar("test")
-    template_global = _registrar("global")
+    @t.overload
+    def template_filter(self, name: F) -> F: ...
+    @t.overload
+    def template_filter(self, name: str | None = None) -> t.Callable[[F], F]: ...
+    @setupmethod
+    def template_filter(self, name: t.Any = None) -> t.Any:
+        """Register the decorated function as a template filter, named *name* or after it.
 
+        Both ``@app.template_filter`` and ``@app.template_filter("name")``
+        work (in Flask the bare form registers nothing).
+        """
+        return _decorator(self.add_template_filter, name)
+
+    @t.overload
+    def template_test(self, name: F) -> F: ...
+    @t.overload
+    def template_test(self, name: str | None = None) -> t.Callable[[F], F]: ...
+    @setupmethod
+    def template_test(self, name: t.Any = None) -> t.Any:
+        """Register the decorated function as a template test (``{% if x is name %}``).
+
+        Works bare or called, like :meth:`template_filter`.
+        """
+        return _decorator(self.add_template_test, name)
+
+    @t.overload
+    def template_global(self, name: F) -> F: ...
+    @t.overload
+    def template_global(self, name: str | None = None) -> t.Callable[[F], F]: ...
+    @setupmethod
+    def template_global(self, name: t.Any = None) -> t.Any:
+        """Register the decorated function as a global of every template.
+
+        Works bare or called, like :meth:`template_filter`.
+        """
+        return _decorator(self.add_template_global, name)
+
+    @setupmethod
     def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
         """Register *f* as a template filter named *name* (default: its name)."""
         self.jinja_env.filters[name or f.__name__] = f
 
+    @setupmethod
     def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
         """Register *f* as a template test named *name* (default: its name)."""
         self.jinja_env.tests[name or f.__name__] = f
 
+    @setupmethod
     def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
         """Register *f* as a template global named *name* (default: its name)."""
         self.jinja_env.globals[name or f.__name__] = f
@@ -217,7 +274,10 @@ def _stream(app: Tocsin, template: Template, context: dict[str, t.Any]) -> t.Ite
         if _sig.template_rendered.receivers:
             call_sync(_sig.template_rendered, app, {"template": template, "context": context})
 
-    return generate()
+    req_ctx = _cv_request.get(None)
+    if req_ctx is None:
+        return generate()
+    return _iter_in_context(req_ctx, generate())  # like Flask's stream_with_context
 
 
 def _app() -> Tocsin:
@@ -230,7 +290,9 @@ def _app() -> Tocsin:
     return ctx.app
 
 
-def render_template(template_name_or_list: str | Template | list[str | Template], **context: t.Any) -> str:
+def render_template(
+    template_name_or_list: str | Template | list[str | Template], **context: t.Any
+) -> str:
     """Render a template from the template folders with *context*.
 
     Sends ``before_render_template`` before and ``template_rendered`` after.
@@ -246,7 +308,9 @@ def render_template_string(source: str, **context: t.Any) -> str:
     return _render(app, app.jinja_env.from_string(source), context)
 
 
-def stream_template(template_name_or_list: str | Template | list[str | Template], **context: t.Any) -> t.Iterator[str]:
+def stream_template(
+    template_name_or_list: str | Template | list[str | Template], **context: t.Any
+) -> t.Iterator[str]:
     """Render a template piece by piece, for a streamed response."""
     app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)
