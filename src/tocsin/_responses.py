@@ -126,7 +126,7 @@ class ResponseMaker:
         """A :class:`Direct` for a plain return value, or ``None`` when an object is needed."""
         if self.response_class is not Response:
             return None  # a custom response class may do anything; give it the object
-        status = 200
+        status = 0  # none given with the body
         if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
             rv, status = rv
         tp = type(rv)
@@ -143,10 +143,11 @@ class ResponseMaker:
             body = rv.get_body().encode()
             headers = rv.get_headers()
             headers.append(("Content-Length", str(len(body))))
-            return Direct(t.cast(int, rv.code), headers, body)
+            return Direct(status or t.cast(int, rv.code), headers, body)
         else:
             return None
-        return Direct(status, [("Content-Type", ctype), ("Content-Length", str(len(body)))], body)
+        headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
+        return Direct(status or 200, headers, body)
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
