@@ -114,7 +114,7 @@ def table(samples: dict[tuple[str, str], list[float]]) -> str:
     ]
     scenarios = dict.fromkeys(scenario for scenario, _ in samples)
     for scenario in scenarios:
-        med = {lib: statistics.median(runs) for (name, lib), runs in samples.items() if name == scenario}
+        med = {lib: statistics.median(v) for (name, lib), v in samples.items() if name == scenario}
         ratio = med["tocsin"] / med["blinker"]
         psy = f"{med['psygnal']:.0f}" if "psygnal" in med else "n/a"
         lines.append(

@@ -20,6 +20,7 @@ import collections.abc as c
 import functools
 import inspect
 import itertools
+import threading
 import types
 import typing as t
 import weakref
@@ -30,6 +31,7 @@ __all__ = [
     "Getter",
     "Receiver",
     "ReceiverRecord",
+    "Usage",
     "describe",
     "hold_sender",
     "is_async_callable",
@@ -139,15 +141,50 @@ def describe(obj: object) -> str:
     return repr(obj)
 
 
+class Usage:
+    """Whether a receiver has been called (or handed out) by any signal yet."""
+
+    __slots__ = ("used",)
+
+    def __init__(self) -> None:
+        self.used = False
+
+
+_usages: weakref.WeakKeyDictionary[t.Any, Usage] = weakref.WeakKeyDictionary()
+_usages_lock = threading.Lock()
+
+
+def usage_of(receiver: Receiver) -> Usage:
+    """Return the :class:`Usage` shared by every signal ``receiver`` is connected to.
+
+    The entry goes with the receiver; the records that need it after the
+    receiver's death hold the :class:`Usage` itself.
+    """
+    with _usages_lock:
+        return _usages.setdefault(receiver, Usage())
+
+
 class ReceiverRecord:
     """Everything a signal knows about one connected receiver.
 
     ``links`` holds the keys of the senders the receiver is connected for
     (the signal's ANY key among them). :meth:`getter` is what plans store;
     :attr:`value` is what the blinker-compatible ``Signal.receivers`` shows.
+    ``usage`` is set for the receivers that :class:`DeadReceiverWarning`
+    watches; ``probing`` says that plans should use :meth:`probe` for now.
     """
 
-    __slots__ = ("_repeat", "is_async", "key", "label", "links", "notify", "ref", "unused")
+    __slots__ = (
+        "_repeat",
+        "is_async",
+        "key",
+        "label",
+        "links",
+        "notify",
+        "probing",
+        "ref",
+        "usage",
+    )
 
     def __init__(self, key: c.Hashable, receiver: Receiver, notify: c.Callable[[], None]) -> None:
         self.key = key
@@ -156,7 +193,8 @@ class ReceiverRecord:
         self.notify = notify
         self.ref: Getter | None = None
         self._repeat: Getter = _nothing
-        self.unused = False
+        self.usage: Usage | None = None
+        self.probing = False
         self.label = describe(receiver)
 
     def hold(self, receiver: Receiver, weak: bool, on_death: Callback) -> object:
@@ -169,13 +207,15 @@ class ReceiverRecord:
             old: object = self._repeat
             self.ref = _weak(receiver, on_death)
             self._repeat = _nothing
-            self.unused = is_ephemeral(receiver)
+            self.usage = usage_of(receiver) if is_ephemeral(receiver) else None
+            self.probing = self.usage is not None and not self.usage.used
             return old
         if not weak and (self.ref is not None or self._repeat is _nothing):
             old = self.ref
             self._repeat = itertools.repeat(receiver).__next__
             self.ref = None
-            self.unused = False
+            self.usage = None
+            self.probing = False
             return old
         return None
 
@@ -188,17 +228,23 @@ class ReceiverRecord:
         """Return the callable a send loop calls to reach the receiver."""
         if self.ref is None:
             return self._repeat
-        return self.probe if self.unused else self.ref
+        return self.probe if self.probing else self.ref
 
     def alive(self) -> bool:
         """Return whether the receiver still exists."""
         return self.ref is None or self.ref() is not None
 
+    def died_unused(self) -> bool:
+        """Return whether the receiver is one that no signal ever called."""
+        return self.usage is not None and not self.usage.used
+
     def probe(self) -> Receiver | None:
-        """Return the receiver, noting that it has now been used once."""
+        """Return the receiver, noting that it has now been used."""
         receiver = self.ref() if self.ref is not None else None
-        if self.unused:
-            self.unused = False
+        if self.probing and receiver is not None:
+            self.probing = False
+            if self.usage is not None:
+                self.usage.used = True
             self.notify()
         return receiver
 

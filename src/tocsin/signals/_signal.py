@@ -468,6 +468,8 @@ class Signal:
         self, getters: tuple[Getter, ...], flags: tuple[bool, ...], method: str
     ) -> RuntimeError:
         receiver = next(get() for get, is_async in zip(getters, flags, strict=True) if is_async)
+        while isinstance(receiver, functools.partial):
+            receiver = receiver.func
         name = getattr(receiver, "__qualname__", None) or repr(receiver)
         return RuntimeError(
             f"{self._describe()} cannot call the coroutine receiver {name!r} from {method}(); "
@@ -668,7 +670,7 @@ class Signal:
         record = self._records.get(key)
         self._pending.append(("receiver", key, ref))
         self._drain()
-        if record is not None and record.ref is ref and record.unused:
+        if record is not None and record.ref is ref and record.died_unused():
             message = (
                 f"{record.label} was connected weakly to {self._describe()} and garbage-"
                 "collected before it was ever called, so it never ran. Pass weak=False to "
