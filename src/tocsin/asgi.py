@@ -180,7 +180,7 @@ class ASGIApp:
         if not response.is_streamed and type(body) is list:
             exc: BaseException | None = ctx.error
             try:
-                await send(_start_message(response))
+                await send(_start_message(response, ctx))
                 data = b"" if ctx.method == "HEAD" else b"".join(response.iter_encoded())
                 await send({"type": "http.response.body", "body": data})
             finally:
@@ -201,7 +201,7 @@ class ASGIApp:
         task = asyncio.current_task()
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
         try:
-            await send(_start_message(response))
+            await send(_start_message(response, ctx))
             if ctx.method != "HEAD":
                 await _send_chunks(response, send)
             await send({"type": "http.response.body", "body": b""})
@@ -288,11 +288,15 @@ async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:
     return b"".join(chunks)
 
 
-def _start_message(response: Response) -> ASGIMessage:
+def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:
+    # Werkzeug's final headers, as the WSGI driver sends: an IRI Location made a URI,
+    # Content-Length set for a complete body, removed for 1xx, 204 and 304.
+    environ = ctx.environ if response.autocorrect_location_header else {}
+    headers = response.get_wsgi_headers(environ)
     return {
         "type": "http.response.start",
         "status": response.status_code,
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()],
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
     }
 
 

@@ -119,7 +119,9 @@ def _emit(
 class StreamedBody:
     """A streamed response body; closing it (as every WSGI server does) runs teardown.
 
-    Both contexts stay current while the body is produced.
+    Both contexts are current while each chunk is produced and while the body
+    is closed, and only then: between chunks, and between the return of the
+    WSGI call and the first chunk, the calling thread sees no request.
     """
 
     def __init__(self, app: Tocsin, ctx: RequestContext, response: Response, app_iter: cabc.Iterable[bytes]):
@@ -129,19 +131,30 @@ class StreamedBody:
         self._app_iter = app_iter
         self._exc: BaseException | None = ctx.error
         self._closed = False
+        ctx._reset()
 
     def __iter__(self) -> cabc.Iterator[bytes]:
-        try:
-            yield from self._app_iter
-        except BaseException as e:
-            self._exc = e
-            raise
+        ctx = self._ctx
+        chunks = iter(self._app_iter)
+        while True:
+            ctx._set()
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except BaseException as e:
+                self._exc = e
+                raise
+            finally:
+                ctx._reset()
+            yield chunk
 
     def close(self) -> None:
         """Close the body, then run teardown (steps 16 to 19), once."""
         if self._closed:
             return
         self._closed = True
+        self._ctx._set()  # finish() resets it
         try:
             close = getattr(self._app_iter, "close", None)
             if close is not None:
