@@ -5,9 +5,9 @@ from __future__ import annotations
 import collections.abc as cabc
 import hashlib
 import typing as t
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from ._tag import TaggedJSONSerializer
@@ -47,7 +47,12 @@ class SessionMixin(cabc.MutableMapping[str, t.Any]):
 
 
 class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
-    """The session stored in a signed cookie; tracks ``modified`` and ``accessed``."""
+    """The session stored in a signed cookie; tracks ``modified`` and ``accessed``.
+
+    Every read (``session[k]``, ``get``, ``in``, ``len``, iteration, ``keys``...)
+    marks it accessed, so the response varies on the cookie, as Flask 3.1.3
+    does through its request context.
+    """
 
     modified = False
     accessed = False
@@ -71,6 +76,34 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         self.accessed = True
         return super().setdefault(key, default)
 
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return super().__contains__(key)
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return super().__len__()
+
+    def __iter__(self) -> t.Iterator[str]:
+        self.accessed = True
+        return super().__iter__()
+
+    def keys(self) -> t.KeysView[str]:  # type: ignore[override]
+        self.accessed = True
+        return super().keys()
+
+    def values(self) -> t.ValuesView[t.Any]:  # type: ignore[override]
+        self.accessed = True
+        return super().values()
+
+    def items(self) -> t.ItemsView[str, t.Any]:  # type: ignore[override]
+        self.accessed = True
+        return super().items()
+
+    def copy(self) -> dict[str, t.Any]:
+        self.accessed = True
+        return dict(super().items())
+
 
 class NullSession(SecureCookieSession):
     """The session when there is no ``SECRET_KEY``: reading works, writing raises."""
@@ -82,7 +115,7 @@ class NullSession(SecureCookieSession):
             " config key) to something unique and secret."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
 class SessionInterface:
@@ -134,7 +167,7 @@ class SessionInterface:
     def get_expiration_time(self, app: Tocsin, session: SessionMixin) -> datetime | None:
         """When a permanent session's cookie expires; ``None`` for a browser session."""
         if session.permanent:
-            return datetime.now(timezone.utc) + app.permanent_session_lifetime
+            return datetime.now(UTC) + app.permanent_session_lifetime
         return None
 
     def should_set_cookie(self, app: Tocsin, session: SessionMixin) -> bool:
@@ -177,22 +210,32 @@ class SecureCookieSessionInterface(SessionInterface):
     serializer = TaggedJSONSerializer()
     session_class = SecureCookieSession
 
-    def __init__(self) -> None:
-        self._signers: dict[tuple[t.Any, ...], URLSafeTimedSerializer] = {}
-
     def get_signing_serializer(self, app: Tocsin) -> URLSafeTimedSerializer | None:
-        """The serializer for the app's keys (cached), or ``None`` without ``SECRET_KEY``."""
+        """The serializer for the app's keys, or ``None`` without ``SECRET_KEY``.
+
+        The newest key, ``SECRET_KEY``, signs; it and every key of
+        ``SECRET_KEY_FALLBACKS`` verify. Made once per set of keys (Flask
+        makes one per request).
+        """
         if not app.secret_key:
             return None
         keys: list[str | bytes] = [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key]
-        cache_key = tuple(keys)
-        signer = self._signers.get(cache_key)
+        cache_key = (self.salt, self.key_derivation, self.digest_method, self.serializer, *keys)
+        signers: dict[tuple[t.Any, ...], URLSafeTimedSerializer] = self.__dict__.setdefault(
+            "_signers", {}
+        )
+        signer = signers.get(cache_key)
         if signer is None:
-            signer = self._signers[cache_key] = URLSafeTimedSerializer(
+            if len(signers) > 16:  # keys keep changing (tests): do not grow without bound
+                signers.clear()
+            signer = signers[cache_key] = URLSafeTimedSerializer(
                 keys,  # type: ignore[arg-type]
                 salt=self.salt,
                 serializer=self.serializer,
-                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+                signer_kwargs={
+                    "key_derivation": self.key_derivation,
+                    "digest_method": self.digest_method,
+                },
             )
         return signer
 
@@ -206,7 +249,7 @@ class SecureCookieSessionInterface(SessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = s.loads(val, max_age=max_age)
-        except (BadSignature, ValueError, TypeError, KeyError, UnicodeError):
+        except (BadData, ValueError, TypeError, KeyError, UnicodeError):
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
@@ -225,8 +268,13 @@ class SecureCookieSessionInterface(SessionInterface):
         if not session:
             if session.modified:
                 response.delete_cookie(
-                    name, domain=domain, path=path, secure=secure,
-                    partitioned=partitioned, samesite=samesite, httponly=httponly,
+                    name,
+                    domain=domain,
+                    path=path,
+                    secure=secure,
+                    partitioned=partitioned,
+                    samesite=samesite,
+                    httponly=httponly,
                 )
                 response.vary.add("Cookie")
             return
@@ -237,7 +285,14 @@ class SecureCookieSessionInterface(SessionInterface):
             return
         val = signer.dumps(dict(session))
         response.set_cookie(
-            name, val, expires=self.get_expiration_time(app, session), httponly=httponly,
-            domain=domain, path=path, secure=secure, partitioned=partitioned, samesite=samesite,
+            name,
+            val,
+            expires=self.get_expiration_time(app, session),
+            httponly=httponly,
+            domain=domain,
+            path=path,
+            secure=secure,
+            partitioned=partitioned,
+            samesite=samesite,
         )
         response.vary.add("Cookie")
