@@ -1,8 +1,9 @@
 """Receiver and sender bookkeeping shared by :class:`~tocsin.signals.Signal`.
 
-Nothing here is public except :class:`DeadReceiverWarning`. The rest turns the
-objects a caller passes to ``connect`` into keys, references and the small
-"getter" callables that a send loop calls to reach a receiver:
+Nothing here is public except :class:`DeadReceiverWarning` (``__all__`` lists
+what the rest of the package uses). The rest turns the objects a caller
+passes to ``connect`` into keys, references and the small "getter" callables
+that a send loop calls to reach a receiver:
 
 * a weakly connected receiver's getter is its :class:`weakref.ref` (or
   :class:`weakref.WeakMethod`), so a cached tuple of getters never keeps the
@@ -26,15 +27,11 @@ import typing as t
 import weakref
 
 __all__ = [
-    "Callback",
     "DeadReceiverWarning",
     "Getter",
     "Receiver",
     "ReceiverRecord",
-    "Usage",
-    "describe",
     "hold_sender",
-    "is_async_callable",
     "receiver_key",
     "sender_key",
 ]
@@ -72,9 +69,9 @@ def sender_key(sender: object) -> c.Hashable:
 
     Like blinker, ``str`` and ``int`` senders are keyed by value, so an equal
     string or number sent later reaches the same receivers; every other
-    sender, hashable or not, is keyed by identity. The three kinds of key
-    cannot collide: strings, ``(int, value)`` pairs, identity ints and
-    ``(id, id)`` pairs for bound methods.
+    sender, hashable or not, is keyed by identity. The four kinds of key
+    cannot collide: strings, ``(int, value)`` pairs, identity ints, and
+    ``(id, id)`` pairs for bound methods (keyed like receivers).
     """
     if isinstance(sender, str):
         return sender

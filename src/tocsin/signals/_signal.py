@@ -1,77 +1,25 @@
-"""Signals: :class:`Signal`, :class:`NamedSignal` and the :data:`ANY` sender.
+"""Signals: :class:`Signal`, :class:`NamedSignal`, and the module-level meta-signals.
 
-Theory of operation. A signal keeps its connections in plain dicts guarded by
-a lock (``_records``: one record per receiver; ``_any`` and ``_by_sender``:
-the connections, each with its sort key ``(-priority, order)``). Sends never
-read those dicts. They read a *plan*: an immutable tuple of getters (see
-``_receivers``) in call order, with a parallel tuple of "is async" flags,
-built from the dicts under the lock and cached until the next change. The
-plan for receivers connected to :data:`ANY` is also kept in ``_fast``, the
-one attribute :meth:`Signal.send` reads when no receiver is tied to a
-particular sender, nothing is async and the signal is not muted; any change
-resets ``_fast`` to ``None``, which sends the next call down the general
-path, which rebuilds it.
-
-Weak references die at arbitrary moments, possibly inside our own critical
-section, so their callbacks never touch the dicts directly: they queue the
-work in ``_pending`` and whoever holds (or next takes) the lock applies it.
-References dropped while the lock is held are parked in a "grave" list and
-released after it, so no finalizer runs under the lock.
+The public API and the send paths live here; the bookkeeping they read
+(connections, cached plans, weak-reference callbacks) is in ``_registry``.
 """
 
 from __future__ import annotations
 
 import collections.abc as c
 import functools
-import itertools
-import sys
-import threading
 import typing as t
-import warnings
-import weakref
 from contextlib import contextmanager
 
-from ._receivers import (
-    DeadReceiverWarning,
-    Getter,
-    Receiver,
-    ReceiverRecord,
-    hold_sender,
-    receiver_key,
-    sender_key,
-)
+from ._receivers import Getter, Receiver, receiver_key
+from ._registry import ANY, Registry
 
 __all__ = ["ANY", "NamedSignal", "Signal", "receiver_connected", "receiver_disconnected"]
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
-_Plan: t.TypeAlias = tuple[tuple[Getter, ...], tuple[bool, ...], bool]
-_Order: t.TypeAlias = tuple[int, int]
-
-_EMPTY_PLAN: _Plan = ((), (), False)
 
 
-class _AnySender:
-    """The type of :data:`ANY`; it has exactly one instance."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "ANY"
-
-    def __reduce__(self) -> str:
-        return "ANY"
-
-
-ANY: t.Final[t.Any] = _AnySender()
-"""The sender that means "every sender".
-
-A receiver connected with ``sender=ANY`` (the default) is called for every
-send, whatever its sender; one connected for a particular sender is called
-only when that object is sent.
-"""
-
-
-class Signal:
+class Signal(Registry):
     """A signal that calls its connected receivers when it is sent.
 
     :param doc: The docstring for the signal, saying when it is sent and
@@ -87,32 +35,9 @@ class Signal:
     """An alias of :data:`ANY`, as on blinker's ``Signal``."""
 
     def __init__(self, doc: str | None = None) -> None:
+        super().__init__()
         if doc:
             self.__doc__ = doc
-        self.receivers: dict[c.Hashable, t.Any] = {}
-        """The connected receivers (or weak references to them), by receiver key.
-
-        As in blinker, this dict is not a public API except for its truth
-        value: ``if signal.receivers:`` is the cheapest way to skip a send
-        when nobody listens. Treat it as read-only; iterate with
-        :meth:`receivers_for`.
-        """
-        self._records: dict[c.Hashable, ReceiverRecord] = {}
-        self._any: dict[c.Hashable, _Order] = {}
-        self._by_sender: dict[c.Hashable, dict[c.Hashable, _Order]] = {}
-        self._senders: dict[c.Hashable, object] = {}
-        self._order = itertools.count()
-        self._muted = 0
-        self._async = 0
-        self._lock = threading.RLock()
-        self._busy = 0
-        self._pending: list[tuple[str, c.Hashable, object]] = []
-        self._me = weakref.ref(self)
-        self._any_plan: _Plan | None = _EMPTY_PLAN
-        self._plans: dict[c.Hashable, _Plan] = {}
-        self._fast: tuple[Getter, ...] | None = ()
-        self._by_id: tuple[dict[c.Hashable, tuple[Getter, ...] | None], tuple[Getter, ...]] | None
-        self._by_id = None
         self._on_connect: Signal | None = None
         self._on_disconnect: Signal | None = None
 
@@ -282,9 +207,9 @@ class Signal:
                 self._unlink(key, self._sender_key(sender), grave)
         self._announce_disconnect(receiver, sender)
 
-    def send(self, sender: t.Any = None, /, *args: t.Any, **kwargs: t.Any) -> list[
-        tuple[Receiver, t.Any]
-    ]:
+    def send(
+        self, sender: t.Any = None, /, *args: t.Any, **kwargs: t.Any
+    ) -> list[tuple[Receiver, t.Any]]:
         """Call every receiver connected for ``sender`` or for :data:`ANY`.
 
         :param sender: The object the signal is sent for, passed to each
@@ -419,22 +344,6 @@ class Signal:
             if receiver is not None:
                 yield receiver
 
-    def _connect_all(self, receiver: Receiver, priority: int) -> None:
-        """Connect a namespace-wide receiver (see :meth:`Namespace.connect_all`)."""
-        key = ("*", id(receiver))
-        call = functools.partial(receiver, self)
-        with self._mutating() as grave:
-            if key not in self._records:
-                self._link(key, call, False, ANY, priority, grave)
-
-    def _disconnect_all(self, receiver: Receiver) -> None:
-        """Undo :meth:`_connect_all`."""
-        key = ("*", id(receiver))
-        with self._mutating() as grave:
-            record = self._records.get(key)
-            if record is not None:
-                self._remove_receiver(record, grave)
-
     # -- sending ------------------------------------------------------------
 
     def _send_slow(
@@ -477,217 +386,9 @@ class Signal:
             "or serve the app with the ASGI driver"
         )
 
-    # -- plans --------------------------------------------------------------
-
-    def _plan_for(self, sender: t.Any) -> _Plan:
-        any_plan = self._any_plan
-        if any_plan is None:
-            any_plan = self._build(ANY)
-        if self._by_sender:
-            key = sender_key(sender)
-            plan = self._plans.get(key)
-            if plan is not None:
-                return plan
-            if key in self._by_sender:
-                return self._build(key)
-        return any_plan
-
-    def _build(self, key: c.Hashable) -> _Plan:
-        """Compose the plan for sender key ``key`` and cache it where the send paths look."""
-        with self._lock:
-            self._busy += 1
-            try:
-                plans, by_id = self._plans, self._by_id
-                plan, cacheable = self._compose(key)
-                if key is ANY:
-                    self._publish(plan)
-                elif cacheable:
-                    plans[key] = plan
-                    if by_id is not None and key in by_id[0] and not plan[2]:
-                        by_id[0][key] = plan[0]
-            finally:
-                self._busy -= 1
-        self._drain()
-        return plan
-
-    def _compose(self, key: c.Hashable) -> tuple[_Plan, bool]:
-        """Return the plan for sender key ``key`` and whether it may be cached."""
-        links = list(self._any.items())
-        holder = self._senders.get(key)
-        alive = not (isinstance(holder, weakref.ref) and holder() is None)
-        if key is not ANY and alive:
-            links.extend(self._by_sender.get(key, {}).items())
-        links.sort(key=_order_of)
-        getters: list[Getter] = []
-        flags: list[bool] = []
-        seen: set[c.Hashable] = set()
-        for rkey, _ in links:
-            record = self._records.get(rkey)
-            if rkey in seen or record is None or not record.alive():
-                continue
-            seen.add(rkey)
-            getters.append(record.getter())
-            flags.append(record.is_async)
-        return (tuple(getters), tuple(flags), any(flags)), alive
-
-    def _publish(self, plan: _Plan) -> None:
-        """Install the plan for :data:`ANY` and the fast-path attributes derived from it.
-
-        ``_fast`` serves every send when no receiver is tied to a sender.
-        ``_by_id`` serves sends when all such ties are to identity-keyed
-        senders: a dict from each such sender's id to its getters (``None``
-        until a send builds them) and the ANY getters for every other
-        sender. Both are ``None`` when the slow path must decide: async
-        receivers, or ``str``/``int``/bound-method senders.
-        """
-        getters, _, has_async = plan
-        self._any_plan = plan
-        self._fast, self._by_id = None, None
-        if self._muted:
-            self._fast = ()
-        elif has_async:
-            pass
-        elif not self._by_sender:
-            self._fast = getters
-        elif all(type(key) is int for key in self._by_sender):
-            self._by_id = (dict.fromkeys(self._by_sender), getters)
-
-    def _invalidate(self) -> None:
-        self._fast = None
-        self._by_id = None
-        self._any_plan = None
-        self._plans = {}
-
-    # -- bookkeeping (callers hold the lock) --------------------------------
-
-    @contextmanager
-    def _mutating(self) -> c.Iterator[list[object]]:
-        """Hold the lock for a change; yield a list to park dropped references in."""
-        grave: list[object] = []
-        with self._lock:
-            self._busy += 1
-            try:
-                self._apply_pending(grave)
-                yield grave
-            finally:
-                self._invalidate()
-                self._busy -= 1
-        grave.clear()
-        self._drain()
-
-    def _link(
-        self,
-        key: c.Hashable,
-        receiver: Receiver,
-        weak: bool,
-        sender: t.Any,
-        priority: int,
-        grave: list[object],
-    ) -> bool:
-        """Connect; return whether a new connection was made."""
-        record = self._records.get(key)
-        if record is not None and not record.alive():
-            self._remove_receiver(record, grave)
-            record = None
-        on_death = functools.partial(_receiver_died, self._me, key)
-        if record is None:
-            record = ReceiverRecord(key, receiver, functools.partial(_probe_used, self._me))
-            record.hold(receiver, weak, on_death)
-            self._records[key] = record
-            self._async += record.is_async
-        else:
-            grave.append(record.hold(receiver, weak, on_death))
-        self.receivers[key] = record.value
-        skey = self._sender_key(sender)
-        table = self._any if skey is ANY else self._by_sender.setdefault(skey, {})
-        if key in table:
-            return False
-        table[key] = (-priority, next(self._order))
-        record.links.add(skey)
-        if skey is not ANY and skey not in self._senders:
-            on_gone = functools.partial(_sender_died, self._me, skey)
-            self._senders[skey] = hold_sender(sender, on_gone)
-        return True
-
-    def _unlink(self, key: c.Hashable, skey: c.Hashable, grave: list[object]) -> bool:
-        """Remove one connection; return whether it existed."""
-        table = self._any if skey is ANY else self._by_sender.get(skey)
-        if table is None or table.pop(key, None) is None:
-            return False
-        if skey is not ANY and not table:
-            del self._by_sender[skey]
-            grave.append(self._senders.pop(skey, None))
-        record = self._records.get(key)
-        if record is not None:
-            record.links.discard(skey)
-            if not record.links:
-                del self._records[key]
-                grave.append(self.receivers.pop(key, None))
-                grave.append(record)
-                self._async -= record.is_async
-        return True
-
-    def _remove_receiver(self, record: ReceiverRecord, grave: list[object]) -> None:
-        for skey in list(record.links):
-            self._unlink(record.key, skey, grave)
-
-    def _sender_key(self, sender: t.Any) -> c.Hashable:
-        return ANY if sender is ANY else sender_key(sender)
-
     def _mute(self, delta: int) -> None:
         with self._mutating():
             self._muted = max(0, self._muted + delta)
-
-    # -- weak reference callbacks -------------------------------------------
-
-    def _apply_pending(self, grave: list[object]) -> None:
-        while self._pending:
-            kind, key, ref = self._pending.pop()
-            if kind == "receiver":
-                record = self._records.get(key)
-                if record is not None and record.ref is ref:
-                    self._remove_receiver(record, grave)
-            elif kind == "sender" and self._senders.get(key) is ref:
-                for rkey in list(self._by_sender.get(key, ())):
-                    self._unlink(rkey, key, grave)
-
-    def _drain(self) -> None:
-        """Apply queued weak-reference work, unless someone else holds the lock."""
-        while self._pending:
-            if not self._lock.acquire(blocking=False):
-                return
-            grave: list[object] = []
-            try:
-                if self._busy:
-                    return
-                self._apply_pending(grave)
-                self._invalidate()
-            finally:
-                self._lock.release()
-            grave.clear()
-
-    def _on_receiver_death(self, key: c.Hashable, ref: object) -> None:
-        record = self._records.get(key)
-        self._pending.append(("receiver", key, ref))
-        self._drain()
-        if record is not None and record.ref is ref and record.died_unused():
-            message = (
-                f"{record.label} was connected weakly to {self._describe()} and garbage-"
-                "collected before it was ever called, so it never ran. Pass weak=False to "
-                "connect(), or keep a reference to the receiver for as long as it should listen."
-            )
-            warnings.warn(DeadReceiverWarning(message), stacklevel=3)
-
-    def _on_sender_death(self, key: c.Hashable, ref: object) -> None:
-        # Lock-free, at once: the dead sender's id may be reused right away.
-        self._by_id = None
-        self._plans = {}
-        self._pending.append(("sender", key, ref))
-        self._drain()
-
-    def _on_probe_used(self) -> None:
-        self._pending.append(("rebuild", None, None))
-        self._drain()
 
     # -- meta signals -------------------------------------------------------
 
@@ -707,9 +408,6 @@ class Signal:
 
     def _is_meta(self) -> bool:
         return self is receiver_connected or self is receiver_disconnected
-
-    def _describe(self) -> str:
-        return repr(self)
 
     def _identifier(self) -> str:
         return "signal"
@@ -741,36 +439,16 @@ class NamedSignal(Signal):
         return name if name.isidentifier() else "signal"
 
 
-def _order_of(link: tuple[c.Hashable, _Order]) -> _Order:
-    return link[1]
-
-
-def _receiver_died(me: weakref.ref[Signal], key: c.Hashable, ref: object) -> None:
-    signal = me()
-    if signal is not None and not sys.is_finalizing():
-        signal._on_receiver_death(key, ref)
-
-
-def _sender_died(me: weakref.ref[Signal], key: c.Hashable, ref: object) -> None:
-    signal = me()
-    if signal is not None and not sys.is_finalizing():
-        signal._on_sender_death(key, ref)
-
-
-def _probe_used(me: weakref.ref[Signal]) -> None:
-    signal = me()
-    if signal is not None:
-        signal._on_probe_used()
-
-
 receiver_connected = Signal(
     doc="""Sent after a receiver is connected to any signal.
 
     The sender is the signal; the keyword arguments are ``receiver_arg``,
     ``sender_arg`` and ``weak_arg`` (the :meth:`Signal.connect` arguments,
-    renamed so they cannot clash with the positional sender), as in blinker
-    before 1.6. Each signal also has its own :attr:`Signal.receiver_connected`.
-    If a receiver of this signal raises, the new connection is undone.
+    renamed so they cannot clash with the positional sender), as blinker's
+    module-level ``receiver_connected`` sent them until blinker made it
+    private and then removed it (1.9 has only the per-signal one, which
+    Tocsin also has: :attr:`Signal.receiver_connected`). If a receiver of
+    this signal raises, the new connection is undone.
     """
 )
 
@@ -778,8 +456,9 @@ receiver_disconnected = Signal(
     doc="""Sent after :meth:`Signal.disconnect` is called on any signal.
 
     The sender is the signal; the keyword arguments are ``receiver_arg`` and
-    ``sender_arg``. Not sent when a weakly referenced receiver or sender is
-    collected. Each signal also has its own
-    :attr:`Signal.receiver_disconnected`.
+    ``sender_arg``, named like :data:`receiver_connected`'s. Not sent when a
+    weakly referenced receiver or sender is collected. A Tocsin addition;
+    each signal also has its own :attr:`Signal.receiver_disconnected`, as in
+    blinker 1.9.
     """
 )
