@@ -181,7 +181,8 @@ class ASGIApp:
             exc: BaseException | None = ctx.error
             try:
                 await send(_start_message(response, ctx))
-                data = b"" if ctx.method == "HEAD" else b"".join(response.iter_encoded())
+                no_body = ctx.method == "HEAD" or response.status_code in (204, 304)  # as WSGI
+                data = b"" if no_body else b"".join(response.iter_encoded())
                 await send({"type": "http.response.body", "body": data})
             finally:
                 response.close()
@@ -202,7 +203,7 @@ class ASGIApp:
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
         try:
             await send(_start_message(response, ctx))
-            if ctx.method != "HEAD":
+            if ctx.method != "HEAD" and response.status_code not in (204, 304):  # as WSGI
                 await _send_chunks(response, send)
             await send({"type": "http.response.body", "body": b""})
         except BaseException as e:
