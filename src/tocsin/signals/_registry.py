@@ -206,30 +206,39 @@ class Registry:
         grave.clear()
         self._drain()
 
+    def _prepare(self, receiver: Receiver, key: c.Hashable) -> ReceiverRecord:
+        """Make a record for ``receiver``, before taking the lock: it inspects user objects."""
+        return ReceiverRecord(key, receiver, functools.partial(_probe_used, self._me))
+
     def _link(
         self,
-        key: c.Hashable,
+        fresh: ReceiverRecord,
         receiver: Receiver,
         weak: bool,
         sender: t.Any,
+        skey: c.Hashable,
         priority: int,
         grave: list[object],
     ) -> bool:
-        """Connect; return whether a new connection was made."""
+        """Connect; return whether a new connection was made.
+
+        ``fresh`` (from :meth:`_prepare`) becomes the receiver's record unless
+        it already has a live one; ``skey`` is ``self._sender_key(sender)``.
+        """
+        key = fresh.key
         record = self._records.get(key)
         if record is not None and not record.alive():
             self._remove_receiver(record, grave)
             record = None
         on_death = functools.partial(_receiver_died, self._me, key)
         if record is None:
-            record = ReceiverRecord(key, receiver, functools.partial(_probe_used, self._me))
+            record = fresh
             record.hold(receiver, weak, on_death)
             self._records[key] = record
             self._async += record.is_async
         else:
             grave.append(record.hold(receiver, weak, on_death))
         self.receivers[key] = record.value
-        skey = self._sender_key(sender)
         table = self._any if skey is ANY else self._by_sender.setdefault(skey, {})
         if key in table:
             return False
@@ -267,11 +276,11 @@ class Registry:
 
     def _connect_all(self, receiver: Receiver, priority: int) -> None:
         """Connect a namespace-wide receiver (see :meth:`Namespace.connect_all`)."""
-        key = ("*", id(receiver))
         call = functools.partial(receiver, self)
+        fresh = self._prepare(call, ("*", id(receiver)))
         with self._mutating() as grave:
-            if key not in self._records:
-                self._link(key, call, False, ANY, priority, grave)
+            if fresh.key not in self._records:
+                self._link(fresh, call, False, ANY, ANY, priority, grave)
 
     def _disconnect_all(self, receiver: Receiver) -> None:
         """Undo :meth:`_connect_all`."""

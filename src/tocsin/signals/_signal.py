@@ -123,15 +123,16 @@ class Signal(Registry):
                 f"cannot connect {receiver!r} to {self._describe()}: a receiver must be "
                 f"callable, and {type(receiver).__name__} objects are not"
             )
-        key = receiver_key(receiver)
+        fresh = self._prepare(receiver, receiver_key(receiver))
+        skey = self._sender_key(sender)
         with self._mutating() as grave:
-            added = self._link(key, receiver, weak, sender, priority, grave)
+            added = self._link(fresh, receiver, weak, sender, skey, priority, grave)
         try:
             self._announce_connect(receiver, sender, weak)
         except BaseException:
             if added:
                 with self._mutating() as grave:
-                    self._unlink(key, self._sender_key(sender), grave)
+                    self._unlink(fresh.key, skey, grave)
             raise
         return receiver
 
@@ -198,13 +199,13 @@ class Signal(Registry):
         subscribed through :meth:`Namespace.connect_all` is removed with
         :meth:`Namespace.disconnect_all` instead.
         """
-        key = receiver_key(receiver)
+        key, skey = receiver_key(receiver), self._sender_key(sender)
         with self._mutating() as grave:
             record = self._records.get(key)
-            if record is not None and sender is ANY:
+            if record is not None and skey is ANY:
                 self._remove_receiver(record, grave)
             elif record is not None:
-                self._unlink(key, self._sender_key(sender), grave)
+                self._unlink(key, skey, grave)
         self._announce_disconnect(receiver, sender)
 
     def send(
