@@ -2,23 +2,28 @@
 
 ``tocsin.signals`` is a standard-library-only signal library with the API
 and semantics of blinker 1.9, plus deterministic order, async receivers,
-error isolation and namespace-wide listeners. It needs no web code::
+error isolation and namespace-wide listeners. It needs no web code:
 
-    from tocsin.signals import Namespace
+>>> from tocsin.signals import Namespace
+>>> events = Namespace()
+>>> saved = events.signal("saved", doc="Sent after a document is saved, with version=.")
+>>> def reindex(sender, version):
+...     return f"reindexed {sender} v{version}"
+>>> def audit(sender, version):
+...     return "audited"
+>>> def notify(sender, version):
+...     return "notified"
+>>> _ = saved.connect(reindex)                  # for every sender
+>>> _ = saved.connect(audit, sender="report")   # only when "report" is sent
+>>> _ = saved.connect(notify, priority=10)      # before the others
+>>> [value for _, value in saved.send("report", version=2)]
+['notified', 'reindexed report v2', 'audited']
+>>> [value for _, value in saved.send("memo", version=1)]
+['notified', 'reindexed memo v1']
 
-    events = Namespace()
-    saved = events.signal("saved", doc="Sent after a document is saved, with version=.")
-
-    def reindex(sender, **kwargs):
-        return f"reindexed {sender} v{kwargs['version']}"
-
-    saved.connect(reindex)                     # for every sender
-    saved.connect(audit, sender=doc)           # only when ``doc`` is sent
-    saved.connect(notify, priority=10)         # called before the others
-
-    saved.send(doc, version=2)                 # [(notify, ...), (reindex, ...), (audit, ...)]
-    await saved.send_async(doc, version=2)     # also awaits ``async def`` receivers
-    saved.send_robust(doc, version=2)          # a raising receiver's exception becomes its result
+``await saved.send_async(...)`` also awaits ``async def`` receivers, and
+``saved.send_robust(...)`` returns a raising receiver's exception as its
+result instead of stopping.
 
 Receivers are held weakly by default, as in blinker: pass ``weak=False`` (or
 use :meth:`Signal.connect_via`, strong by default) for a lambda or a nested
