@@ -122,15 +122,12 @@ class AppContext:
         """
         if exc is _sentinel:
             exc = sys.exc_info()[1]
+        _check_current(_cv_app, self, "app")  # before any teardown runs
         self.app._pop_app_context(self, exc)
 
     def _reset(self) -> None:
-        if not self._tokens:
-            raise RuntimeError(f"Popped {self!r}, which was not pushed.")
-        token = self._tokens.pop()
-        if _cv_app.get(None) is not self:
-            raise RuntimeError(f"Popped wrong app context ({_cv_app.get(None)!r} instead of {self!r})")
-        _cv_app.reset(token)
+        _check_current(_cv_app, self, "app")
+        _cv_app.reset(self._tokens.pop())
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -276,12 +273,7 @@ class RequestContext:
 
     def _reset(self) -> None:
         """Stop being current (the reverse of :meth:`_set`)."""
-        if not self._tokens:
-            raise RuntimeError(f"Popped {self!r}, which was not pushed.")
-        if _cv_request.get(None) is not self:
-            raise RuntimeError(
-                f"Popped wrong request context ({_cv_request.get(None)!r} instead of {self!r})"
-            )
+        _check_current(_cv_request, self, "request")
         _cv_request.reset(self._tokens.pop())
         assert self.app_ctx is not None
         self.app_ctx._reset()
@@ -302,6 +294,7 @@ class RequestContext:
         """Run ``teardown_request`` functions, pop this context and its app context."""
         if exc is _sentinel:
             exc = sys.exc_info()[1]
+        _check_current(_cv_request, self, "request")  # before any teardown runs
         app_ctx = self.app_ctx
         try:
             if len(self._tokens) == 1:
@@ -334,6 +327,18 @@ class RequestContext:
 
     def __repr__(self) -> str:
         return f"<RequestContext {self.method} {self.path!r} of {self.app.name!r}>"
+
+
+def _check_current(var: contextvars.ContextVar[t.Any], ctx: t.Any, kind: str) -> None:
+    """Raise unless *ctx* was pushed and is the current context of *var*; change nothing."""
+    if not ctx._tokens:
+        raise RuntimeError(f"Popped {ctx!r}, which was not pushed.")
+    current = var.get(None)
+    if current is not ctx:
+        raise RuntimeError(
+            f"Popped wrong {kind} context ({current!r} instead of {ctx!r});"
+            " pop the most recently pushed context first."
+        )
 
 
 def has_app_context() -> bool:

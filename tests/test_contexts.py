@@ -1,0 +1,436 @@
+"""Application and request contexts: proxies, push and pop, isolation between requests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import typing as t
+
+import httpx
+import pytest
+
+import tocsin.globals
+from tocsin import (
+    Tocsin,
+    after_this_request,
+    copy_current_request_context,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+    session,
+)
+from tocsin.globals import app_ctx, request_ctx
+from tocsin.testing import TestClient
+from tocsin.wrappers import Response
+
+# -- proxies outside a context ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["current_app", "g", "app_ctx"])
+def test_app_proxies_outside_context(name: str) -> None:
+    proxy = getattr(tocsin.globals, name)
+    with pytest.raises(RuntimeError) as exc_info:
+        proxy.anything  # noqa: B018
+    message = str(exc_info.value)
+    assert message.startswith("Working outside of application context.")
+    assert "app.app_context()" in message
+
+
+@pytest.mark.parametrize("name", ["request", "session", "request_ctx"])
+def test_request_proxies_outside_context(app: Tocsin, name: str) -> None:
+    proxy = getattr(tocsin.globals, name)
+    for pushed in (False, True):
+        with pytest.raises(RuntimeError) as exc_info:
+            if pushed:
+                with app.app_context():
+                    proxy.anything  # noqa: B018
+            else:
+                proxy.anything  # noqa: B018
+        message = str(exc_info.value)
+        assert message.startswith("Working outside of request context.")
+        assert "app.test_request_context()" in message
+
+
+def test_has_context_functions(app: Tocsin) -> None:
+    assert (has_app_context(), has_request_context()) == (False, False)
+    with app.app_context():
+        assert (has_app_context(), has_request_context()) == (True, False)
+        with app.test_request_context("/"):
+            assert (has_app_context(), has_request_context()) == (True, True)
+        assert (has_app_context(), has_request_context()) == (True, False)
+    assert (has_app_context(), has_request_context()) == (False, False)
+
+
+# -- app context ---------------------------------------------------------------------------------
+
+
+def test_app_context(app: Tocsin) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_appcontext(torn_down.append)
+    with app.app_context() as ctx:
+        assert current_app._get_current_object() is app  # type: ignore[attr-defined]
+        assert app_ctx._get_current_object() is ctx  # type: ignore[attr-defined]
+        g.value = 1
+        assert g.value == 1
+        assert torn_down == []
+    assert torn_down == [None]
+    assert not has_app_context()
+
+
+def test_app_context_push_pop(app: Tocsin) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_appcontext(torn_down.append)
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        assert current_app.name == "tocsin_test_app"
+    finally:
+        ctx.pop()
+    assert torn_down == [None]
+    assert not has_app_context()
+
+
+def test_app_context_teardown_gets_exception(app: Tocsin) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_appcontext(torn_down.append)
+    error = ValueError("in block")
+    with pytest.raises(ValueError), app.app_context():
+        raise error
+    assert torn_down == [error]
+
+
+def test_nested_app_contexts_have_own_g(app: Tocsin) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_appcontext(torn_down.append)
+    with app.app_context():
+        g.level = "outer"
+        with app.app_context():
+            assert "level" not in g
+            g.level = "inner"
+        assert torn_down == [None]
+        assert g.level == "outer"
+    assert torn_down == [None, None]
+
+
+def test_pop_wrong_context(app: Tocsin) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_appcontext(torn_down.append)
+    outer = app.app_context()
+    inner = app.app_context()
+    outer.push()
+    inner.push()
+    with pytest.raises(RuntimeError, match="Popped wrong app context"):
+        outer.pop()
+    assert torn_down == []
+    inner.pop()
+    outer.pop()
+    assert torn_down == [None, None]
+    assert not has_app_context()
+    with pytest.raises(RuntimeError, match="which was not pushed"):
+        outer.pop()
+
+
+def test_pop_wrong_request_context(app: Tocsin) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_request(torn_down.append)
+    outer = app.test_request_context("/outer")
+    inner = app.test_request_context("/inner")
+    outer.push()
+    inner.push()
+    with pytest.raises(RuntimeError, match="Popped wrong request context"):
+        outer.pop()
+    assert torn_down == []
+    assert request.path == "/inner"
+    inner.pop()
+    assert request.path == "/outer"
+    outer.pop()
+    assert torn_down == [None, None]
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+def test_g_namespace(app: Tocsin) -> None:
+    with app.app_context():
+        assert g.get("missing") is None
+        assert g.get("missing", 1) == 1
+        assert g.setdefault("x", 2) == 2
+        assert g.setdefault("x", 3) == 2
+        assert "x" in g
+        assert list(g) == ["x"]
+        assert g.pop("x") == 2
+        assert g.pop("x", "default") == "default"
+        with pytest.raises(KeyError):
+            g.pop("x")
+        assert repr(g) == "<tocsin.g of 'tocsin_test_app'>"
+
+
+# -- request context -----------------------------------------------------------------------------
+
+
+def test_test_request_context(app: Tocsin) -> None:
+    app.add_url_rule("/items/<int:n>", "item", lambda n: str(n), methods=["GET", "POST"])
+    with app.test_request_context(
+        "/items/3?q=x", method="POST", data={"f": "v"}, headers={"X-A": "1"}
+    ) as ctx:
+        assert request_ctx._get_current_object() is ctx  # type: ignore[attr-defined]
+        assert request.path == "/items/3"
+        assert request.method == "POST"
+        assert request.args["q"] == "x"
+        assert request.form["f"] == "v"
+        assert request.headers["X-A"] == "1"
+        assert request.endpoint == "item"
+        assert request.view_args == {"n": 3}
+        assert current_app.name == "tocsin_test_app"
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+def test_test_request_context_routing_error(app: Tocsin) -> None:
+    with app.test_request_context("/missing"):
+        assert request.url_rule is None
+        assert request.routing_exception is not None
+        assert request.routing_exception.code == 404
+
+
+def test_test_request_context_runs_teardown(app: Tocsin) -> None:
+    ran: list[str] = []
+    app.teardown_request(lambda exc: ran.append(f"request {exc!r}"))
+    app.teardown_appcontext(lambda exc: ran.append(f"app {exc!r}"))
+    with app.test_request_context("/"):
+        pass
+    assert ran == ["request None", "app None"]
+
+
+def test_test_request_context_manual_push(app: Tocsin) -> None:
+    ctx = app.test_request_context("/?a=b")
+    ctx.push()
+    try:
+        assert request.args["a"] == "b"
+    finally:
+        ctx.pop()
+    assert not has_request_context()
+
+
+def test_copy_current_request_context_in_thread(app: Tocsin, client: TestClient) -> None:
+    results: list[str] = []
+
+    @app.route("/spawn")
+    def spawn() -> str:
+        session["user"] = "ann"
+
+        @copy_current_request_context
+        def work(suffix: str) -> None:
+            results.append(f"{request.args['q']} {session['user']} {current_app.name} {suffix}")
+
+        thread = threading.Thread(target=work, args=("thread",))
+        thread.start()
+        thread.join()
+        return "spawned"
+
+    assert client.get("/spawn?q=hello").data == b"spawned"
+    assert results == ["hello ann tocsin_test_app thread"]
+
+
+def test_copy_current_request_context_outside_request() -> None:
+    with pytest.raises(RuntimeError, match="request context is active"):
+        copy_current_request_context(lambda: None)
+
+
+def test_after_this_request(app: Tocsin, client: TestClient) -> None:
+    order: list[str] = []
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        order.append("after_request")
+        return response
+
+    @app.route("/")
+    def index() -> str:
+        @after_this_request
+        def first(response: Response) -> Response:
+            order.append("first")
+            response.headers["X-First"] = "1"
+            return response
+
+        @after_this_request
+        def second(response: Response) -> Response:
+            order.append("second")
+            return Response("replaced", 202)
+
+        return "view"
+
+    rv = client.get("/")
+    assert (rv.status_code, rv.data) == (202, b"replaced")
+    assert order == ["first", "second", "after_request"]
+    order.clear()
+    client.get("/")
+    assert order == ["first", "second", "after_request"]
+
+
+def test_after_this_request_outside_request() -> None:
+    with pytest.raises(RuntimeError, match="'after_this_request' can only be used"):
+        after_this_request(lambda r: r)
+
+
+def test_after_this_request_needs_callable(app: Tocsin) -> None:
+    with app.test_request_context("/"), pytest.raises(TypeError, match="needs a callable"):
+        after_this_request(None)  # type: ignore[type-var]
+
+
+# -- what the test client keeps -------------------------------------------------------------------
+
+
+def test_with_client_keeps_last_context(app: Tocsin, client: TestClient) -> None:
+    torn_down: list[str] = []
+    app.teardown_request(lambda exc: torn_down.append(request.path))
+
+    @app.route("/")
+    def index() -> str:
+        g.user = request.args["user"]
+        session["visits"] = session.get("visits", 0) + 1
+        return "ok"
+
+    with client:
+        client.get("/?user=ann")
+        assert torn_down == ["/"]
+        assert request.args["user"] == "ann"
+        assert g.user == "ann"
+        assert session["visits"] == 1
+        client.get("/?user=bob")
+        assert request.args["user"] == "bob"
+        assert g.user == "bob"
+        assert session["visits"] == 2
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+def test_without_with_block_nothing_is_kept(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/", "index", lambda: "ok")
+    client.get("/")
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+def test_with_client_cannot_nest(client: TestClient) -> None:
+    with client, pytest.raises(RuntimeError, match="Cannot nest client invocations"), client:
+        pass
+
+
+def test_request_gets_fresh_g_even_inside_app_context(app: Tocsin, client: TestClient) -> None:
+    @app.route("/")
+    def index() -> dict[str, t.Any]:
+        seen = {"names": sorted(g), "same_app": current_app._get_current_object() is app}  # type: ignore[attr-defined]
+        g.from_request = True
+        return seen
+
+    with app.app_context():
+        g.from_test = True
+        outer_g = g._get_current_object()  # type: ignore[attr-defined]
+        assert client.get("/").json == {"names": [], "same_app": True}
+        assert client.get("/").json == {"names": [], "same_app": True}
+        assert g._get_current_object() is outer_g  # type: ignore[attr-defined]
+        assert sorted(g) == ["from_test"]
+        assert has_app_context()
+        assert not has_request_context()
+
+
+def test_g_not_shared_between_requests(app: Tocsin, client: TestClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        count = g.get("count", 0) + 1
+        g.count = count
+        return str(count)
+
+    assert [client.get("/").data for _ in range(3)] == [b"1", b"1", b"1"]
+
+
+def test_request_sees_app_context_pushed_signal_context(app: Tocsin, client: TestClient) -> None:
+    @app.before_request
+    def before() -> None:
+        g.before = request.path
+
+    app.add_url_rule("/p", "p", lambda: g.before)
+    assert client.get("/p").data == b"/p"
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+
+
+def test_concurrent_threaded_requests_are_isolated(app: Tocsin) -> None:
+    @app.route("/")
+    def index() -> str:
+        value = request.args["v"]
+        g.value = value
+        time.sleep(0.01)
+        return f"{request.args['v']}|{g.value}|{request.environ['QUERY_STRING']}"
+
+    barrier = threading.Barrier(50)
+    results: dict[int, tuple[int, bytes]] = {}
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        try:
+            c = app.test_client()
+            barrier.wait()
+            rv = c.get(f"/?v={i}")
+            results[i] = (rv.status_code, rv.data)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert results == {i: (200, f"{i}|{i}|v={i}".encode()) for i in range(50)}
+    assert not has_request_context()
+
+
+def test_concurrent_async_threaded_requests_are_isolated(app: Tocsin) -> None:
+    @app.route("/")
+    async def index() -> str:
+        g.value = request.args["v"]
+        await asyncio.sleep(0.01)
+        return f"{request.args['v']}|{g.value}"
+
+    results: dict[int, bytes] = {}
+
+    def worker(i: int) -> None:
+        results[i] = app.test_client().get(f"/?v={i}").data
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {i: f"{i}|{i}".encode() for i in range(20)}
+
+
+def test_concurrent_asgi_requests_are_isolated(app: Tocsin) -> None:
+    @app.route("/")
+    async def index() -> str:
+        g.value = request.args["v"]
+        await asyncio.sleep(0.01)
+        return f"{request.args['v']}|{g.value}"
+
+    @app.route("/sync")
+    def sync_view() -> str:
+        g.value = request.args["v"]
+        time.sleep(0.01)
+        return f"{request.args['v']}|{g.value}"
+
+    async def run() -> list[str]:
+        transport = httpx.ASGITransport(app=app.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            responses = await asyncio.gather(
+                *(c.get(f"/?v={i}") for i in range(50)),
+                *(c.get(f"/sync?v=s{i}") for i in range(20)),
+            )
+        return [r.text for r in responses]
+
+    texts = asyncio.run(run())
+    assert texts == [f"{i}|{i}" for i in range(50)] + [f"s{i}|s{i}" for i in range(20)]
