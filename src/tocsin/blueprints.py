@@ -252,7 +252,8 @@ class Blueprint(Scaffold):
                 dict, {code: dict(handlers) for code, handlers in value.items()}
             )
         for endpoint, func in self.view_functions.items():
-            app.view_functions[endpoint] = func
+            # Prefixed, unlike Flask, whose @bp.endpoint("x") view is never found (a KeyError).
+            app.view_functions[f"{name}.{endpoint}"] = func
         extend(self.before_request_funcs, app.before_request_funcs)
         extend(self.after_request_funcs, app.after_request_funcs)
         extend(self.teardown_request_funcs, app.teardown_request_funcs)
