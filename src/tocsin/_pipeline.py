@@ -200,19 +200,21 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     tr = ctx.trace
     if tr is not None:
         tr.step("make_response")
-    if (  # 10: a plain body that no hook will see needs no Response object
-        not plan.after_request
-        and not ctx._after_request_functions
-        and ctx._session is None
-        and not _sig.request_finished.receivers
-        and not app._session_maybe_refreshed(ctx)
-    ):
-        direct = app._direct_response(rv)
-        if direct is not None:
+    direct = app._direct_response(rv)  # 10
+    if direct is not None:
+        if (  # a plain body that no hook will see needs no Response object
+            not plan.after_request
+            and not ctx._after_request_functions
+            and ctx._session is None
+            and not _sig.request_finished.receivers
+            and not app._session_maybe_refreshed(ctx)
+        ):
             if tr is not None:
                 _trace_skipped_steps(tr, direct.status_code)
             return direct
-    response = app.make_response(rv)
+        response = app.response_class._complete(direct.status_code, direct.headers, direct.body)
+    else:
+        response = app.make_response(rv)
     try:
         response = yield from _process_response(app, ctx, response)
         if tr is not None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import typing as t
 
-from werkzeug.exceptions import BadRequest, HTTPException
-from werkzeug.routing import MapAdapter, RequestRedirect, Rule
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.routing import Map, MapAdapter, RequestRedirect, Rule
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -36,6 +36,17 @@ def decode_path(raw: str) -> str:
         raise BadRequest("The request path is not valid UTF-8.") from None
 
 
+def _first_segments(url_map: Map) -> frozenset[str] | None:
+    """The first path segments of all rules, or ``None`` if one starts with a variable."""
+    firsts = set()
+    for rule in url_map.iter_rules():
+        first = rule.rule.lstrip("/").partition("/")[0]
+        if "<" in first:
+            return None
+        firsts.add(first)
+    return frozenset(firsts)
+
+
 class Matcher:
     """Matches a request context's method and path against the app's URL map."""
 
@@ -44,6 +55,7 @@ class Matcher:
         self._static: dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]] | None = None
         self._adapter: MapAdapter | None = None
         self._per_request = False
+        self._first_segments: frozenset[str] | None = None
 
     def invalidate(self) -> None:
         """Forget what was built from the URL map (called after each registration)."""
@@ -63,6 +75,7 @@ class Matcher:
             methods = frozenset(rule.methods) if rule.methods is not None else None
             static.setdefault(rule.rule, []).append((rule, methods))
         self._adapter = url_map.bind("localhost")
+        self._first_segments = _first_segments(url_map)
         self._static = {path: tuple(rules) for path, rules in static.items()}
         return self._static
 
@@ -82,6 +95,10 @@ class Matcher:
                         ctx.url_rule = rule
                         ctx.view_args = {}
                         return
+            firsts = self._first_segments
+            if firsts is not None and ctx.path[1:].partition("/")[0] not in firsts:
+                ctx.routing_exception = NotFound()  # no rule starts like this path
+                return
         try:
             if self._per_request:
                 adapter = t.cast(MapAdapter, ctx.get_url_adapter())

@@ -673,12 +673,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
 
     def _session_maybe_refreshed(self, ctx: RequestContext) -> bool:
         """True when an untouched session may still need saving (its cookie came in)."""
-        if ctx._session is not None:
-            return True
-        env = ctx._environ
-        if env is not None:
-            return "HTTP_COOKIE" in env and self.session_interface.wants_refresh(self, ctx)
-        return ctx._environ_factory is not None and self.session_interface.wants_refresh(self, ctx)
+        return ctx.has_cookie and self.session_interface.wants_refresh(self, ctx)
 
 
 def _proxy_g() -> t.Any:

@@ -146,7 +146,8 @@ class ASGIApp:
         ctx.method = scope["method"]
         ctx.path = scope["path"] or "/"
         body = b""
-        if ctx.method not in _BODYLESS or _has_body(scope):
+        has_body, ctx.has_cookie = _body_and_cookie(scope)
+        if has_body or ctx.method not in _BODYLESS:
             try:
                 body = await _read_body(receive, app.config["MAX_CONTENT_LENGTH"])
             except RequestEntityTooLarge as e:
@@ -264,11 +265,15 @@ class ASGIApp:
                 _raise_collected(errors)
 
 
-def _has_body(scope: ASGIScope) -> bool:
+def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:
+    """Whether the request announces a body, and whether it carries cookies."""
+    has_body = has_cookie = False
     for name, _ in scope.get("headers", ()):
         if name == b"content-length" or name == b"transfer-encoding":
-            return True
-    return False
+            has_body = True
+        elif name == b"cookie":
+            has_cookie = True
+    return has_body, has_cookie
 
 
 async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:

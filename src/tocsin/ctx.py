@@ -162,6 +162,7 @@ class RequestContext:
         "app",
         "app_ctx",
         "error",
+        "has_cookie",
         "method",
         "path",
         "plan",
@@ -189,6 +190,8 @@ class RequestContext:
         self._after_request_functions: list[t.Callable[[Response], Response]] = []
         self.method = "GET"
         self.path = "/"
+        #: Whether the request carries a ``Cookie`` header (set by the drivers).
+        self.has_cookie = True
         self.url_rule: Rule | None = None
         self.view_args: dict[str, t.Any] | None = None
         self.routing_exception: HTTPException | None = None
@@ -201,6 +204,7 @@ class RequestContext:
         self.plan: t.Any = None
         if environ is not None:
             self.method = environ.get("REQUEST_METHOD", "GET").upper()
+            self.has_cookie = "HTTP_COOKIE" in environ
 
     # -- lazily built pieces ------------------------------------------------
 

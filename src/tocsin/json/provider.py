@@ -102,7 +102,19 @@ class DefaultJSONProvider(JSONProvider):
     def _encode(self, obj: t.Any) -> str:
         if self.compact is False or (self.compact is None and self._app.debug):
             return self.dumps(obj, indent=2) + "\n"
-        return self.dumps(obj, separators=(",", ":")) + "\n"
+        key = (self.default, self.ensure_ascii, self.sort_keys)
+        encoder = self.__dict__.get("_compact_encoder")
+        if encoder is None or encoder[0] != key:  # made once, remade if a setting changes
+            encoder = self.__dict__["_compact_encoder"] = (
+                key,
+                json.JSONEncoder(
+                    default=self.default,
+                    ensure_ascii=self.ensure_ascii,
+                    sort_keys=self.sort_keys,
+                    separators=(",", ":"),
+                ),
+            )
+        return encoder[1].encode(obj) + "\n"
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
