@@ -686,3 +686,12 @@ def test_custom_interface_returning_none_gives_null_session(
     assert iface.calls == ["open"]  # a null session is never saved
     with pytest.raises(RuntimeError, match="no secret key was set"):
         client.get("/set/a/1")
+
+
+def test_other_cookies_do_not_open_the_session(client: TestClient) -> None:
+    client.get("/permanent")
+    client.delete_cookie("session")
+    client.set_cookie("theme", "dark")
+    response = client.get("/untouched")
+    assert response.headers.getlist("Set-Cookie") == []
+    assert "Vary" not in response.headers

@@ -809,3 +809,38 @@ def test_async_signal_receiver_for_render(app: Tocsin, client: TestClient) -> No
     finally:
         template_rendered.disconnect(receiver)
     assert seen == ["simple.html"]
+
+
+def test_render_in_async_view(app: Tocsin, client: TestClient) -> None:
+    @app.context_processor
+    def proc() -> dict[str, t.Any]:
+        return {"who": "proc"}
+
+    @app.route("/async")
+    async def view() -> str:
+        with record(template_rendered) as sent:
+            rv = render_template("simple.html", value=request.path)
+        assert len(sent) == 1
+        return rv + render_template_string("|{{ who }}")
+
+    @app.route("/async-stream")
+    async def stream() -> Response:
+        return Response(stream_template("stream.html", items=["a"]))
+
+    assert client.get("/async").data == b"<p>/async</p>|proc"
+    with client.get("/async-stream") as response:
+        assert response.data == b"a,/async-stream"
+
+
+def test_each_app_has_its_own_environment(app: Tocsin) -> None:
+    other = Tocsin("other", root_path="/nonexistent")
+
+    @app.template_filter
+    def only_here(s: str) -> str:
+        return s
+
+    assert app.jinja_env is not other.jinja_env
+    assert "only_here" in app.jinja_env.filters
+    assert "only_here" not in other.jinja_env.filters
+    assert other.jinja_env.globals["config"] is other.config
+    assert app.jinja_env.globals["config"] is app.config
