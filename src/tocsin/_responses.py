@@ -21,7 +21,7 @@ from .wrappers import Response
 if t.TYPE_CHECKING:
     from .json.provider import JSONProvider
 
-__all__ = ["AsyncBody", "ResponseMaker"]
+__all__ = ["AsyncBody", "ResponseMaker", "complete_headers"]
 
 _TEXT = "text/html; charset=utf-8"
 _JSON = "application/json"
@@ -140,7 +140,7 @@ class ResponseMaker:
             body = self.json._encode(rv).encode()
             ctype = _JSON
         elif isinstance(rv, HTTPException) and _plain_http_error(rv):
-            body = rv.get_body().encode()
+            body = _error_body(rv)
             headers = rv.get_headers()
             headers.append(("Content-Length", str(len(body))))
             return Direct(status or t.cast(int, rv.code), headers, body)
@@ -161,6 +161,20 @@ class ResponseMaker:
     def redirect(self, location: str, code: int = 302) -> BaseResponse:
         """A redirect response to *location*."""
         return _wz_redirect(location, code=code, Response=self.response_class)
+
+
+_ERROR_BODIES: dict[tuple[type[HTTPException], str | None], bytes] = {}
+
+
+def _error_body(e: HTTPException) -> bytes:
+    """The HTML body of *e*, rendered once per error class and description."""
+    key = (type(e), e.description)
+    body = _ERROR_BODIES.get(key)
+    if body is None:
+        body = e.get_body().encode()
+        if len(_ERROR_BODIES) < 256:
+            _ERROR_BODIES[key] = body
+    return body
 
 
 def _plain_http_error(e: HTTPException) -> bool:
@@ -187,4 +201,21 @@ def _environ() -> t.Any:
     return ctx.environ if ctx is not None else None
 
 
+def complete_headers(response: Response) -> list[tuple[str, str]] | None:
+    """The headers to send as they are, or ``None`` when Werkzeug must prepare the response.
 
+    That is the case for a streamed or closing body, a status without a body,
+    a missing ``Content-Length`` or a ``Location`` to make absolute.
+    """
+    code = response.status_code
+    if type(response.response) is not list or response._on_close or code < 200 or code in (204, 304):
+        return None
+    headers = response.headers.to_wsgi_list()
+    has_length = False
+    for name, _ in headers:
+        lowered = name.lower()
+        if lowered == "content-length":
+            has_length = True
+        elif lowered in ("location", "content-location"):
+            return None  # Werkzeug makes an IRI a URI (and joins it, if autocorrecting)
+    return headers if has_length else None

@@ -1,8 +1,10 @@
 """URL matching (lifecycle step 3) without binding an adapter per request.
 
-Werkzeug's rules, converters and matcher decide every match. Two things are
-added in front of them: a dict of the rules without variables (a static
-path is one lookup), and one adapter bound once for the rest. An adapter is
+Werkzeug's rules, converters and matcher decide every match. Added in
+front of them: a dict of the rules without variables (a static path is one
+lookup); the set of first path segments (a path no rule could match is a
+404 at once); a bounded memo of recent matches of variable rules, kept only
+while all converters are Werkzeug's own; and one adapter bound once. An adapter is
 bound per request only when matching depends on the host (host matching,
 subdomains) or to build the exact redirect URL of a strict-slash redirect.
 """
@@ -36,6 +38,20 @@ def decode_path(raw: str) -> str:
         raise BadRequest("The request path is not valid UTF-8.") from None
 
 
+_MEMO_SIZE = 1024
+
+
+def _stock_converters(url_map: Map) -> bool:
+    """True when every converter is one of Werkzeug's (pure functions of the path).
+
+    Only then may a match be remembered: a custom converter could look
+    something up (a database row) and must run on every request.
+    """
+    defaults = Map.default_converters
+    converters = url_map.converters
+    return len(converters) == len(defaults) and all(converters.get(k) is v for k, v in defaults.items())
+
+
 def _first_segments(url_map: Map) -> frozenset[str] | None:
     """The first path segments of all rules, or ``None`` if one starts with a variable."""
     firsts = set()
@@ -56,6 +72,7 @@ class Matcher:
         self._adapter: MapAdapter | None = None
         self._per_request = False
         self._first_segments: frozenset[str] | None = None
+        self._memo: dict[tuple[str, str], tuple[Rule, dict[str, t.Any]]] | None = None
 
     def invalidate(self) -> None:
         """Forget what was built from the URL map (called after each registration)."""
@@ -76,6 +93,7 @@ class Matcher:
             static.setdefault(rule.rule, []).append((rule, methods))
         self._adapter = url_map.bind("localhost")
         self._first_segments = _first_segments(url_map)
+        self._memo = {} if _stock_converters(url_map) else None
         self._static = {path: tuple(rules) for path, rules in static.items()}
         return self._static
 
@@ -99,6 +117,13 @@ class Matcher:
             if firsts is not None and ctx.path[1:].partition("/")[0] not in firsts:
                 ctx.routing_exception = NotFound()  # no rule starts like this path
                 return
+            memo = self._memo
+            if memo is not None:
+                hit = memo.get((ctx.path, ctx.method))
+                if hit is not None:
+                    ctx.url_rule = hit[0]
+                    ctx.view_args = dict(hit[1])
+                    return
         try:
             if self._per_request:
                 adapter = t.cast(MapAdapter, ctx.get_url_adapter())
@@ -112,6 +137,11 @@ class Matcher:
         else:
             ctx.url_rule = rule
             ctx.view_args = values
+            memo = self._memo
+            if memo is not None and not self._per_request:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                memo[(ctx.path, ctx.method)] = (rule, dict(values))
 
     def _exact_redirect(self, ctx: RequestContext, e: RequestRedirect) -> HTTPException:
         """Redo a redirecting match with the request's own host and script root."""

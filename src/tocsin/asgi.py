@@ -27,7 +27,8 @@ import typing as t
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ._pipeline import Direct, Pipe, dispatch, finish, pop_app_context, _raise_collected
+from ._pipeline import Direct, Pipe, _raise_collected, dispatch, finish, pop_app_context
+from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
 
 if t.TYPE_CHECKING:
@@ -176,20 +177,20 @@ class ASGIApp:
     async def _send_response(
         self, ctx: RequestContext, response: Response, receive: ASGIReceive, send: ASGISend
     ) -> None:
-        app = self.app
-        body = response.response
-        if not response.is_streamed and type(body) is list:
-            exc: BaseException | None = ctx.error
-            try:
-                await send(_start_message(response, ctx))
-                no_body = ctx.method == "HEAD" or response.status_code in (204, 304)  # as WSGI
-                data = b"" if no_body else b"".join(response.iter_encoded())
-                await send({"type": "http.response.body", "body": data})
-            finally:
-                response.close()
-            await drive_async(finish(app, ctx, exc))
+        headers = complete_headers(response)
+        if headers is None:
+            await self._stream(ctx, response, receive, send)
             return
-        await self._stream(ctx, response, receive, send)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            }
+        )
+        body = b"" if ctx.method == "HEAD" else b"".join(response.response)  # type: ignore[arg-type]
+        await send({"type": "http.response.body", "body": body})
+        await drive_async(finish(self.app, ctx, ctx.error))
 
     async def _stream(
         self, ctx: RequestContext, response: Response, receive: ASGIReceive, send: ASGISend

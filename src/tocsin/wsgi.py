@@ -17,6 +17,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from ._async import run_coroutine
 from ._pipeline import Direct, Pipe, dispatch, finish
+from ._responses import complete_headers
 from ._routing import decode_path
 from .ctx import RequestContext
 
@@ -100,7 +101,7 @@ def _emit(
     app: Tocsin, ctx: RequestContext, response: Response, start_response: StartResponse
 ) -> cabc.Iterable[bytes]:
     body = response.response
-    headers = _complete_headers(response)
+    headers = complete_headers(response)
     if headers is not None:  # a complete body: no Werkzeug header rewriting needed
         start_response(response.status, headers)
         drive(finish(app, ctx, ctx.error))
@@ -108,26 +109,6 @@ def _emit(
     app_iter, status, wsgi_headers = response.get_wsgi_response(ctx.environ)
     start_response(status, wsgi_headers)
     return StreamedBody(app, ctx, response, app_iter)
-
-
-def _complete_headers(response: Response) -> list[tuple[str, str]] | None:
-    """The headers to send as they are, or ``None`` when Werkzeug must prepare the response.
-
-    That is the case for a streamed or closing body, a status without a body,
-    a missing ``Content-Length`` or a ``Location`` to make absolute.
-    """
-    code = response.status_code
-    if type(response.response) is not list or response._on_close or code < 200 or code in (204, 304):
-        return None
-    headers = response.headers.to_wsgi_list()
-    has_length = False
-    for name, _ in headers:
-        lowered = name.lower()
-        if lowered == "content-length":
-            has_length = True
-        elif lowered in ("location", "content-location"):
-            return None  # Werkzeug makes an IRI a URI (and joins it, if autocorrecting)
-    return headers if has_length else None
 
 
 class StreamedBody:
