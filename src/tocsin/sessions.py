@@ -69,10 +69,12 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         return super().__getitem__(key)
 
     def get(self, key: str, default: t.Any = None) -> t.Any:
+        """``dict.get``; marks the session accessed."""
         self.accessed = True
         return super().get(key, default)
 
     def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        """``dict.setdefault``; marks the session accessed."""
         self.accessed = True
         return super().setdefault(key, default)
 
@@ -89,18 +91,22 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         return super().__iter__()
 
     def keys(self) -> t.KeysView[str]:  # type: ignore[override]
+        """``dict.keys``; marks the session accessed."""
         self.accessed = True
         return super().keys()
 
     def values(self) -> t.ValuesView[t.Any]:  # type: ignore[override]
+        """``dict.values``; marks the session accessed."""
         self.accessed = True
         return super().values()
 
     def items(self) -> t.ItemsView[str, t.Any]:  # type: ignore[override]
+        """``dict.items``; marks the session accessed."""
         self.accessed = True
         return super().items()
 
     def copy(self) -> dict[str, t.Any]:
+        """A plain ``dict`` copy; marks the session accessed."""
         self.accessed = True
         return dict(super().items())
 
@@ -240,6 +246,10 @@ class SecureCookieSessionInterface(SessionInterface):
         return signer
 
     def open_session(self, app: Tocsin, request: Request) -> SecureCookieSession | None:
+        """Load the session from the signed cookie; an empty one when it is bad or missing.
+
+        ``None`` (the null session) without ``SECRET_KEY``.
+        """
         s = self.get_signing_serializer(app)
         if s is None:
             return None
@@ -256,6 +266,7 @@ class SecureCookieSessionInterface(SessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Tocsin, session: SessionMixin, response: Response) -> None:
+        """Set (or delete) the cookie as Flask does, and add ``Vary: Cookie`` when read."""
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

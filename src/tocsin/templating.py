@@ -76,6 +76,10 @@ class DispatchingJinjaLoader(BaseLoader):
     def get_source(
         self, environment: _JinjaEnvironment, template: str
     ) -> tuple[str, str | None, t.Callable[[], bool] | None]:
+        """The source of *template* from the first folder that has it.
+
+        :raises TemplateNotFound: when no folder has it.
+        """
         for _, loader in self._loaders():
             try:
                 return loader.get_source(environment, template)
@@ -84,6 +88,7 @@ class DispatchingJinjaLoader(BaseLoader):
         raise TemplateNotFound(template)
 
     def list_templates(self) -> list[str]:
+        """Every template name in the app's and the blueprints' folders, sorted."""
         found: set[str] = set()
         for _, loader in self._loaders():
             found.update(loader.list_templates())
