@@ -12,11 +12,13 @@ import typing as t
 from contextlib import contextmanager
 
 from ._receivers import Getter, Receiver, receiver_key
-from ._registry import ANY, Registry
+from ._registry import ANY, Plan, Registry
 
 __all__ = ["ANY", "NamedSignal", "Signal", "receiver_connected", "receiver_disconnected"]
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
+
+_NOTHING: Plan = ((), (), False)
 
 
 class Signal(Registry):
@@ -350,29 +352,39 @@ class Signal(Registry):
     def _send_slow(
         self, sender: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> list[tuple[Receiver, t.Any]]:
-        return [
-            (receiver, receiver(sender, **kwargs))
-            for receiver, _ in self._deliveries(sender, args, "send", sync_only=True)
-        ]
+        """The general path of :meth:`send`: the same loop, after :meth:`_checked_plan`."""
+        results = []
+        for get in self._checked_plan(sender, args, "send", sync_only=True)[0]:
+            receiver = get()
+            if receiver is not None:
+                results.append((receiver, receiver(sender, **kwargs)))
+        return results
 
     def _deliveries(
         self, sender: t.Any, args: tuple[t.Any, ...], method: str, sync_only: bool
     ) -> c.Iterator[tuple[Receiver, bool]]:
         """Yield ``(receiver, is_async)`` for one send, after checking the call."""
+        getters, flags, _ = self._checked_plan(sender, args, method, sync_only)
+        for get, is_async in zip(getters, flags, strict=True):
+            receiver = get()
+            if receiver is not None:
+                yield receiver, is_async
+
+    def _checked_plan(
+        self, sender: t.Any, args: tuple[t.Any, ...], method: str, sync_only: bool
+    ) -> Plan:
+        """Return the plan a send for ``sender`` runs, after checking the call."""
         if args:
             raise TypeError(
                 f"{self._describe()}: {method}() takes the sender as its only positional "
                 f"argument, but {1 + len(args)} were given; pass the rest as keyword arguments"
             )
         if self._muted:
-            return
-        getters, flags, has_async = self._plan_for(sender)
-        if sync_only and has_async:
-            raise self._async_error(getters, flags, method)
-        for get, is_async in zip(getters, flags, strict=True):
-            receiver = get()
-            if receiver is not None:
-                yield receiver, is_async
+            return _NOTHING
+        plan = self._plan_for(sender)
+        if sync_only and plan[2]:
+            raise self._async_error(plan[0], plan[1], method)
+        return plan
 
     def _async_error(
         self, getters: tuple[Getter, ...], flags: tuple[bool, ...], method: str
