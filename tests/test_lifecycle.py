@@ -159,9 +159,11 @@ def test_handled_exception(app: Tocsin, client: TestClient, log: Log) -> None:
     ]
 
 
-def test_unhandled_exception_becomes_500(app: Tocsin, client: TestClient, log: Log) -> None:
+def test_unhandled_exception_becomes_500(
+    app: Tocsin, client: TestClient, log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    app.logger.disabled = True
+    monkeypatch.setattr(app.logger, "disabled", True)
 
     @app.route("/fail")
     def fail() -> str:

@@ -283,17 +283,29 @@ def _teardown(
             errors.append(e)
 
 
-def _send_robust(signal: Signal, app: Tocsin, kwargs: dict[str, t.Any], errors: list[BaseException]) -> Pipe:
-    """Send *signal* so that every receiver runs; collect (and log) what they raise."""
+def _send_robust(
+    app: Tocsin, signal: Signal, kwargs: dict[str, t.Any], errors: list[BaseException]
+) -> t.Any:
+    """Send *signal* so that every receiver runs, collecting what they raise.
+
+    Returns ``None`` when done, or a coroutine for async receivers whose
+    result the caller passes to :func:`_collect` once awaited.
+    """
     if signal.has_async_receivers:
-        results = yield signal.send_robust_async(app, **kwargs)
-    else:
-        results = signal.send_robust(app, **kwargs)
+        return signal.send_robust_async(app, **kwargs)
+    _collect(app, signal, signal.send_robust(app, **kwargs), errors)
+    return None
+
+
+def _collect(app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]) -> None:
+    """Log and keep the exceptions among the results of a robust send."""
     for receiver, result in results:
         if isinstance(result, Exception):
             app.logger.error(
-                "Error in receiver %r of signal %r", getattr(receiver, "__qualname__", receiver),
-                signal.name if hasattr(signal, "name") else signal, exc_info=result,
+                "Error in receiver %r of signal %r",
+                getattr(receiver, "__qualname__", receiver),
+                getattr(signal, "name", signal),
+                exc_info=result,
             )
             errors.append(result)
 
@@ -313,7 +325,9 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
         yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
         if _sig.request_tearing_down.receivers:
-            yield from _send_robust(_sig.request_tearing_down, app, {"exc": exc}, errors)
+            aw = _send_robust(app, _sig.request_tearing_down, {"exc": exc}, errors)
+            if aw is not None:
+                _collect(app, _sig.request_tearing_down, (yield aw), errors)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -334,13 +348,17 @@ def pop_app_context(
         if len(app_ctx._tokens) == 1:
             yield from _teardown(app, tr, app._teardown_appcontext, "teardown_appcontext", exc, errors)
             if _sig.appcontext_tearing_down.receivers:
-                yield from _send_robust(_sig.appcontext_tearing_down, app, {"exc": exc}, errors)
+                aw = _send_robust(app, _sig.appcontext_tearing_down, {"exc": exc}, errors)
+                if aw is not None:
+                    _collect(app, _sig.appcontext_tearing_down, (yield aw), errors)
     finally:
         if tr is not None:
             tr.step("pop_app_context")
         app_ctx._reset()
     if _sig.appcontext_popped.receivers:
-        yield from _send_robust(_sig.appcontext_popped, app, {}, errors)
+        aw = _send_robust(app, _sig.appcontext_popped, {}, errors)
+        if aw is not None:
+            _collect(app, _sig.appcontext_popped, (yield aw), errors)
 
 
 def _raise_collected(errors: list[BaseException]) -> None:

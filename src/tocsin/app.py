@@ -492,7 +492,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         errors: list[BaseException] = []
         self._drive(_pipeline._teardown(self, ctx.trace, plan.teardown_request, "teardown_request", exc, errors))
         if _sig.request_tearing_down.receivers:
-            self._drive(_pipeline._send_robust(_sig.request_tearing_down, self, {"exc": exc}, errors))
+            self._signal_robust(_sig.request_tearing_down, {"exc": exc}, errors)
         _pipeline._raise_collected(errors)
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
@@ -500,8 +500,13 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         errors: list[BaseException] = []
         self._drive(_pipeline._teardown(self, None, self._teardown_appcontext, "teardown_appcontext", exc, errors))
         if _sig.appcontext_tearing_down.receivers:
-            self._drive(_pipeline._send_robust(_sig.appcontext_tearing_down, self, {"exc": exc}, errors))
+            self._signal_robust(_sig.appcontext_tearing_down, {"exc": exc}, errors)
         _pipeline._raise_collected(errors)
+
+    def _signal_robust(self, signal: t.Any, kwargs: dict[str, t.Any], errors: list[BaseException]) -> None:
+        aw = _pipeline._send_robust(self, signal, kwargs, errors)
+        if aw is not None:
+            _pipeline._collect(self, signal, run_coroutine(aw), errors)
 
     def _pop_app_context(self, app_ctx: AppContext, exc: BaseException | None) -> None:
         errors: list[BaseException] = []
