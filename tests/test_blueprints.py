@@ -94,25 +94,77 @@ def test_url_for_absolute_and_relative(app: Tocsin, client: TestClient) -> None:
     assert client.get("/bp/").data == b"/ /bp/ /bp/other?x=1"
 
 
-def test_endpoint_decorator_and_add_url_rule(app: Tocsin, client: TestClient) -> None:
-    # In Flask, @bp.endpoint registers the view under the unprefixed name, so
-    # the request fails with a KeyError; Tocsin prefixes it with the blueprint's.
+def test_add_url_rule(app: Tocsin, client: TestClient) -> None:
     bp = Blueprint("bp", __name__)
-    bp.add_url_rule("/named", endpoint="named")
-
-    @bp.endpoint("named")
-    def named() -> str:
-        return "named"
 
     def plain() -> str:
-        return "plain"
+        return str(request.endpoint)
 
     bp.add_url_rule("/plain", view_func=plain, methods=["GET", "POST"])
+    bp.add_url_rule("/named", "named", plain)
     app.register_blueprint(bp)
-    assert client.get("/named").data == b"named"
-    assert client.post("/plain").data == b"plain"
+    assert client.post("/plain").data == b"bp.plain"
+    assert client.get("/named").data == b"bp.named"
     assert client.put("/plain").status_code == 405
     assert sorted(app.view_functions) == ["bp.named", "bp.plain", "static"]
+
+
+def test_endpoint_decorator_registers_unprefixed(app: Tocsin, client: TestClient) -> None:
+    # As in Flask (its test_endpoint_decorator): @bp.endpoint names an app endpoint.
+    from werkzeug.routing import Rule
+
+    app.url_map.add(Rule("/foo", endpoint="bar"))
+    bp = Blueprint("bp", __name__)
+
+    @bp.endpoint("bar")
+    def foobar() -> str:
+        return str(request.endpoint)
+
+    app.register_blueprint(bp, url_prefix="/bp_prefix")
+    assert client.get("/foo").data == b"bar"
+    assert client.get("/bp_prefix/bar").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("prefix", "rule", "url"),
+    [
+        ("", "/", "/"),
+        ("/", "", "/"),
+        ("/", "/", "/"),
+        ("/foo", "", "/foo"),
+        ("/foo/", "", "/foo/"),
+        ("", "/bar", "/bar"),
+        ("/foo/", "/bar", "/foo/bar"),
+        ("/foo/", "bar", "/foo/bar"),
+        ("/foo", "/bar", "/foo/bar"),
+        ("/foo/", "//bar", "/foo/bar"),
+        ("/foo//", "/bar", "/foo/bar"),
+    ],
+)
+def test_prefix_slash_cases_from_flask(
+    app: Tocsin, client: TestClient, prefix: str, rule: str, url: str
+) -> None:
+    bp = Blueprint("test", __name__, url_prefix=prefix)
+
+    @bp.route(rule)
+    def index() -> tuple[str, int]:
+        return "", 204
+
+    app.register_blueprint(bp)
+    assert client.get(url).status_code == 204
+
+
+def test_empty_url_defaults(app: Tocsin, client: TestClient) -> None:
+    bp = Blueprint("bp", __name__)
+
+    @bp.route("/", defaults={"page": 1})
+    @bp.route("/page/<int:page>")
+    def something(page: int) -> str:
+        return str(page)
+
+    app.register_blueprint(bp)
+    assert client.get("/").data == b"1"
+    assert client.get("/page/2").data == b"2"
 
 
 def test_method_shortcuts(app: Tocsin, client: TestClient) -> None:
@@ -584,6 +636,66 @@ def test_nested_prefixes(
     assert client.get(expected).data == b"child"
 
 
+@pytest.mark.parametrize(
+    ("parent_init", "child_init", "parent_registration", "child_registration"),
+    [
+        ("/parent", "/child", None, None),
+        ("/parent", None, None, "/child"),
+        (None, None, "/parent", "/child"),
+        ("/other", "/something", "/parent", "/child"),
+    ],
+)
+def test_nesting_url_prefixes_from_flask(
+    app: Tocsin,
+    client: TestClient,
+    parent_init: str | None,
+    child_init: str | None,
+    parent_registration: str | None,
+    child_registration: str | None,
+) -> None:
+    parent = Blueprint("parent", __name__, url_prefix=parent_init)
+    child = Blueprint("child", __name__, url_prefix=child_init)
+
+    @child.route("/")
+    def index() -> str:
+        return "index"
+
+    parent.register_blueprint(child, url_prefix=child_registration)
+    app.register_blueprint(parent, url_prefix=parent_registration)
+    assert client.get("/parent/child/").data == b"index"
+
+
+def test_blueprint_renaming(app: Tocsin, client: TestClient) -> None:
+    bp = Blueprint("bp", __name__)
+    bp2 = Blueprint("bp2", __name__)
+
+    @bp.get("/")
+    def index() -> str:
+        return str(request.endpoint)
+
+    @bp.get("/error")
+    def error() -> str:
+        abort(403)
+
+    @bp.errorhandler(403)
+    def forbidden(_: Exception) -> tuple[str, int]:
+        return "Error", 403
+
+    @bp2.get("/")
+    def index2() -> str:
+        return str(request.endpoint)
+
+    bp.register_blueprint(bp2, url_prefix="/a", name="sub")
+    app.register_blueprint(bp, url_prefix="/a")
+    app.register_blueprint(bp, url_prefix="/b", name="alt")
+    assert client.get("/a/").data == b"bp.index"
+    assert client.get("/b/").data == b"alt.index"
+    assert client.get("/a/a/").data == b"bp.sub.index2"
+    assert client.get("/b/a/").data == b"alt.sub.index2"
+    assert client.get("/a/error").data == b"Error"
+    assert client.get("/b/error").data == b"Error"
+
+
 def test_same_child_nested_in_two_parents(app: Tocsin, client: TestClient) -> None:
     child = Blueprint("child", __name__, url_prefix="/child")
     a = Blueprint("a", __name__, url_prefix="/a")
@@ -981,3 +1093,37 @@ def test_blueprint_500_handler(app: Tocsin, client: TestClient) -> None:
     app.register_blueprint(bp)
     assert client.get("/bp/boom").data == b"bp 500 RuntimeError"
     assert client.get("/boom").data == b"app 500"
+
+
+def test_nesting_subdomains_registered_on_parent(app: Tocsin, driver: str) -> None:
+    app.subdomain_matching = True
+    app.config["SERVER_NAME"] = "example.test"
+    parent = Blueprint("parent", __name__)
+    child = Blueprint("child", __name__)
+
+    @child.route("/child/")
+    def index() -> str:
+        return "child"
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent, subdomain="api")
+    client = app.test_client(driver=driver)
+    assert client.get("/child/", base_url="http://api.example.test").data == b"child"
+    assert client.get("/child/", base_url="http://example.test").status_code == 404
+
+
+def test_child_and_parent_subdomain(app: Tocsin, driver: str) -> None:
+    app.subdomain_matching = True
+    app.config["SERVER_NAME"] = "example.test"
+    parent = Blueprint("parent", __name__)
+    child = Blueprint("child", __name__, subdomain="api")
+
+    @child.route("/")
+    def index() -> str:
+        return "child"
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent, subdomain="parent")
+    client = app.test_client(driver=driver)
+    assert client.get("/", base_url="http://api.parent.example.test").data == b"child"
+    assert client.get("/", base_url="http://parent.example.test").status_code == 404

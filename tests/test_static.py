@@ -501,6 +501,29 @@ def test_blueprint_static_url_path(app: Tocsin, client: TestClient) -> None:
         assert url_for("admin.static", filename="admin.css") == "/admin-assets/admin.css"
 
 
+def test_blueprint_get_send_file_max_age_override(app: Tocsin, client: TestClient) -> None:
+    class CachedBlueprint(Blueprint):
+        def get_send_file_max_age(self, filename: str | None) -> int | None:
+            return 100
+
+    bp = CachedBlueprint(
+        "admin",
+        __name__,
+        root_path=str(FIXTURES / "admin"),
+        static_folder="static",
+        url_prefix="/admin",
+    )
+    app.register_blueprint(bp)
+    assert get(client, "/admin/static/admin.css").headers["Cache-Control"] == (
+        "public, max-age=100"
+    )
+    assert get(client, "/static/hello.txt").headers["Cache-Control"] == "no-cache"
+    with app.app_context():
+        assert Blueprint.get_send_file_max_age(bp, "x") is None
+    with pytest.raises(RuntimeError, match="needs an application context"):
+        Blueprint.get_send_file_max_age(bp, "x")
+
+
 def test_blueprint_without_static_folder(app: Tocsin) -> None:
     bp = Blueprint("plain", __name__)
     app.register_blueprint(bp)

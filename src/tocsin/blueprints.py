@@ -251,9 +251,8 @@ class Blueprint(Scaffold):
             app.error_handler_spec[key] = defaultdict(
                 dict, {code: dict(handlers) for code, handlers in value.items()}
             )
-        for endpoint, func in self.view_functions.items():
-            # Prefixed, unlike Flask, whose @bp.endpoint("x") view is never found (a KeyError).
-            app.view_functions[f"{name}.{endpoint}"] = func
+        for endpoint, func in self.view_functions.items():  # @bp.endpoint: unprefixed, as Flask
+            app.view_functions[endpoint] = func
         extend(self.before_request_funcs, app.before_request_funcs)
         extend(self.after_request_funcs, app.after_request_funcs)
         extend(self.teardown_request_funcs, app.teardown_request_funcs)
@@ -387,12 +386,23 @@ class Blueprint(Scaffold):
         """Non-decorator form of :meth:`app_template_global`."""
         self._app_template("global", f, name)
 
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """The ``max_age`` of this blueprint's static files (``SEND_FILE_MAX_AGE_DEFAULT``).
+
+        Override it in a subclass to cache this blueprint's files differently.
+        """
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None:
+            raise RuntimeError(
+                "get_send_file_max_age() needs an application context; call it in a view."
+            )
+        return app_ctx.app.get_send_file_max_age(filename)
+
     def send_static_file(self, filename: str) -> Response:
         """The view of this blueprint's ``static`` route."""
         from .helpers import send_from_directory
 
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        app_ctx = _cv_app.get(None)
-        max_age = app_ctx.app.get_send_file_max_age(filename) if app_ctx is not None else None
+        max_age = self.get_send_file_max_age(filename)
         return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
