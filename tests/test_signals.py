@@ -64,6 +64,12 @@ def test_any_repr() -> None:
     assert repr(ANY) == "ANY"
 
 
+def test_any_survives_pickling() -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(ANY)) is ANY
+
+
 def test_named_signal_repr_and_name() -> None:
     sig = NamedSignal("saved", doc="Sent after saving.")
     assert sig.name == "saved"
@@ -386,6 +392,18 @@ def test_muted_send_still_checks_its_arguments() -> None:
     sig = Signal()
     with sig.muted(), pytest.raises(TypeError):
         sig.send(1, 2)
+
+
+def test_inspecting_a_muted_signal_does_not_unmute_it() -> None:
+    sig = Signal()
+    mine = Sender()
+    sig.connect(first)
+    sig.connect(second, sender=mine)
+    with sig.muted():
+        assert sig.has_receivers_for(Sender()) and sig.has_receivers_for(mine)
+        assert list(sig.receivers_for(mine)) == [first, second]
+        assert sig.send() == [] and sig.send(mine) == []
+    assert names(sig.send(mine)) == ["first", "second"]
 
 
 def test_connect_while_muted_stays_muted() -> None:

@@ -323,13 +323,14 @@ class Signal(Registry):
         return results
 
     def has_receivers_for(self, sender: t.Any) -> bool:
-        """Return whether a send for ``sender`` would call any receiver.
+        """Return whether any live receiver is connected for ``sender`` (or for ANY).
 
         :param sender: A sender; :data:`ANY` asks about receivers connected
             for every sender only.
 
-        Cheaper checks exist: ``if signal.receivers:`` says whether anything
-        at all is connected.
+        As in blinker, muting does not change the answer; unlike blinker,
+        weakly referenced receivers that have died do not count. The cheaper
+        ``if signal.receivers:`` says whether anything at all is connected.
         """
         return any(get() is not None for get in self._plan_for(sender)[0])
 
