@@ -339,13 +339,17 @@ def _valid_cookie() -> str:
     return signer("test key").dumps({"a": "1"})
 
 
+def _tampered_signature() -> str:
+    # Change the first character of the signature: all six of its bits count (the
+    # last one carries padding bits, so changing it may leave the signature valid).
+    payload, _, sig = _valid_cookie().rpartition(".")
+    return f"{payload}.{'B' if sig[0] == 'A' else 'A'}{sig[1:]}"
+
+
 @pytest.mark.parametrize(
     "cookie",
     [
-        pytest.param(
-            lambda: _valid_cookie()[:-1] + ("A" if _valid_cookie()[-1] != "A" else "B"),
-            id="tampered-signature",
-        ),
+        pytest.param(_tampered_signature, id="tampered-signature"),
         pytest.param(
             lambda: "eyJhIjoiMiJ9" + _valid_cookie()[_valid_cookie().index(".") :],
             id="tampered-payload",
@@ -695,3 +699,89 @@ def test_other_cookies_do_not_open_the_session(client: TestClient) -> None:
     response = client.get("/untouched")
     assert response.headers.getlist("Set-Cookie") == []
     assert "Vary" not in response.headers
+
+
+# -- ported from Flask's own session tests ---------------------------------------------------------
+
+
+def test_session_vary_cookie_from_flask(app: Tocsin, client: TestClient) -> None:
+    @app.route("/getitem")
+    def getitem() -> str:
+        return str(session["test"])
+
+    @app.route("/setdefault")
+    def setdefault() -> str:
+        return str(session.setdefault("test", "default"))
+
+    @app.route("/vary-cookie-header-set")
+    def vary_cookie_header_set() -> Response:
+        response = Response()
+        response.vary.add("Cookie")
+        session["test"] = "test"
+        return response
+
+    @app.route("/vary-header-set")
+    def vary_header_set() -> Response:
+        response = Response()
+        response.vary.update(("Accept-Encoding", "Accept-Language"))
+        session["test"] = "test"
+        return response
+
+    def expect(path: str, header_value: str | None = "Cookie") -> None:
+        response = client.get(path)
+        if header_value:
+            assert len(response.headers.getlist("Vary")) == 1
+            assert response.headers["Vary"] == header_value
+        else:
+            assert "Vary" not in response.headers
+
+    expect("/set/test/test")
+    expect("/get/test")
+    expect("/getitem")
+    expect("/setdefault")
+    expect("/clear")
+    expect("/vary-cookie-header-set")
+    expect("/vary-header-set", "Accept-Encoding, Accept-Language, Cookie")
+    expect("/untouched", None)
+
+
+def test_session_stored_last(app: Tocsin, client: TestClient) -> None:
+    @app.after_request
+    def modify_session(response: Response) -> Response:
+        session["foo"] = 42
+        return response
+
+    @app.route("/foo")
+    def foo() -> str:
+        return repr(session.get("foo"))
+
+    assert client.get("/foo").data == b"None"
+    assert client.get("/foo").data == b"42"
+
+
+@pytest.mark.parametrize(
+    ("is_permanent", "refresh", "expect_header"),
+    [(True, True, True), (True, False, False), (False, True, False), (False, False, False)],
+)
+def test_session_cookie_setting_from_flask(
+    app: Tocsin, driver: str, is_permanent: bool, refresh: bool, expect_header: bool
+) -> None:
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = refresh
+
+    @app.route("/bump")
+    def bump() -> str:
+        rv = session["foo"] = session.get("foo", 0) + 1
+        session.permanent = is_permanent
+        return str(rv)
+
+    @app.route("/read")
+    def read() -> str:
+        return str(session.get("foo", 0))
+
+    with app.test_client(driver=driver) as c:
+        assert c.get("/bump").data == b"1"
+        assert c.get("/bump").data == b"2"
+        assert c.get("/bump").data == b"3"
+        response = c.get("/read")
+        assert (response.headers.get("Set-Cookie") is not None) == expect_header
+        assert response.data == b"3"
