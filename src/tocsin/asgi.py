@@ -25,7 +25,7 @@ import io
 import sys
 import typing as t
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from ._pipeline import Direct, Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
@@ -36,7 +36,7 @@ if t.TYPE_CHECKING:
     from .typing import ASGIMessage, ASGIReceive, ASGIScope, ASGISend, WSGIEnvironment
     from .wrappers import Response
 
-__all__ = ["ASGIApp", "drive_async", "environ_from_scope", "scope_from_environ"]
+__all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "scope_from_environ"]
 
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
 
@@ -66,7 +66,7 @@ def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
     env: dict[str, t.Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
-        "PATH_INFO": scope["path"].encode().decode("latin-1"),
+        "PATH_INFO": scope["path"].encode("utf-8", "surrogateescape").decode("latin-1"),
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1] if server[1] is not None else 80),
@@ -146,6 +146,11 @@ class ASGIApp:
         ctx = RequestContext(app, None)
         ctx.method = scope["method"]
         ctx.path = scope["path"] or "/"
+        if not ctx.path.isascii():
+            try:
+                ctx.path.encode()
+            except UnicodeEncodeError:  # lone surrogates: the path was not UTF-8
+                ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")
         body = b""
         has_body, ctx.has_cookie = _body_and_cookie(scope)
         if has_body or ctx.method not in _BODYLESS:
@@ -185,7 +190,7 @@ class ASGIApp:
             {
                 "type": "http.response.start",
                 "status": response.status_code,
-                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+                "headers": encode_headers(headers),
             }
         )
         body = b"" if ctx.method == "HEAD" else b"".join(response.response)  # type: ignore[arg-type]
@@ -266,6 +271,23 @@ class ASGIApp:
                 _raise_collected(errors)
 
 
+_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
+def encode_headers(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """ASGI header pairs: lowercase latin-1 bytes. Frequent pairs are encoded once."""
+    rv = []
+    cache = _ENCODED
+    for pair in headers:
+        encoded = cache.get(pair)
+        if encoded is None:
+            encoded = (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
+            if len(cache) < 1024:
+                cache[pair] = encoded
+        rv.append(encoded)
+    return rv
+
+
 def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:
     """Whether the request announces a body, and whether it carries cookies."""
     has_body = has_cookie = False
@@ -303,7 +325,7 @@ def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:
     return {
         "type": "http.response.start",
         "status": response.status_code,
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+        "headers": encode_headers(headers.items()),
     }
 
 
@@ -312,7 +334,7 @@ async def _send_direct(send: ASGISend, response: Direct, head: bool) -> None:
         {
             "type": "http.response.start",
             "status": response.status_code,
-            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+            "headers": encode_headers(response.headers),
         }
     )
     await send({"type": "http.response.body", "body": b"" if head else response.body})
