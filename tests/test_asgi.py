@@ -270,3 +270,80 @@ def test_head_has_headers_but_no_body(app: Tocsin, method: str) -> None:
     headers = dict(messages[0]["headers"])
     assert headers[b"content-length"] == b"12"
     assert _body(messages) == (b"twelve bytes" if method == "GET" else b"")
+
+
+def test_streamed_request_body_arrives_in_chunks(app: Tocsin) -> None:
+    from tocsin import stream_request_body
+
+    seen: list[bytes] = []
+
+    @app.post("/upload")
+    @stream_request_body
+    async def upload() -> dict[str, t.Any]:
+        async for chunk in request.body_chunks():
+            seen.append(chunk)
+        return {"chunks": len(seen), "size": sum(map(len, seen)), "form": request.form.to_dict()}
+
+    async def run() -> list[Message]:
+        inbox: list[Message] = [
+            {"type": "http.request", "body": b"a" * 10, "more_body": True},
+            {"type": "http.request", "body": b"b" * 20, "more_body": True},
+            {"type": "http.request", "body": b"c" * 5, "more_body": False},
+        ]
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return inbox.pop(0)
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        headers = [(b"content-type", b"application/octet-stream"), (b"transfer-encoding", b"chunked")]
+        await app.asgi(_scope("/upload", "POST", headers), receive, send)
+        return sent
+
+    messages = asyncio.run(run())
+    assert _body(messages) == b'{"chunks":3,"form":{},"size":35}\n'
+    assert seen == [b"a" * 10, b"b" * 20, b"c" * 5]
+
+
+def test_streamed_request_body_over_the_limit_is_413(app: Tocsin) -> None:
+    from tocsin import stream_request_body
+
+    app.config["MAX_CONTENT_LENGTH"] = 8
+
+    @app.post("/upload")
+    @stream_request_body
+    async def upload() -> str:
+        return str(sum([len(c) async for c in request.body_chunks()]))
+
+    async def run() -> list[Message]:
+        inbox: list[Message] = [
+            {"type": "http.request", "body": b"x" * 6, "more_body": True},
+            {"type": "http.request", "body": b"y" * 6, "more_body": False},
+        ]
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return inbox.pop(0)
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await app.asgi(_scope("/upload", "POST", [(b"transfer-encoding", b"chunked")]), receive, send)
+        return sent
+
+    assert asyncio.run(run())[0]["status"] == 413
+
+
+def test_body_chunks_work_under_both_drivers(app: Tocsin, driver: str) -> None:
+    from tocsin import stream_request_body
+
+    @app.post("/upload")
+    @stream_request_body
+    async def upload() -> str:
+        return b"|".join([c async for c in request.body_chunks(chunk_size=4)]).decode()
+
+    response = app.test_client(driver=driver).post("/upload", data=b"0123456789")
+    assert response.status_code == 200
+    assert response.data.replace(b"|", b"") == b"0123456789"

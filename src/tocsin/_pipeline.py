@@ -93,7 +93,8 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
     if tr is not None:
         tr.step("push_request_context")
         tr.step("match_url")
-    ctx.match_request()  # 3
+    if ctx.url_rule is None and ctx.routing_exception is None:
+        ctx.match_request()  # 3 (the ASGI driver may have matched already)
     ctx.plan = app._plan(ctx.url_rule)
     try:
         if not app._first_request_done:  # 4

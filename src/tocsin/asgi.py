@@ -154,10 +154,14 @@ class ASGIApp:
         body = b""
         has_body, ctx.has_cookie = _body_and_cookie(scope)
         if has_body or ctx.method not in _BODYLESS:
-            try:
-                body = await _read_body(receive, app.config["MAX_CONTENT_LENGTH"])
-            except RequestEntityTooLarge as e:
-                ctx.routing_exception = e
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            if _streams_body(app, ctx):
+                ctx.body_receiver = _body_chunks(receive, limit)
+            else:
+                try:
+                    body = await _read_body(receive, limit)
+                except RequestEntityTooLarge as e:
+                    ctx.routing_exception = e
         ctx._environ_factory = lambda: environ_from_scope(scope, body)
         if not app._got_first_request:
             app._start_serving()
@@ -297,6 +301,31 @@ def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:
         elif name == b"cookie":
             has_cookie = True
     return has_body, has_cookie
+
+
+def _streams_body(app: Tocsin, ctx: RequestContext) -> bool:
+    """Match the URL now (step 3, early) to see if the view streams its request body."""
+    ctx.match_request()
+    rule = ctx.url_rule
+    view = app.view_functions.get(rule.endpoint) if rule is not None else None
+    return bool(getattr(view, "stream_request_body", False))
+
+
+async def _body_chunks(receive: ASGIReceive, limit: int | None) -> cabc.AsyncIterator[bytes]:
+    """The request body as it arrives; more than *limit* bytes is a 413."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise RequestEntityTooLarge()
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
 
 
 async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:

@@ -161,6 +161,7 @@ class RequestContext:
         "_tokens",
         "app",
         "app_ctx",
+        "body_receiver",
         "error",
         "has_cookie",
         "method",
@@ -198,6 +199,9 @@ class RequestContext:
         self.url_adapter: MapAdapter | None = None
         #: The lifecycle trace of this request, when tracing is on.
         self.trace: t.Any = None
+        #: Under ASGI, for a view marked with ``stream_request_body``: the
+        #: async iterator of the body chunks not yet received.
+        self.body_receiver: t.Any = None
         #: The unhandled exception that became a 500 response, if any.
         self.error: BaseException | None = None
         #: The hooks that apply to this request, set once the URL is matched.

@@ -32,11 +32,13 @@ __all__ = [
     "redirect",
     "send_file",
     "send_from_directory",
+    "stream_request_body",
     "stream_with_context",
     "url_for",
 ]
 
 
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
@@ -139,6 +141,18 @@ def redirect(location: str, code: int = 302, Response: type[BaseResponse] | None
 def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     """Raise the ``HTTPException`` for *code* (e.g. ``abort(404)``)."""
     _wz_abort(code, *args, **kwargs)
+
+
+def stream_request_body(view: F) -> F:
+    """Mark *view* as reading its request body as a stream (``request.body_chunks()``).
+
+    Under ASGI the body is then not read before dispatch, so a large upload
+    is handled chunk by chunk; ``request.form``, ``get_json()`` and
+    ``get_data()`` see an empty body. Under WSGI the body is read from the
+    input stream in chunks, so the same view works under both drivers.
+    """
+    view.stream_request_body = True  # type: ignore[attr-defined]
+    return view
 
 
 def stream_with_context(

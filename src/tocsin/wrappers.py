@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import string
 import typing as t
+from urllib.parse import quote_from_bytes
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -15,7 +17,11 @@ from .globals import _cv_app
 if t.TYPE_CHECKING:
     from werkzeug.routing import Rule
 
+    from .typing import WSGIEnvironment
+
 __all__ = ["Request", "Response"]
+
+_QUERY_SAFE = string.punctuation  # quote only spaces, controls and non-ASCII bytes
 
 
 class Request(_WerkzeugRequest):
@@ -31,6 +37,13 @@ class Request(_WerkzeugRequest):
     view_args: dict[str, t.Any] | None = None
     #: The routing error (404, 405, redirect) stored during matching, if any.
     routing_exception: HTTPException | None = None
+
+    def __init__(self, environ: WSGIEnvironment, populate_request: bool = True, shallow: bool = False):
+        super().__init__(environ, populate_request, shallow)
+        if not self.query_string.isascii():
+            # Raw bytes a client sent unencoded: percent-encode them as a browser
+            # would, so that ``args``, ``full_path`` and ``url`` never fail to decode.
+            self.query_string = quote_from_bytes(self.query_string, _QUERY_SAFE).encode("ascii")
 
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
@@ -70,6 +83,25 @@ class Request(_WerkzeugRequest):
         if name is None:
             return []
         return _blueprint_chain(name)
+
+    async def body_chunks(self, chunk_size: int = 65536) -> t.AsyncIterator[bytes]:
+        """Iterate over the request body in chunks, under either driver.
+
+        For a view marked with :func:`~tocsin.stream_request_body`, served
+        by the ASGI driver, the chunks come from the client as they arrive
+        (the body was not read before dispatch), up to ``MAX_CONTENT_LENGTH``
+        (beyond it: a 413). Otherwise they are read from :attr:`stream`.
+        """
+        from .globals import _cv_request
+
+        ctx = _cv_request.get(None)
+        receiver = ctx.body_receiver if ctx is not None and ctx._request is self else None
+        if receiver is not None:
+            async for chunk in receiver:
+                yield chunk
+            return
+        while chunk := self.stream.read(chunk_size):
+            yield chunk
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """Raise a 400 saying the body is not valid JSON."""
