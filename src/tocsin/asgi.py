@@ -152,6 +152,7 @@ class ASGIApp:
             except UnicodeEncodeError:  # lone surrogates: the path was not UTF-8
                 ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")
         body = b""
+        ctx._environ_factory = lambda: environ_from_scope(scope, body)
         has_body, ctx.has_cookie = _body_and_cookie(scope)
         if has_body or ctx.method not in _BODYLESS:
             limit = app.config["MAX_CONTENT_LENGTH"]
@@ -162,7 +163,7 @@ class ASGIApp:
                     body = await _read_body(receive, limit)
                 except RequestEntityTooLarge as e:
                     ctx.routing_exception = e
-        ctx._environ_factory = lambda: environ_from_scope(scope, body)
+                ctx._environ = ctx._request = None  # made while matching, before the body
         if not app._got_first_request:
             app._start_serving()
         if app._tracer is not None:
