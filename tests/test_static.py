@@ -546,3 +546,35 @@ def test_static_file_changes_are_seen(tmp_path: pathlib.Path, driver: str) -> No
     assert second.status_code == 200
     assert second.data == b"two!"
     assert second.headers["ETag"] != first.headers["ETag"]
+
+
+# -- statuses without a body -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_bodyless_status_sends_no_body(app: Tocsin, client: TestClient, status: int) -> None:
+    @app.route("/empty")
+    def empty() -> tuple[str, int]:
+        return "ignored body", status
+
+    response = get(client, "/empty")
+    assert response.status_code == status
+    assert response.data == b""
+    assert "Content-Length" not in response.headers
+
+
+def test_conditional_plain_response(app: Tocsin, client: TestClient) -> None:
+    from tocsin import request
+    from tocsin.wrappers import Response
+
+    @app.route("/conditional")
+    def conditional() -> Response:
+        response = Response("a body")
+        response.set_etag("v2")
+        return response.make_conditional(request)
+
+    response = get(client, "/conditional", headers={"If-None-Match": '"v2"'})
+    assert response.status_code == 304
+    assert response.data == b""
+    assert "Content-Length" not in response.headers
+    assert get(client, "/conditional", headers={"If-None-Match": '"v1"'}).data == b"a body"

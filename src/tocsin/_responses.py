@@ -129,6 +129,8 @@ class ResponseMaker:
         status = 0  # none given with the body
         if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
             rv, status = rv
+            if status < 200 or status in (204, 304):
+                return None  # a status without a body: Werkzeug drops it and its length
         tp = type(rv)
         if tp is str:
             body = rv.encode()
