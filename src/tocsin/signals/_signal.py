@@ -267,6 +267,23 @@ class Signal(Registry):
         subclasses that are not :exc:`Exception` (``KeyboardInterrupt``,
         ``SystemExit``) still propagate.
         """
+        calls = self._hot_calls(sender, args)
+        if calls is None:  # muted, async receivers, a bad call...: the general path decides
+            return self._send_robust_slow(sender, args, kwargs)
+        results: list[tuple[Receiver, t.Any]] = []
+        for get in calls:
+            receiver = get()
+            if receiver is not None:
+                try:
+                    value = receiver(sender, **kwargs)
+                except Exception as exc:
+                    value = exc
+                results.append((receiver, value))
+        return results
+
+    def _send_robust_slow(
+        self, sender: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> list[tuple[Receiver, t.Any]]:
         results: list[tuple[Receiver, t.Any]] = []
         for receiver, _ in self._deliveries(sender, args, "send_robust", sync_only=True):
             try:
@@ -275,6 +292,17 @@ class Signal(Registry):
                 value = exc
             results.append((receiver, value))
         return results
+
+    def _hot_calls(self, sender: t.Any, args: tuple[t.Any, ...]) -> tuple[Getter, ...] | None:
+        """The getters :meth:`send` would call for ``sender``, or ``None`` for the general path."""
+        calls = self._fast
+        if calls is None:
+            by_id = self._by_id
+            if by_id is None:
+                return None
+            plans, calls = by_id
+            calls = plans.get(id(sender), calls)
+        return None if args else calls
 
     async def send_async(
         self, sender: t.Any = None, /, *args: t.Any, **kwargs: t.Any
