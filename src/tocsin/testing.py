@@ -20,7 +20,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
 from ._async import LoopHolder
-from .wsgi import status_line
+from .wrappers import status_line
 
 if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse

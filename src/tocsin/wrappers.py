@@ -24,6 +24,17 @@ __all__ = ["Request", "Response"]
 _QUERY_SAFE = string.punctuation  # quote only spaces, controls and non-ASCII bytes
 
 
+_STATUS_LINES: dict[int, str] = {
+    code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()
+}
+
+
+def status_line(code: int) -> str:
+    """``200`` -> ``"200 OK"``, as Werkzeug writes it."""
+    line = _STATUS_LINES.get(code)
+    return line if line is not None else f"{code} UNKNOWN"
+
+
 class Request(_WerkzeugRequest):
     """The request object: Werkzeug's request plus what routing found.
 
@@ -142,8 +153,7 @@ class Response(_WerkzeugResponse):
         self = cls.__new__(cls)
         self.headers = Headers()
         self.headers._list = list(headers)  # type: ignore[attr-defined]
-        reason = HTTP_STATUS_CODES.get(status_code)
-        self._status = f"{status_code} {reason.upper()}" if reason else f"{status_code} UNKNOWN"
+        self._status = status_line(status_code)
         self._status_code = status_code
         self.direct_passthrough = False
         self._on_close = []

@@ -13,13 +13,13 @@ import collections.abc as cabc
 import typing as t
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
 
 from ._async import run_coroutine
 from ._pipeline import Direct, Pipe, dispatch, finish
 from ._responses import complete_headers
 from ._routing import decode_path
 from .ctx import RequestContext
+from .wrappers import status_line
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -27,15 +27,6 @@ if t.TYPE_CHECKING:
     from .wrappers import Response
 
 __all__ = ["drive", "handle", "request_context"]
-
-_STATUS: dict[int, str] = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
-
-
-def status_line(code: int) -> str:
-    """``200`` -> ``"200 OK"``."""
-    line = _STATUS.get(code)
-    return line if line is not None else f"{code} UNKNOWN"
-
 
 def drive(pipe: Pipe) -> t.Any:
     """Run *pipe* to its end, resolving each call it yields synchronously."""
