@@ -40,7 +40,9 @@ from .signals import request_started as request_started
 from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
 from .templating import render_template as render_template
+from .templating import render_template_async as render_template_async
 from .templating import render_template_string as render_template_string
+from .templating import render_template_string_async as render_template_string_async
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
@@ -77,7 +79,9 @@ __all__ = [
     "message_flashed",
     "redirect",
     "render_template",
+    "render_template_async",
     "render_template_string",
+    "render_template_string_async",
     "request",
     "request_finished",
     "request_started",

@@ -63,10 +63,12 @@ def run_coroutine(aw: cabc.Awaitable[T]) -> T:
     else:
         if inspect.iscoroutine(aw):
             aw.close()
+        name = getattr(aw, "__qualname__", repr(aw))
         raise RuntimeError(
-            "Cannot run an async function synchronously while an event loop is running"
-            " in this thread. Serve the app with its ASGI driver (app.asgi) or await the"
-            " call instead."
+            f"Cannot run the coroutine {name!r} synchronously: an event loop is already"
+            " running in this thread (an async view or hook is calling synchronous code that"
+            " needs an async function). Await it instead; for templates, use"
+            " 'await render_template_async(...)'."
         )
     return _thread_loop().run_until_complete(aw)
 

@@ -10,7 +10,7 @@ from jinja2 import BaseLoader, FileSystemLoader, Template, TemplateNotFound
 from jinja2 import Environment as _JinjaEnvironment
 
 from . import signals as _sig
-from ._async import call_sync
+from ._async import call_sync, is_async_callable
 from .ctx import _iter_in_context
 from .globals import _cv_app, _cv_request, g, request, session
 from .scaffold import setupmethod
@@ -24,7 +24,9 @@ __all__ = [
     "Environment",
     "TemplatingMixin",
     "render_template",
+    "render_template_async",
     "render_template_string",
+    "render_template_string_async",
     "stream_template",
     "stream_template_string",
 ]
@@ -192,18 +194,34 @@ class TemplatingMixin:
             return True
         return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
 
-    def update_template_context(self, context: dict[str, t.Any]) -> None:
-        """Add the context processors' names; names the caller passed win."""
+    def _context_processors(self) -> list[t.Callable[[], t.Any]]:
+        """The context processors for the current request: app first, then its blueprints."""
         names: tuple[str | None, ...] = (None,)
         req = _cv_request.get(None)
         if req is not None and req.url_rule is not None and "." in req.url_rule.endpoint:
             from .wrappers import _blueprint_chain
 
             names = (None, *reversed(_blueprint_chain(req.url_rule.endpoint.rpartition(".")[0])))
+        processors = self.template_context_processors
+        return [func for name in names for func in processors.get(name, ())]
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add the context processors' names; names the caller passed win.
+
+        An ``async`` processor runs on the thread's event loop; inside an
+        ``async def`` view use :func:`render_template_async` instead.
+        """
         orig = context.copy()
-        for name in names:
-            for func in self.template_context_processors.get(name, ()):
-                context.update(t.cast("Tocsin", self).ensure_sync(func)())
+        for func in self._context_processors():
+            context.update(t.cast("Tocsin", self).ensure_sync(func)())
+        context.update(orig)
+
+    async def update_template_context_async(self, context: dict[str, t.Any]) -> None:
+        """Like :meth:`update_template_context`, awaiting ``async`` processors."""
+        orig = context.copy()
+        for func in self._context_processors():
+            rv = func()
+            context.update(await rv if is_async_callable(func) else rv)
         context.update(orig)
 
     @t.overload
@@ -285,6 +303,17 @@ def _stream(app: Tocsin, template: Template, context: dict[str, t.Any]) -> t.Ite
     return _iter_in_context(req_ctx, generate())  # like Flask's stream_with_context
 
 
+async def _render_async(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
+    await app.update_template_context_async(context)
+    kwargs = {"template": template, "context": context}
+    if _sig.before_render_template.receivers:
+        await _sig.before_render_template.send_async(app, **kwargs)
+    rv = template.render(context)
+    if _sig.template_rendered.receivers:
+        await _sig.template_rendered.send_async(app, **kwargs)
+    return rv
+
+
 def _app() -> Tocsin:
     ctx = _cv_app.get(None)
     if ctx is None:
@@ -326,3 +355,23 @@ def stream_template_string(source: str, **context: t.Any) -> t.Iterator[str]:
     """Render the template *source* piece by piece, for a streamed response."""
     app = _app()
     return _stream(app, app.jinja_env.from_string(source), context)
+
+
+async def render_template_async(
+    template_name_or_list: str | Template | list[str | Template], **context: t.Any
+) -> str:
+    """Like :func:`render_template`, for ``async def`` views.
+
+    Awaits ``async`` context processors and ``async`` receivers of the two
+    template signals, which the synchronous version cannot do while an
+    event loop is running in the thread.
+    """
+    app = _app()
+    template = app.jinja_env.get_or_select_template(template_name_or_list)
+    return await _render_async(app, template, context)
+
+
+async def render_template_string_async(source: str, **context: t.Any) -> str:
+    """Like :func:`render_template_string`, for ``async def`` views."""
+    app = _app()
+    return await _render_async(app, app.jinja_env.from_string(source), context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc as cabc
+import contextlib
 import typing as t
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ if t.TYPE_CHECKING:
 
     from .app import Tocsin
     from .ctx import RequestContext
+    from .sessions import SessionMixin
     from .typing import StartResponse, WSGIEnvironment
 
 __all__ = ["EnvironBuilder", "TestClient", "TocsinCliRunner"]
@@ -180,6 +182,35 @@ class TestClient(Client):
         if self._preserved is not None:
             self._preserved._set()
         return response
+
+    @contextlib.contextmanager
+    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> cabc.Iterator[SessionMixin]:
+        """Open the client's session to read or change it between requests.
+
+        The arguments are those of ``app.test_request_context()``; changes are
+        saved into the client's cookies when the block ends::
+
+            with client.session_transaction() as sess:
+                sess["user"] = "ada"
+        """
+        if self._cookies is None:
+            raise TypeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
+        app = self.app
+        ctx = app.test_request_context(*args, **kwargs)
+        self._add_cookies_to_wsgi(ctx.environ)
+        with ctx:
+            sess = app.session_interface.open_session(app, ctx.request)
+        if sess is None:
+            raise RuntimeError("The session backend did not open a session; is SECRET_KEY set?")
+        yield sess
+        response = app.response_class()
+        if app.session_interface.is_null_session(sess):
+            return
+        with ctx:
+            app.session_interface.save_session(app, sess, response)
+        self._update_cookies_from_response(
+            ctx.request.host.partition(":")[0], ctx.request.path, response.headers.getlist("Set-Cookie")
+        )
 
     def _keep(self, ctx: RequestContext) -> None:
         self._preserved = ctx
