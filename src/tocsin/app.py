@@ -19,7 +19,8 @@ from werkzeug.exceptions import (
 from werkzeug.routing import BuildError, Map, MapAdapter, Rule
 from werkzeug.wrappers import Response as BaseResponse
 
-from . import _pipeline, signals as _sig
+from . import _pipeline, lifecycle
+from . import signals as _sig
 from ._async import is_async_callable, run_coroutine
 from ._pipeline import Direct, Hook, Plan
 from ._responses import ResponseMaker
@@ -245,8 +246,10 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         self._has_error_handlers = any(
             handlers for scope in self.error_handler_spec.values() for handlers in scope.values()
         )
+        funcs = self.teardown_appcontext_funcs
         self._teardown_appcontext = tuple(
-            (f, is_async_callable(f)) for f in reversed(self.teardown_appcontext_funcs)
+            (f, is_async_callable(f))
+            for f in (reversed(funcs) if lifecycle.runs_reversed("teardown_appcontext") else funcs)
         )
 
     # -- registration ---------------------------------------------------------------
@@ -369,25 +372,22 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         return plan
 
     def _compile_plan(self, scope: str | None) -> Plan:
+        """Flatten the hooks of *scope* in the order :mod:`tocsin.lifecycle` gives."""
         chain = tuple(_blueprint_chain(scope)) if scope else ()
-        outer_first = (None, *reversed(chain))
-        inner_first = (*chain, None)
 
-        def hooks(registry: dict[str | None, list[t.Any]], names: tuple[str | None, ...], rev: bool) -> tuple[Hook, ...]:
-            funcs = [
-                f
-                for name in names
-                if name in registry
-                for f in (reversed(registry[name]) if rev else registry[name])
-            ]
+        def hooks(hook: str, registry: dict[str | None, list[t.Any]]) -> tuple[Hook, ...]:
+            if lifecycle.runs_reversed(hook):
+                funcs = [f for name in (*chain, None) for f in reversed(registry.get(name, ()))]
+            else:
+                funcs = [f for name in (None, *reversed(chain)) for f in registry.get(name, ())]
             return tuple((f, is_async_callable(f)) for f in funcs)
 
         return Plan(
             blueprints=chain,
-            url_value_preprocessors=hooks(self.url_value_preprocessors, outer_first, False),
-            before_request=hooks(self.before_request_funcs, outer_first, False),
-            after_request=hooks(self.after_request_funcs, inner_first, True),
-            teardown_request=hooks(self.teardown_request_funcs, inner_first, True),
+            url_value_preprocessors=hooks("url_value_preprocessor", self.url_value_preprocessors),
+            before_request=hooks("before_request", self.before_request_funcs),
+            after_request=hooks("after_request", self.after_request_funcs),
+            teardown_request=hooks("teardown_request", self.teardown_request_funcs),
         )
 
     def _view(self, ctx: RequestContext) -> Hook:

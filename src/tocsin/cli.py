@@ -888,9 +888,6 @@ _REGISTRIES: dict[str, c.Callable[[Tocsin], c.Mapping[str | None, c.Sequence[t.A
     "teardown_request": lambda app: app.teardown_request_funcs,
     "teardown_appcontext": lambda app: {None: app.teardown_appcontext_funcs},
 }
-#: Hooks whose functions run innermost blueprint first, then the app, each
-#: scope in reverse registration order (the lifecycle table's steps 12, 16, 18).
-_REVERSED = frozenset({"after_request", "teardown_request", "teardown_appcontext"})
 
 
 def _scope_label(scope: str | None) -> str:
@@ -907,7 +904,7 @@ def _hook_lines(app: Tocsin, hook: str) -> list[str]:
         return _error_handler_lines(app)
     registry = _REGISTRIES[hook](app)
     scopes = [scope for scope, funcs in registry.items() if scope is not None and funcs]
-    reverse = hook in _REVERSED
+    reverse = lifecycle.runs_reversed(hook)
     ordered = [*reversed(scopes), None] if reverse else [None, *scopes]
     funcs = {scope: list(registry.get(scope, ())) for scope in ordered}
     return [

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["STEPS", "Step", "step", "ERROR_PATH"]
+__all__ = ["ERROR_PATH", "STEPS", "Step", "runs_reversed", "step"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,10 @@ class Step:
     short_circuit: bool = False
     #: True when the step runs even after an error.
     always: bool = False
+    #: True when its hook functions run innermost blueprint first, then the
+    #: app, each scope in reverse registration order (else: app first, then
+    #: blueprints outer to inner, in registration order).
+    reverse: bool = False
 
 
 STEPS: tuple[Step, ...] = (
@@ -79,16 +83,17 @@ STEPS: tuple[Step, ...] = (
          hooks=("after_this_request",)),
     Step(12, "after_request",
          "after-request functions: blueprint then app, each in reverse registration order",
-         hooks=("after_request",)),
+         hooks=("after_request",), reverse=True),
     Step(13, "save_session", "the session is saved"),
     Step(14, "request_finished", "the response is final", signal="request_finished"),
     Step(15, "send_response",
          "response handed to the server; a streamed body runs to its end or is closed"),
     Step(16, "teardown_request", "always; reverse registration order",
-         hooks=("teardown_request",), signal="request_tearing_down", always=True),
+         hooks=("teardown_request",), signal="request_tearing_down", always=True, reverse=True),
     Step(17, "pop_request_context", "request context popped", always=True),
-    Step(18, "teardown_appcontext", "always, even after an error",
-         hooks=("teardown_appcontext",), signal="appcontext_tearing_down", always=True),
+    Step(18, "teardown_appcontext", "always, even after an error; reverse registration order",
+         hooks=("teardown_appcontext",), signal="appcontext_tearing_down", always=True,
+         reverse=True),
     Step(19, "pop_app_context", "application context popped", signal="appcontext_popped",
          always=True),
 )
@@ -113,3 +118,7 @@ def step(name: str) -> Step:
         known = ", ".join(_BY_NAME)
         raise KeyError(f"no lifecycle step {name!r}; the steps are: {known}") from None
 
+
+def runs_reversed(hook: str) -> bool:
+    """Whether the functions of *hook* (e.g. ``"after_request"``) run in reverse order."""
+    return any(hook in s.hooks and s.reverse for s in STEPS)
