@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Project tasks, with nothing but Python: ``python3 dev.py demo|test|lint|bench|signals-demo``.
+
+The first task run creates ``.venv`` and installs Tocsin with its ``dev``
+extra into it; later runs reuse it (reinstalling when ``pyproject.toml``
+changes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+STAMP = VENV / ".installed"
+
+
+def ensure_venv() -> None:
+    """Create ``.venv`` and install the project into it, once per ``pyproject.toml``."""
+    pyproject = ROOT / "pyproject.toml"
+    if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
+        return
+    if not (BIN / "python").exists():
+        print("creating .venv", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("installing tocsin[dev] into .venv (first run only)", flush=True)
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")
+    STAMP.touch()
+
+
+def run(*args: object, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
+    """Run a command; stop with its exit status if it fails."""
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def lint() -> None:
+    """ruff and mypy (strict)."""
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "mypy")
+
+
+def test(pytest_args: list[str]) -> None:
+    """Lint, type check, then the whole test suite."""
+    lint()
+    run(BIN / "pytest", *pytest_args)
+
+
+def demo() -> None:
+    """Serve the notes demo on http://127.0.0.1:5000 (Ctrl-C stops it)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "examples" / "notes")}
+    run(BIN / "python", "-m", "notes", cwd=ROOT / "examples" / "notes", env=env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=["demo", "test", "lint", "bench", "signals-demo"])
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
+    options = parser.parse_args()
+    ensure_venv()
+    if options.task == "demo":
+        demo()
+    elif options.task == "test":
+        test(options.args)
+    elif options.task == "lint":
+        lint()
+    elif options.task == "bench":
+        for script in ("signals.py", "wsgi.py", "asgi.py"):
+            run(BIN / "python", ROOT / "bench" / script)
+    else:
+        run(BIN / "python", ROOT / "examples" / "signals_demo.py")
+
+
+if __name__ == "__main__":
+    main()
