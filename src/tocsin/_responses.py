@@ -212,6 +212,9 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     code = response.status_code
     if type(response.response) is not list or response._on_close or code < 200 or code in (204, 304):
         return None
+    untouched = getattr(response, "untouched_headers", None)
+    if untouched is not None:
+        return untouched
     headers = response.headers.to_wsgi_list()
     has_length = False
     for name, _ in headers:

@@ -49,7 +49,9 @@ class Request(_WerkzeugRequest):
     #: The routing error (404, 405, redirect) stored during matching, if any.
     routing_exception: HTTPException | None = None
 
-    def __init__(self, environ: WSGIEnvironment, populate_request: bool = True, shallow: bool = False):
+    def __init__(
+        self, environ: WSGIEnvironment, populate_request: bool = True, shallow: bool = False
+    ) -> None:
         super().__init__(environ, populate_request, shallow)
         if not self.query_string.isascii():
             # Raw bytes a client sent unencoded: percent-encode them as a browser
@@ -141,18 +143,47 @@ class Response(_WerkzeugResponse):
     #: Whether to autocorrect the ``Location`` header to an absolute URL.
     autocorrect_location_header = False
 
+    #: Headers of a response made by :meth:`_complete`, until first read.
+    _header_list: list[tuple[str, str]] | None = None
+    _headers: Headers | None = None
+
+    @property  # type: ignore[override]
+    def headers(self) -> Headers:
+        """The response headers (a Werkzeug ``Headers``)."""
+        headers = self._headers
+        if headers is None:
+            # A plain Werkzeug response re-classed by force_type keeps its own.
+            headers = self.__dict__.pop("headers", None) or Headers()
+            if self._header_list is not None:
+                headers._list = self._header_list  # type: ignore[attr-defined]
+                self._header_list = None
+            self._headers = headers
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
+        self._header_list = None
+
+    @property
+    def untouched_headers(self) -> list[tuple[str, str]] | None:
+        """The header list of a :meth:`_complete` response nobody has looked at, else ``None``.
+
+        Such a response can be sent as it is, with no checks.
+        """
+        return self._header_list
+
     @classmethod
     def _complete(cls, status_code: int, headers: list[tuple[str, str]], body: bytes) -> Response:
         """A response with a complete body, built without re-parsing anything.
 
         Equivalent to ``cls(body, status_code, headers)`` when *headers* already
-        hold ``Content-Type`` and ``Content-Length``; about five times faster,
-        because it sets Werkzeug's status and header storage directly
-        (``tests/test_wrappers.py`` checks the equivalence).
+        hold ``Content-Type`` and ``Content-Length`` (``tests/test_wrappers.py``
+        checks it), and several times faster: Werkzeug's status storage is set
+        directly and the ``Headers`` object is only made if someone reads it.
         """
         self = cls.__new__(cls)
-        self.headers = Headers()
-        self.headers._list = list(headers)  # type: ignore[attr-defined]
+        self._header_list = list(headers)
         self._status = status_line(status_code)
         self._status_code = status_code
         self.direct_passthrough = False
