@@ -101,6 +101,12 @@ class Matcher:
         """Set ``ctx.url_rule`` and ``ctx.view_args``, or ``ctx.routing_exception``."""
         if ctx.routing_exception is not None:  # e.g. a path that is not UTF-8
             return
+        if self.app.config["TRUSTED_HOSTS"] is not None:
+            try:
+                ctx.get_url_adapter()  # checks the Host header, as Flask does
+            except HTTPException as e:
+                ctx.routing_exception = e
+                return
         static = self._static
         if static is None:
             static = self._build()

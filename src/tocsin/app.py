@@ -609,6 +609,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         if request is not None:
             if (trusted_hosts := self.config["TRUSTED_HOSTS"]) is not None:
                 request.trusted_hosts = trusted_hosts
+                request.host  # noqa: B018  (raises SecurityError, a 400, for an untrusted host)
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:
