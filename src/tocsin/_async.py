@@ -39,8 +39,15 @@ class LoopHolder:
         self.loop = asyncio.new_event_loop()
 
     def __del__(self) -> None:
-        if not self.loop.is_closed() and not self.loop.is_running():
-            self.loop.close()
+        loop = self.loop
+        if loop.is_closed() or loop.is_running():
+            return
+        try:
+            loop.close()
+        except (OSError, ValueError):
+            # Collected together with its sockets (at thread or interpreter
+            # exit), which may already be closed: nothing is left to release.
+            pass
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:

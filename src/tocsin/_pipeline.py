@@ -284,22 +284,8 @@ def _teardown(
             errors.append(e)
 
 
-def _send_robust(
-    app: Tocsin, signal: Signal, kwargs: dict[str, t.Any], errors: list[BaseException]
-) -> t.Any:
-    """Send *signal* so that every receiver runs, collecting what they raise.
-
-    Returns ``None`` when done, or a coroutine for async receivers whose
-    result the caller passes to :func:`_collect` once awaited.
-    """
-    if signal.has_async_receivers:
-        return signal.send_robust_async(app, **kwargs)
-    _collect(app, signal, signal.send_robust(app, **kwargs), errors)
-    return None
-
-
 def _collect(app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]) -> None:
-    """Log and keep the exceptions among the results of a robust send."""
+    """Log and keep the exceptions among the results of a robust send (teardown signals)."""
     for receiver, result in results:
         if isinstance(result, Exception):
             app.logger.error(
@@ -324,11 +310,14 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         if tr is not None:
             tr.step("teardown_request")
         funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
-        yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
-        if _sig.request_tearing_down.receivers:
-            aw = _send_robust(app, _sig.request_tearing_down, {"exc": exc}, errors)
-            if aw is not None:
-                _collect(app, _sig.request_tearing_down, (yield aw), errors)
+        if funcs:
+            yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
+        sig = _sig.request_tearing_down
+        if sig.receivers:
+            if sig.has_async_receivers:
+                _collect(app, sig, (yield sig.send_robust_async(app, exc=exc)), errors)
+            else:
+                _collect(app, sig, sig.send_robust(app, exc=exc), errors)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -347,19 +336,25 @@ def pop_app_context(
     """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
     try:
         if len(app_ctx._tokens) == 1:
-            yield from _teardown(app, tr, app._teardown_appcontext, "teardown_appcontext", exc, errors)
-            if _sig.appcontext_tearing_down.receivers:
-                aw = _send_robust(app, _sig.appcontext_tearing_down, {"exc": exc}, errors)
-                if aw is not None:
-                    _collect(app, _sig.appcontext_tearing_down, (yield aw), errors)
+            if app._teardown_appcontext:
+                funcs = app._teardown_appcontext
+                yield from _teardown(app, tr, funcs, "teardown_appcontext", exc, errors)
+            sig = _sig.appcontext_tearing_down
+            if sig.receivers:
+                if sig.has_async_receivers:
+                    _collect(app, sig, (yield sig.send_robust_async(app, exc=exc)), errors)
+                else:
+                    _collect(app, sig, sig.send_robust(app, exc=exc), errors)
     finally:
         if tr is not None:
             tr.step("pop_app_context")
         app_ctx._reset()
-    if _sig.appcontext_popped.receivers:
-        aw = _send_robust(app, _sig.appcontext_popped, {}, errors)
-        if aw is not None:
-            _collect(app, _sig.appcontext_popped, (yield aw), errors)
+    sig = _sig.appcontext_popped
+    if sig.receivers:
+        if sig.has_async_receivers:
+            _collect(app, sig, (yield sig.send_robust_async(app)), errors)
+        else:
+            _collect(app, sig, sig.send_robust(app), errors)
 
 
 def _raise_collected(errors: list[BaseException]) -> None:

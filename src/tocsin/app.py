@@ -40,7 +40,7 @@ if t.TYPE_CHECKING:
     from .testing import TestClient, TocsinCliRunner
     from .typing import ResponseReturnValue, StartResponse, WSGIEnvironment
 
-__all__ = ["Tocsin"]
+__all__ = ["Flask", "Tocsin"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -504,9 +504,11 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         _pipeline._raise_collected(errors)
 
     def _signal_robust(self, signal: t.Any, kwargs: dict[str, t.Any], errors: list[BaseException]) -> None:
-        aw = _pipeline._send_robust(self, signal, kwargs, errors)
-        if aw is not None:
-            _pipeline._collect(self, signal, run_coroutine(aw), errors)
+        if signal.has_async_receivers:
+            results = run_coroutine(signal.send_robust_async(self, **kwargs))
+        else:
+            results = signal.send_robust(self, **kwargs)
+        _pipeline._collect(self, signal, results, errors)
 
     def _pop_app_context(self, app_ctx: AppContext, exc: BaseException | None) -> None:
         errors: list[BaseException] = []
@@ -687,6 +689,9 @@ def _proxy_g() -> t.Any:
 
     return g
 
+
+#: The application class under Flask's name, so ``from flask.app import Flask`` ports.
+Flask = Tocsin
 
 __all__ += []
 _ = (Headers, BaseResponse, Direct, _cv_app, t.cast)
