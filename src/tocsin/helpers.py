@@ -16,6 +16,7 @@ from . import signals as _sig
 from ._async import call_sync
 from .ctx import _iter_in_context
 from .globals import _cv_app, _cv_request
+from .scaffold import get_root_path as get_root_path
 
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -27,6 +28,7 @@ __all__ = [
     "abort",
     "flash",
     "get_flashed_messages",
+    "get_root_path",
     "get_template_attribute",
     "make_response",
     "redirect",

@@ -31,7 +31,7 @@ if t.TYPE_CHECKING:
     from .sessions import SessionMixin
     from .typing import StartResponse, WSGIEnvironment
 
-__all__ = ["EnvironBuilder", "TestClient", "TocsinCliRunner"]
+__all__ = ["EnvironBuilder", "FlaskCliRunner", "FlaskClient", "TestClient", "TocsinCliRunner"]
 
 DRIVERS = ("wsgi", "asgi")
 
@@ -252,3 +252,8 @@ class TocsinCliRunner(CliRunner):
         if "obj" not in kwargs:
             kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
         return super().invoke(cli, args, **kwargs)
+
+
+#: Flask's names for the test client and the CLI runner, so ported tests import unchanged.
+FlaskClient = TestClient
+FlaskCliRunner = TocsinCliRunner

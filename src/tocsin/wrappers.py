@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:
 
     from .typing import WSGIEnvironment
 
-__all__ = ["Request", "Response"]
+__all__ = ["Request", "Response", "status_line"]
 
 _QUERY_SAFE = string.punctuation  # quote only spaces, controls and non-ASCII bytes
 
