@@ -126,6 +126,29 @@ def test_handle_url_build_error_override(client: TestClient) -> None:
         )
 
 
+def test_url_build_error_handlers(app: Tocsin, client: TestClient) -> None:
+    calls: list[str] = []
+
+    def skips(error: BuildError, endpoint: str, values: dict[str, t.Any]) -> None:
+        calls.append(f"skips {endpoint}")
+
+    def raises(error: BuildError, endpoint: str, values: dict[str, t.Any]) -> str:
+        calls.append(f"raises {endpoint}")
+        raise BuildError(endpoint, values, None)
+
+    def external(error: BuildError, endpoint: str, values: dict[str, t.Any]) -> str | None:
+        calls.append(f"external {endpoint}")
+        return f"https://other.test/{endpoint}" if endpoint.startswith("ext.") else None
+
+    app.url_build_error_handlers.extend([skips, raises, external])
+    app.add_url_rule("/u", "u", lambda: url_for("ext.page"))
+    assert client.get("/u").data == b"https://other.test/ext.page"
+    assert calls == ["skips ext.page", "raises ext.page", "external ext.page"]
+    with app.test_request_context("/"), pytest.raises(BuildError) as exc_info:
+        url_for("missing")
+    assert exc_info.value.endpoint == "missing"
+
+
 # -- url_defaults and url_value_preprocessor -------------------------------------------------
 
 

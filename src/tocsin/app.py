@@ -152,6 +152,12 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         self.blueprints: dict[str, Blueprint] = {}
         #: Extension state, by extension name.
         self.extensions: dict[str, t.Any] = {}
+        #: Functions ``f(error, endpoint, values)`` tried in order when ``url_for``
+        #: cannot build a URL; the first that returns a value other than ``None``
+        #: supplies the URL (see :meth:`handle_url_build_error`).
+        self.url_build_error_handlers: list[
+            t.Callable[[BuildError, str, dict[str, t.Any]], str | None]
+        ] = []
         #: The URL map: Werkzeug's rules, converters and matcher.
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
@@ -639,9 +645,19 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
                 func(endpoint, values)
 
     def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, t.Any]) -> str:
-        """Re-raise a ``BuildError`` from ``url_for`` (override to return a URL instead)."""
-        if error is sys.exc_info()[1]:
-            raise error
+        """Return a URL from the first of :attr:`url_build_error_handlers` that gives one.
+
+        A handler that returns ``None`` or raises ``BuildError`` is skipped; when
+        none gives a URL, the (last) ``BuildError`` is raised.
+        """
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv
         raise error
 
     def url_for(
