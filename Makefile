@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
+.PHONY: demo-asgi signals-demo
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -12,7 +13,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The notes demo (examples/notes) on http://127.0.0.1:5000/, in the foreground.
 demo: $(STAMP)
+	cd examples/notes && $(CURDIR)/$(BIN)/python -m notes --host 127.0.0.1 --port 5000
+
+# The same demo under ASGI, served by uvicorn.
+demo-asgi: $(STAMP)
+	@echo " * Tocsin notes demo (ASGI): http://127.0.0.1:5000/  (lifecycle: /lifecycle; Ctrl+C stops)"
+	cd examples/notes && $(CURDIR)/$(BIN)/uvicorn asgi:app --host 127.0.0.1 --port 5000
+
+signals-demo: $(STAMP)
 	$(BIN)/python examples/signals_demo.py
 
 test: $(STAMP)
