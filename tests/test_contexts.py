@@ -307,6 +307,23 @@ def test_with_client_keeps_last_context(app: Tocsin, client: TestClient) -> None
     assert not has_app_context()
 
 
+def test_with_client_streamed_response_tears_down_once(app: Tocsin, client: TestClient) -> None:
+    torn_down: list[str] = []
+    app.teardown_request(lambda exc: torn_down.append("request"))
+    app.teardown_appcontext(lambda exc: torn_down.append("app"))
+    app.add_url_rule("/s", "s", lambda: iter(["a", "b"]))
+    with client:
+        rv = client.get("/s?x=1")
+        assert rv.data == b"ab"
+        rv.close()
+        assert torn_down == ["request", "app"]
+        client.get("/s?x=2").close()
+        assert torn_down == ["request", "app"] * 2
+    assert torn_down == ["request", "app"] * 2
+    assert not has_request_context()
+    assert not has_app_context()
+
+
 def test_without_with_block_nothing_is_kept(app: Tocsin, client: TestClient) -> None:
     app.add_url_rule("/", "index", lambda: "ok")
     client.get("/")
