@@ -347,3 +347,73 @@ def test_body_chunks_work_under_both_drivers(app: Tocsin, driver: str) -> None:
     response = app.test_client(driver=driver).post("/upload", data=b"0123456789")
     assert response.status_code == 200
     assert response.data.replace(b"|", b"") == b"0123456789"
+
+
+def test_sync_view_request_runs_hooks_view_and_teardown_in_one_thread(app: Tocsin) -> None:
+    threads: list[tuple[str, int]] = []
+
+    @app.before_request
+    def before() -> None:
+        threads.append(("before_request", threading.get_ident()))
+
+    @app.route("/")
+    def view() -> str:
+        threads.append(("view", threading.get_ident()))
+        return "ok"
+
+    @app.teardown_appcontext
+    def teardown(exc: BaseException | None) -> None:
+        threads.append(("teardown_appcontext", threading.get_ident()))
+
+    asyncio.run(_call(app, _scope("/")))
+    assert [name for name, _ in threads] == ["before_request", "view", "teardown_appcontext"]
+    assert len({ident for _, ident in threads}) == 1
+    assert threads[0][1] != threading.main_thread().ident
+
+
+def test_async_hook_in_a_sync_view_request_runs_on_the_loop(app: Tocsin) -> None:
+    seen: list[str] = []
+
+    @app.before_request
+    async def before() -> None:
+        seen.append(f"async hook sees {request.path}")
+        g.user = "ada"
+
+    @app.route("/")
+    def view() -> str:
+        return f"hello {g.user}"
+
+    messages = asyncio.run(_call(app, _scope("/")))
+    assert _body(messages) == b"hello ada"
+    assert seen == ["async hook sees /"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_teardown_runs_before_the_response_is_sent(app: Tocsin, kind: str) -> None:
+    order: list[str] = []
+
+    def view() -> t.Any:
+        from tocsin import redirect
+
+        return redirect("/elsewhere")
+
+    async def async_view() -> t.Any:
+        return view()
+
+    app.add_url_rule("/", "index", view if kind == "sync" else async_view)
+
+    @app.teardown_appcontext
+    def teardown(exc: BaseException | None) -> None:
+        order.append("teardown")
+
+    async def run() -> None:
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            order.append(message["type"])
+
+        await app.asgi(_scope("/"), receive, send)
+
+    asyncio.run(run())
+    assert order == ["teardown", "http.response.start", "http.response.body"]

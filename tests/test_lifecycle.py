@@ -322,3 +322,18 @@ def test_tracer_names_the_steps_of_the_table(app: Tocsin, client: TestClient, lo
         ("teardown_request", "teardown"),
         ("teardown_appcontext", "teardown_app"),
     ]
+
+
+def test_teardown_has_run_when_a_complete_response_is_handed_over(app: Tocsin, log: Log) -> None:
+    from werkzeug.test import run_wsgi_app
+
+    from tocsin import redirect
+
+    @app.route("/go")
+    def go() -> t.Any:
+        return redirect("/there")
+
+    app_iter, status, headers = run_wsgi_app(app, app.test_request_context("/go").environ)
+    assert status == "302 FOUND"
+    assert log[-1] == "signal:appcontext_popped()"  # before the body was even read
+    assert b"".join(app_iter).startswith(b"<!doctype html>")

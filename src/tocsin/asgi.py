@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc as cabc
+import contextvars
+import functools
 import io
 import sys
 import typing as t
@@ -30,6 +32,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from ._pipeline import Direct, Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
+from .wsgi import drive
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -141,66 +144,114 @@ class ASGIApp:
     # -- http -----------------------------------------------------------------------
 
     async def handle_http(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
-        """Handle one HTTP request through the whole lifecycle."""
+        """Handle one HTTP request through the whole lifecycle.
+
+        A request for a synchronous view runs its whole pipeline (hooks, view,
+        teardown) in one worker thread, like a WSGI request: the loop is never
+        blocked, and objects tied to a thread (a sqlite connection opened in
+        ``before_request``) work as they do under WSGI. A request for an
+        ``async`` view runs in the request's own task.
+        """
         app = self.app
-        ctx = RequestContext(app, None)
-        ctx.method = scope["method"]
-        ctx.path = scope["path"] or "/"
-        if not ctx.path.isascii():
-            try:
-                ctx.path.encode()
-            except UnicodeEncodeError:  # lone surrogates: the path was not UTF-8
-                ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")
-        body = b""
-        ctx._environ_factory = lambda: environ_from_scope(scope, body)
-        has_body, ctx.has_cookie = _body_and_cookie(scope)
-        if has_body or ctx.method not in _BODYLESS:
-            limit = app.config["MAX_CONTENT_LENGTH"]
-            if _streams_body(app, ctx):
-                ctx.body_receiver = _body_chunks(receive, limit)
-            else:
-                try:
-                    body = await _read_body(receive, limit)
-                except RequestEntityTooLarge as e:
-                    ctx.routing_exception = e
-                ctx._environ = ctx._request = None  # made while matching, before the body
+        ctx = _request_context(app, scope)
+        body = [b""]
+        ctx._environ_factory = lambda: environ_from_scope(scope, body[0])
+        body[0] = await self._read_body(ctx, scope, receive)
         if not app._got_first_request:
             app._start_serving()
         if app._tracer is not None:
             app._tracer.begin(ctx)
+        if ctx.url_rule is None and ctx.routing_exception is None:
+            ctx.match_request()
+        if ctx.routing_exception is None and not app._view(ctx)[1]:
+            await self._handle_in_thread(ctx, scope, receive, send)
+            return
         try:
             response = await drive_async(dispatch(app, ctx))
         except BaseException as e:
             await _finish_after_error(app, ctx, e)
             raise
+        messages = self._prepare(ctx, scope, response)
+        if messages is None:
+            await self._stream(ctx, response, receive, send)
+            return
+        await drive_async(finish(app, ctx, ctx.error))
+        await send(messages[0])
+        await send(messages[1])
+
+    async def _handle_in_thread(
+        self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive, send: ASGISend
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        on_loop = functools.partial(_run_on_loop, loop)
+
+        def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage] | None]:
+            try:
+                response = drive(dispatch(self.app, ctx), on_loop)
+            except BaseException as e:
+                _finish_after_error_sync(self.app, ctx, e, on_loop)
+                raise
+            messages = self._prepare(ctx, scope, response)
+            if messages is not None:  # a complete body: tear down before handing it over
+                drive(finish(self.app, ctx, ctx.error), on_loop)
+            return response, messages
+
+        response, messages = await loop.run_in_executor(None, context.run, run)
+        if messages is None:  # streamed: in a task that runs in the request's contexts
+            await asyncio.create_task(self._stream(ctx, response, receive, send), context=context)
+            return
+        await send(messages[0])
+        await send(messages[1])
+
+    def _prepare(
+        self, ctx: RequestContext, scope: ASGIScope, response: t.Any
+    ) -> tuple[ASGIMessage, ASGIMessage] | None:
+        """Step 15: the two messages of a complete response, or ``None`` for a streamed one."""
         keep = scope.get("tocsin.preserve_context")
         if keep is not None:
             keep(ctx)
         if ctx.trace is not None:
-            app._tracer.annotate(ctx, response)
+            self.app._tracer.annotate(ctx, response)
+        head = ctx.method == "HEAD"
         if type(response) is Direct:
-            await _send_direct(send, response, ctx.method == "HEAD")
-            await drive_async(finish(app, ctx, ctx.error))
-            return
-        await self._send_response(ctx, response, receive, send)
-
-    async def _send_response(
-        self, ctx: RequestContext, response: Response, receive: ASGIReceive, send: ASGISend
-    ) -> None:
+            return (
+                {"type": "http.response.start", "status": response.status_code,
+                 "headers": encode_headers(response.headers)},
+                {"type": "http.response.body", "body": b"" if head else response.body},
+            )
         headers = complete_headers(response)
-        if headers is None:
-            await self._stream(ctx, response, receive, send)
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": encode_headers(headers),
-            }
+        if headers is not None:
+            body = b"" if head else b"".join(response.response)  # type: ignore[arg-type]
+        elif response.is_streamed:
+            return None
+        else:  # in memory, but Werkzeug must finish the headers (Location, 204, 304...)
+            environ = ctx.environ
+            headers = response.get_wsgi_headers(environ).to_wsgi_list()
+            body = b"".join(response.get_app_iter(environ))
+        response.close()
+        return (
+            {"type": "http.response.start", "status": response.status_code,
+             "headers": encode_headers(headers)},
+            {"type": "http.response.body", "body": body},
         )
-        body = b"" if ctx.method == "HEAD" else b"".join(response.response)  # type: ignore[arg-type]
-        await send({"type": "http.response.body", "body": body})
-        await drive_async(finish(self.app, ctx, ctx.error))
+
+    async def _read_body(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> bytes:
+        """Read the request body before dispatch, unless the view streams it."""
+        has_body, ctx.has_cookie = _body_and_cookie(scope)
+        if not has_body and ctx.method in _BODYLESS:
+            return b""
+        limit = self.app.config["MAX_CONTENT_LENGTH"]
+        if _streams_body(self.app, ctx):
+            ctx.body_receiver = _body_chunks(receive, limit)
+            return b""
+        try:
+            body = await _read_body(receive, limit)
+        except RequestEntityTooLarge as e:
+            ctx.routing_exception = e
+            return b""
+        ctx._environ = ctx._request = None  # made while matching, before the body
+        return body
 
     async def _stream(
         self, ctx: RequestContext, response: Response, receive: ASGIReceive, send: ASGISend
@@ -293,6 +344,33 @@ def encode_headers(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[bytes,
     return rv
 
 
+def _request_context(app: Tocsin, scope: ASGIScope) -> RequestContext:
+    """A request context for an HTTP scope; a path that is not UTF-8 is stored as a 400."""
+    ctx = RequestContext(app, None)
+    ctx.method = scope["method"]
+    ctx.path = scope["path"] or "/"
+    if not ctx.path.isascii():
+        try:
+            ctx.path.encode()
+        except UnicodeEncodeError:  # lone surrogates: the path was not UTF-8
+            ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")
+    return ctx
+
+
+def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
+    """From a worker thread: run *coro* on the server's loop and wait for its result."""
+    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+
+def _finish_after_error_sync(
+    app: Tocsin, ctx: RequestContext, e: BaseException, on_loop: t.Callable[[t.Any], t.Any]
+) -> None:
+    try:
+        drive(finish(app, ctx, e), on_loop)
+    except Exception:
+        app.logger.exception("Teardown failed while an exception was propagating")
+
+
 def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:
     """Whether the request announces a body, and whether it carries cookies."""
     has_body = has_cookie = False
@@ -357,17 +435,6 @@ def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:
         "status": response.status_code,
         "headers": encode_headers(headers.items()),
     }
-
-
-async def _send_direct(send: ASGISend, response: Direct, head: bool) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": encode_headers(response.headers),
-        }
-    )
-    await send({"type": "http.response.body", "body": b"" if head else response.body})
 
 
 async def _send_chunks(response: Response, send: ASGISend) -> None:

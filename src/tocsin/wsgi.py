@@ -29,8 +29,13 @@ if t.TYPE_CHECKING:
 
 __all__ = ["drive", "handle", "request_context"]
 
-def drive(pipe: Pipe) -> t.Any:
-    """Run *pipe* to its end, resolving each call it yields synchronously."""
+def drive(pipe: Pipe, run_coro: t.Callable[[t.Any], t.Any] = run_coroutine) -> t.Any:
+    """Run *pipe* to its end, resolving each call it yields synchronously.
+
+    :param run_coro: how a yielded coroutine is run: by default on this
+        thread's own event loop (the ASGI driver passes one that hands it
+        to the server's loop).
+    """
     try:
         item = next(pipe)
         while True:
@@ -38,7 +43,7 @@ def drive(pipe: Pipe) -> t.Any:
                 if type(item) is tuple:
                     value = item[0](**item[1])
                 else:
-                    value = run_coroutine(item)
+                    value = run_coro(item)
             except BaseException as e:
                 item = pipe.throw(e)
             else:
@@ -100,6 +105,9 @@ def _emit(
         return () if ctx.method == "HEAD" else body
     app_iter, status, wsgi_headers = response.get_wsgi_response(ctx.environ)
     start_response(status, wsgi_headers)
+    if not response.is_streamed:  # the body is in memory: tear down before the server sends it
+        drive(finish(app, ctx, ctx.error))
+        return app_iter
     return StreamedBody(app, ctx, response, app_iter)
 
 
