@@ -145,7 +145,7 @@ def _dispatch_view(app: Tocsin, ctx: RequestContext) -> Pipe:
         if tr is not None:
             tr.call("view", view)
         if is_async:
-            return (yield view(**t.cast(dict[str, t.Any], ctx.view_args)))
+            return (yield view(**ctx.view_args))  # type: ignore[arg-type]  # matched: a dict
         return (yield (view, ctx.view_args))
     except Exception as e:  # 9
         return (yield from _handle_user_exception(app, ctx, plan, e))
@@ -324,7 +324,8 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         _cv_request.reset(ctx._tokens.pop())  # 17
     if tr is not None:
         tr.step("teardown_appcontext")
-    yield from pop_app_context(app, t.cast("AppContext", ctx.app_ctx), exc, errors, tr)  # 18, 19
+    app_ctx: AppContext = ctx.app_ctx  # type: ignore[assignment]  # set in step 1
+    yield from pop_app_context(app, app_ctx, exc, errors, tr)  # 18, 19
     if tr is not None:
         tr.end()
     _raise_collected(errors)

@@ -132,9 +132,9 @@ class Matcher:
                     return
         try:
             if self._per_request:
-                adapter = t.cast(MapAdapter, ctx.get_url_adapter())
+                adapter: MapAdapter = ctx.get_url_adapter()  # type: ignore[assignment]  # bound
             else:
-                adapter = t.cast(MapAdapter, self._adapter)
+                adapter = self._adapter  # type: ignore[assignment]  # made by _build
             rule, values = adapter.match(ctx.path, ctx.method, return_rule=True)
         except RequestRedirect as e:
             ctx.routing_exception = e if self._per_request else self._exact_redirect(ctx, e)

@@ -10,24 +10,22 @@ import threading
 import typing as t
 from datetime import timedelta
 
-from werkzeug.datastructures import Headers
 from werkzeug.exceptions import (
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
 )
 from werkzeug.routing import BuildError, Map, MapAdapter, Rule
-from werkzeug.wrappers import Response as BaseResponse
 
 from . import _pipeline, lifecycle
 from . import signals as _sig
 from ._async import is_async_callable, run_coroutine
-from ._pipeline import Direct, Hook, Plan
+from ._pipeline import Hook, Plan
 from ._responses import ResponseMaker
 from ._routing import Matcher
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request
+from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .scaffold import Scaffold, _exc_class_and_code, _require_callable, setupmethod
@@ -38,7 +36,7 @@ from .wrappers import Request, Response, _blueprint_chain
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
     from .testing import TestClient, TocsinCliRunner
-    from .typing import ResponseReturnValue, StartResponse, WSGIEnvironment
+    from .typing import StartResponse, WSGIEnvironment
 
 __all__ = ["Flask", "Tocsin"]
 
@@ -398,7 +396,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
 
     def _view(self, ctx: RequestContext) -> Hook:
         """The view of the matched rule and whether it is async (or the OPTIONS responder)."""
-        rule = t.cast(Rule, ctx.url_rule)
+        rule: Rule = ctx.url_rule  # type: ignore[assignment]  # only called once matched
         if ctx.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             return (self._options_view, False)
         hook = self._views.get(rule.endpoint)
@@ -708,6 +706,3 @@ def _proxy_g() -> t.Any:
 
 #: The application class under Flask's name, so ``from flask.app import Flask`` ports.
 Flask = Tocsin
-
-__all__ += []
-_ = (Headers, BaseResponse, Direct, _cv_app, t.cast)
