@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Project tasks, with nothing but Python: ``python3 dev.py demo|test|lint|bench|signals-demo``.
+"""Project tasks, with nothing but Python: ``python3 dev.py TASK``.
+
+Tasks: ``demo`` (the notes demo, WSGI dev server), ``demo-asgi`` (the same
+under uvicorn), ``test`` (lint, type check, whole suite; extra arguments go
+to pytest), ``lint``, ``bench`` (all benchmarks), ``signals-demo``.
 
 The first task run creates ``.venv`` and installs Tocsin with its ``dev``
 extra into it; later runs reuse it (reinstalling when ``pyproject.toml``
@@ -54,20 +58,26 @@ def test(pytest_args: list[str]) -> None:
     run(BIN / "pytest", *pytest_args)
 
 
-def demo() -> None:
+def demo(asgi: bool = False) -> None:
     """Serve the notes demo on http://127.0.0.1:5000 (Ctrl-C stops it)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "examples" / "notes")}
-    run(BIN / "python", "-m", "notes", cwd=ROOT / "examples" / "notes", env=env)
+    notes = ROOT / "examples" / "notes"
+    env = {**os.environ, "PYTHONPATH": str(notes)}
+    if asgi:
+        print(" * Tocsin notes demo (ASGI): http://127.0.0.1:5000/", flush=True)
+        run(BIN / "uvicorn", "asgi:app", "--host", "127.0.0.1", "--port", "5000", cwd=notes, env=env)
+    else:
+        run(BIN / "python", "-m", "notes", "--host", "127.0.0.1", "--port", "5000", cwd=notes, env=env)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("task", choices=["demo", "test", "lint", "bench", "signals-demo"])
+    tasks = ["demo", "demo-asgi", "test", "lint", "bench", "signals-demo"]
+    parser.add_argument("task", choices=tasks)
     parser.add_argument("args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
     options = parser.parse_args()
     ensure_venv()
-    if options.task == "demo":
-        demo()
+    if options.task in ("demo", "demo-asgi"):
+        demo(asgi=options.task == "demo-asgi")
     elif options.task == "test":
         test(options.args)
     elif options.task == "lint":

@@ -1,6 +1,6 @@
 """Tocsin notes: a small guestbook that shows a request's lifecycle at work.
 
-Run it with ``python -m notes`` from ``examples/notes`` (or ``make demo``),
+Run it with ``python -m notes`` from ``examples/notes`` (or ``python3 dev.py demo`` from the repository root),
 or under ASGI with ``uvicorn asgi:app``. ``create_app`` is the factory.
 """
 
