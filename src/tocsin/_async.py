@@ -12,6 +12,7 @@ import collections.abc as cabc
 import inspect
 import threading
 import typing as t
+import weakref
 
 if t.TYPE_CHECKING:
     from .signals import Signal
@@ -37,17 +38,21 @@ class LoopHolder:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        # A finalizer, not __del__: when the holder dies in a garbage cycle (say,
+        # with a test client), the collector may call the loop's __del__ first,
+        # which warns about an unclosed loop; weakref callbacks run before any __del__.
+        weakref.finalize(self, _close_loop, self.loop)
 
-    def __del__(self) -> None:
-        loop = self.loop
-        if loop.is_closed() or loop.is_running():
-            return
-        try:
-            loop.close()
-        except (OSError, ValueError):
-            # Collected together with its sockets (at thread or interpreter
-            # exit), which may already be closed: nothing is left to release.
-            pass
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    if loop.is_closed() or loop.is_running():
+        return
+    try:
+        loop.close()
+    except (OSError, ValueError):
+        # Collected together with its sockets (at thread or interpreter
+        # exit), which may already be closed: nothing is left to release.
+        pass
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:
