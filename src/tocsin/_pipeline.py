@@ -64,11 +64,15 @@ class Direct:
         self.body = body
 
 
+def _trace_signal(tr: t.Any, signal: Signal, app: Tocsin) -> None:
+    tr.signal(getattr(signal, "name", repr(signal)), len(list(signal.receivers_for(app))))
+
+
 def _send(ctx: RequestContext, signal: Signal, kwargs: dict[str, t.Any]) -> t.Any:
     """Send *signal* now, or return the coroutine that sends it to async receivers."""
     app = ctx.app
     if ctx.trace is not None:
-        ctx.trace.signal(getattr(signal, "name", repr(signal)), len(list(signal.receivers_for(app))))
+        _trace_signal(ctx.trace, signal, app)
     if signal.has_async_receivers:
         return signal.send_async(app, **kwargs)
     signal.send(app, **kwargs)
@@ -314,6 +318,8 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
             yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
         sig = _sig.request_tearing_down
         if sig.receivers:
+            if tr is not None:
+                _trace_signal(tr, sig, app)
             if sig.has_async_receivers:
                 _collect(app, sig, (yield sig.send_robust_async(app, exc=exc)), errors)
             else:
@@ -342,6 +348,8 @@ def pop_app_context(
                 yield from _teardown(app, tr, funcs, "teardown_appcontext", exc, errors)
             sig = _sig.appcontext_tearing_down
             if sig.receivers:
+                if tr is not None:
+                    _trace_signal(tr, sig, app)
                 if sig.has_async_receivers:
                     _collect(app, sig, (yield sig.send_robust_async(app, exc=exc)), errors)
                 else:
@@ -352,6 +360,8 @@ def pop_app_context(
         app_ctx._reset()
     sig = _sig.appcontext_popped
     if sig.receivers:
+        if tr is not None:
+            _trace_signal(tr, sig, app)
         if sig.has_async_receivers:
             _collect(app, sig, (yield sig.send_robust_async(app)), errors)
         else:

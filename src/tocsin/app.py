@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import importlib.util
 import logging
 import os
 import sys
@@ -223,8 +224,14 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         return self.config_class(root_path, defaults)
 
     def auto_find_instance_path(self) -> str:
-        """``<root>/instance`` next to the package."""
-        return os.path.join(self.root_path, "instance")
+        """The ``instance`` folder next to the package (or next to a single module), as Flask."""
+        module = sys.modules.get(self.import_name)
+        is_package = module is not None and hasattr(module, "__path__")
+        if module is None:
+            spec = importlib.util.find_spec(self.import_name) if self.import_name != "__main__" else None
+            is_package = spec is not None and spec.submodule_search_locations is not None
+        base = os.path.dirname(self.root_path) if is_package else self.root_path
+        return os.path.join(base, "instance")
 
     def _start_serving(self) -> None:
         """Called by the drivers on the first request: freeze setup, start tracing if asked."""

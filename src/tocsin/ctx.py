@@ -52,6 +52,12 @@ class _AppCtxGlobals:
     ``setdefault`` like a dict, and ``in`` and iteration over its names.
     """
 
+    if t.TYPE_CHECKING:  # any attribute may be set and read: tell the type checker
+
+        def __getattr__(self, name: str) -> t.Any: ...
+        def __setattr__(self, name: str, value: t.Any) -> None: ...
+        def __delattr__(self, name: str) -> None: ...
+
     def get(self, name: str, default: t.Any = None) -> t.Any:
         """Return the attribute *name*, or *default* when it is not set."""
         return self.__dict__.get(name, default)

@@ -24,9 +24,12 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 
+from .globals import _cv_request
+
 if t.TYPE_CHECKING:
     from .app import Tocsin
     from .ctx import RequestContext
+    from .signals import Namespace
 
 __all__ = ["Event", "Trace", "Tracer"]
 
@@ -139,6 +142,7 @@ class Tracer:
         self.server_timing = server_timing
         self._traces: collections.deque[Trace] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
+        self._watched: list[Namespace] = []
         app._tracer = self
 
     def begin(self, ctx: RequestContext) -> Trace:
@@ -149,6 +153,17 @@ class Tracer:
         with self._lock:
             self._traces.append(trace)
         return trace
+
+    def watch(self, namespace: Namespace) -> None:
+        """Record the sends of every signal of *namespace* (custom signals) in traces.
+
+        Built-in signals are always recorded; this adds your own, e.g. a
+        ``note-created`` signal sent from a view. One recorder serves every
+        tracer watching the namespace; it writes into the trace of the
+        current request when that request's app is traced by a watcher.
+        """
+        namespace.connect_all(_record_watched)
+        self._watched.append(namespace)
 
     def annotate(self, ctx: RequestContext, response: t.Any) -> None:
         """Mark step 15 and, if asked for, add ``Server-Timing`` (called by the drivers)."""
@@ -180,6 +195,19 @@ class Tracer:
             self._traces.clear()
 
     def uninstall(self) -> None:
-        """Stop tracing the app."""
+        """Stop tracing the app (and stop watching namespaces)."""
         if self.app._tracer is self:
             self.app._tracer = None
+        self._watched.clear()
+
+
+def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
+    """Namespace-wide receiver behind :meth:`Tracer.watch`."""
+    ctx = _cv_request.get(None)
+    if ctx is None or ctx.trace is None:
+        return
+    tracer = ctx.app._tracer
+    if tracer is None or not any(signal.name in ns and ns[signal.name] is signal for ns in tracer._watched):
+        return
+    receivers = [r for r in signal.receivers_for(sender) if getattr(r, "func", None) is not _record_watched]
+    ctx.trace.signal(getattr(signal, "name", repr(signal)), len(receivers))

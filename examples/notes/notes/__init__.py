@@ -1,6 +1,6 @@
 """Tocsin notes: a small guestbook that shows a request's lifecycle at work.
 
-Run it with ``python -m notes`` from ``examples/notes`` (or ``python3 dev.py demo`` from the repository root),
+Run it with ``python -m notes`` from ``examples/notes`` (``python3 dev.py demo`` from the root),
 or under ASGI with ``uvicorn asgi:app``. ``create_app`` is the factory.
 """
 
@@ -53,7 +53,8 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None, *,
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    app.extensions["notes.tracer"] = Tracer(app, keep=50, server_timing=True)
+    tracer = app.extensions["notes.tracer"] = Tracer(app, keep=50, server_timing=True)
+    tracer.watch(events.events)  # the demo's own signals appear in the traces too
     db.init_app(app)
     events.init_app(app)
     app.before_request(auth.load_logged_in_user)
