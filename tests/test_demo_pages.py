@@ -140,7 +140,7 @@ def test_the_lifecycle_page_shows_the_steps_of_a_request(page: Page) -> None:
     expect(newest.locator(".step-name")).to_have_text(ORDINARY_STEPS)
     expect(newest).to_contain_text("notes.auth.load_logged_in_user")
     expect(newest).to_contain_text("notes.views.audit")
-    expect(newest).to_contain_text("template-rendered")
+    expect(newest).to_contain_text("request-finished")
     expect(newest).to_contain_text("notes.db.close_db")
     expect(page.locator("details.trace.own")).to_have_count(0)
 

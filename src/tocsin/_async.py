@@ -86,7 +86,16 @@ def run_coroutine(aw: cabc.Awaitable[T]) -> T:
 
 
 def call_sync(signal: Signal, sender: t.Any, kwargs: dict[str, t.Any]) -> list[t.Any]:
-    """Send *signal* from synchronous code, running async receivers on this thread's loop."""
+    """Send *signal* from synchronous code, running async receivers on this thread's loop.
+
+    Recorded in the current request's trace, if it is traced.
+    """
+    from .globals import _cv_request
+
+    ctx = _cv_request.get(None)
+    if ctx is not None and ctx.trace is not None:
+        name = getattr(signal, "name", repr(signal))
+        ctx.trace.signal(name, len(list(signal.receivers_for(sender))))
     if signal.has_async_receivers:
         return run_coroutine(signal.send_async(sender, **kwargs))
     return signal.send(sender, **kwargs)
