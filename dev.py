@@ -64,9 +64,21 @@ def demo(asgi: bool = False) -> None:
     env = {**os.environ, "PYTHONPATH": str(notes)}
     if asgi:
         print(" * Tocsin notes demo (ASGI): http://127.0.0.1:5000/", flush=True)
-        run(BIN / "uvicorn", "asgi:app", "--host", "127.0.0.1", "--port", "5000", cwd=notes, env=env)
+        run(
+            BIN / "uvicorn", "asgi:app", "--host", "127.0.0.1", "--port", "5000", cwd=notes, env=env
+        )
     else:
-        run(BIN / "python", "-m", "notes", "--host", "127.0.0.1", "--port", "5000", cwd=notes, env=env)
+        run(
+            BIN / "python",
+            "-m",
+            "notes",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "5000",
+            cwd=notes,
+            env=env,
+        )
 
 
 def main() -> None:

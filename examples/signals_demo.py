@@ -111,5 +111,6 @@ def main() -> None:
     order_shipped.connect(lambda sender, **kw: print(f"  lambda heard {sender}"), weak=False)
     order_shipped.send(bob, carrier="bike")
 
+
 if __name__ == "__main__":
     main()

@@ -16,7 +16,9 @@ from tocsin.signals import request_finished
 Message = dict[str, t.Any]
 
 
-def _scope(path: str = "/", method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, t.Any]:
+def _scope(
+    path: str = "/", method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None
+) -> dict[str, t.Any]:
     raw, _, query = path.partition("?")
     return {
         "type": "http",
@@ -298,7 +300,10 @@ def test_streamed_request_body_arrives_in_chunks(app: Tocsin) -> None:
         async def send(message: Message) -> None:
             sent.append(message)
 
-        headers = [(b"content-type", b"application/octet-stream"), (b"transfer-encoding", b"chunked")]
+        headers = [
+            (b"content-type", b"application/octet-stream"),
+            (b"transfer-encoding", b"chunked"),
+        ]
         await app.asgi(_scope("/upload", "POST", headers), receive, send)
         return sent
 
@@ -330,7 +335,9 @@ def test_streamed_request_body_over_the_limit_is_413(app: Tocsin) -> None:
         async def send(message: Message) -> None:
             sent.append(message)
 
-        await app.asgi(_scope("/upload", "POST", [(b"transfer-encoding", b"chunked")]), receive, send)
+        await app.asgi(
+            _scope("/upload", "POST", [(b"transfer-encoding", b"chunked")]), receive, send
+        )
         return sent
 
     assert asyncio.run(run())[0]["status"] == 413

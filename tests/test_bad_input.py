@@ -325,9 +325,11 @@ def test_random_paths_and_queries(client: TestClient, segments: list[str], query
 
 
 @_SETTINGS
-@given(path=st.binary(max_size=30), query=st.binary(max_size=30), method=st.sampled_from(
-    ["GET", "POST", "HEAD", "OPTIONS", "DELETE", "BREW"]
-))
+@given(
+    path=st.binary(max_size=30),
+    query=st.binary(max_size=30),
+    method=st.sampled_from(["GET", "POST", "HEAD", "OPTIONS", "DELETE", "BREW"]),
+)
 def test_random_raw_environ(client: TestClient, path: bytes, query: bytes, method: str) -> None:
     status, _body = _raw(
         client, "/" + path.decode("latin-1"), query.decode("latin-1"), REQUEST_METHOD=method
@@ -337,14 +339,21 @@ def test_random_raw_environ(client: TestClient, path: bytes, query: bytes, metho
 
 
 @_SETTINGS
-@given(body=st.binary(max_size=200), content_type=st.sampled_from(
-    ["application/json", "multipart/form-data", "multipart/form-data; boundary=b",
-     "application/x-www-form-urlencoded", "text/plain", "application/octet-stream"]
-))
+@given(
+    body=st.binary(max_size=200),
+    content_type=st.sampled_from(
+        [
+            "application/json",
+            "multipart/form-data",
+            "multipart/form-data; boundary=b",
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "application/octet-stream",
+        ]
+    ),
+)
 def test_random_bodies(client: TestClient, body: bytes, content_type: str) -> None:
     for path in ("/json-silent", "/form", "/data"):
         rv = client.post(path, data=body, content_type=content_type)
         assert rv.status_code in (200, 413)
-    assert client.post("/json", data=body, content_type=content_type).status_code in (
-        200, 400, 415
-    )
+    assert client.post("/json", data=body, content_type=content_type).status_code in (200, 400, 415)

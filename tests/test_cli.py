@@ -33,8 +33,16 @@ from tocsin.cli import (
 from tocsin.globals import _cv_app
 from tocsin.signals import default_namespace, request_finished, request_started
 
-ENV_VARS = ("TOCSIN_APP", "FLASK_APP", "TOCSIN_DEBUG", "FLASK_DEBUG", "TOCSIN_RUN_HOST",
-            "TOCSIN_RUN_PORT", "PYTHONSTARTUP", "WERKZEUG_RUN_MAIN")
+ENV_VARS = (
+    "TOCSIN_APP",
+    "FLASK_APP",
+    "TOCSIN_DEBUG",
+    "FLASK_DEBUG",
+    "TOCSIN_RUN_HOST",
+    "TOCSIN_RUN_PORT",
+    "PYTHONSTARTUP",
+    "WERKZEUG_RUN_MAIN",
+)
 
 HELLO = """
     from tocsin import Tocsin
@@ -116,14 +124,18 @@ def test_find_best_app(project: Path, source: str, expected: str) -> None:
     ],
 )
 def test_app_by_name_or_factory_call(project: Path, target: str, expected: str) -> None:
-    write(project, "multi.py", """
+    write(
+        project,
+        "multi.py",
+        """
         from tocsin import Tocsin
         first = Tocsin("a")
         second = Tocsin("b")
 
         def factory(name="default", suffix=""):
             return Tocsin(f"made-{name}{suffix}")
-    """)
+    """,
+    )
     assert ScriptInfo(app_import_path=target).load_app().name == expected
 
 
@@ -182,41 +194,86 @@ BAD = """
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("nosuch", "Error: Could not import 'nosuch': no module of that name was found on"
-         " sys.path (the current directory is {cwd}). Check the spelling, or give the path of"
-         " the file, such as 'src/hello.py'."),
-        ("bad:creat_app", "Error: Failed to find attribute 'creat_app' in module 'bad'."
-         " Did you mean 'create_app'?"),
-        ("bad:zzz", "Error: Failed to find attribute 'zzz' in module 'bad'. Use 'bad:name' with"
-         " the name of a Tocsin instance or factory in it."),
-        ("bad:create_app(1, 2)", "Error: The factory 'create_app(1, 2)' in module 'bad' could"
-         " not be called with the specified arguments (too many positional arguments)."),
-        ("bad:create_app", "Error: The factory 'create_app' in module 'bad' could not be called"
-         " with the specified arguments (missing a required argument: 'config')."),
-        ("bad", "Error: Detected factory 'create_app' in module 'bad', but could not call it"
-         " without arguments. Use 'bad:create_app(args)' to pass arguments (missing a required"
-         " argument: 'config')."),
-        ("bad:create_app(", "Error: Failed to parse 'create_app(' as an attribute name or"
-         " function call. Use 'name' or 'factory(args)', for example 'create_app(\"dev\")'."),
-        ("bad:a.b", "Error: Failed to parse 'a.b' as an attribute name or function call."
-         " Use 'name' or 'factory(args)', for example 'create_app(\"dev\")'."),
-        ("bad:create_app(x)", "Error: Failed to parse arguments as literal values:"
-         " 'create_app(x)'. Only Python literals (strings, numbers, lists, dicts, True,"
-         " None...) can be passed."),
-        ("bad:number", "Error: A valid Tocsin application was not obtained from 'bad:number'"
-         " (got int 3). Name a Tocsin instance, or a function that returns one."),
-        ("bad:number()", "Error: 'number' in module 'bad' is not a function (it is int), so it"
-         " cannot be called as 'number()'. Use 'bad:number' without parentheses."),
-        ("sub/missing.py", "Error: Could not import 'sub/missing.py': there is no such file or"
-         " folder (the current directory is {cwd}). Check the path, or give a dotted module"
-         " name."),
-        ("empty", "Error: Failed to find a Tocsin application or factory in module 'empty':"
-         " looked for an attribute 'app' or 'application', for a Tocsin instance, and for a"
-         " factory 'create_app' or 'make_app'. Use 'empty:name' to name one."),
-        ("twice", "Error: Detected several Tocsin applications in module 'twice' (one, two)."
-         " Use 'twice:name' to pick one, for example 'twice:one'."),
-        ("returns", "Error: The factory 'make_app' in module 'returns' returned int 1, not a"
-         " Tocsin application. Make it return the app."),
+        (
+            "nosuch",
+            "Error: Could not import 'nosuch': no module of that name was found on"
+            " sys.path (the current directory is {cwd}). Check the spelling, or give the path of"
+            " the file, such as 'src/hello.py'.",
+        ),
+        (
+            "bad:creat_app",
+            "Error: Failed to find attribute 'creat_app' in module 'bad'."
+            " Did you mean 'create_app'?",
+        ),
+        (
+            "bad:zzz",
+            "Error: Failed to find attribute 'zzz' in module 'bad'. Use 'bad:name' with"
+            " the name of a Tocsin instance or factory in it.",
+        ),
+        (
+            "bad:create_app(1, 2)",
+            "Error: The factory 'create_app(1, 2)' in module 'bad' could"
+            " not be called with the specified arguments (too many positional arguments).",
+        ),
+        (
+            "bad:create_app",
+            "Error: The factory 'create_app' in module 'bad' could not be called"
+            " with the specified arguments (missing a required argument: 'config').",
+        ),
+        (
+            "bad",
+            "Error: Detected factory 'create_app' in module 'bad', but could not call it"
+            " without arguments. Use 'bad:create_app(args)' to pass arguments (missing a required"
+            " argument: 'config').",
+        ),
+        (
+            "bad:create_app(",
+            "Error: Failed to parse 'create_app(' as an attribute name or"
+            " function call. Use 'name' or 'factory(args)', for example 'create_app(\"dev\")'.",
+        ),
+        (
+            "bad:a.b",
+            "Error: Failed to parse 'a.b' as an attribute name or function call."
+            " Use 'name' or 'factory(args)', for example 'create_app(\"dev\")'.",
+        ),
+        (
+            "bad:create_app(x)",
+            "Error: Failed to parse arguments as literal values:"
+            " 'create_app(x)'. Only Python literals (strings, numbers, lists, dicts, True,"
+            " None...) can be passed.",
+        ),
+        (
+            "bad:number",
+            "Error: A valid Tocsin application was not obtained from 'bad:number'"
+            " (got int 3). Name a Tocsin instance, or a function that returns one.",
+        ),
+        (
+            "bad:number()",
+            "Error: 'number' in module 'bad' is not a function (it is int), so it"
+            " cannot be called as 'number()'. Use 'bad:number' without parentheses.",
+        ),
+        (
+            "sub/missing.py",
+            "Error: Could not import 'sub/missing.py': there is no such file or"
+            " folder (the current directory is {cwd}). Check the path, or give a dotted module"
+            " name.",
+        ),
+        (
+            "empty",
+            "Error: Failed to find a Tocsin application or factory in module 'empty':"
+            " looked for an attribute 'app' or 'application', for a Tocsin instance, and for a"
+            " factory 'create_app' or 'make_app'. Use 'empty:name' to name one.",
+        ),
+        (
+            "twice",
+            "Error: Detected several Tocsin applications in module 'twice' (one, two)."
+            " Use 'twice:name' to pick one, for example 'twice:one'.",
+        ),
+        (
+            "returns",
+            "Error: The factory 'make_app' in module 'returns' returned int 1, not a"
+            " Tocsin application. Make it return the app.",
+        ),
     ],
 )
 def test_bad_app_values(project: Path, target: str, message: str) -> None:
@@ -347,18 +404,28 @@ def test_blueprint_command_group(app: Tocsin) -> None:
 
 
 def test_group_lists_and_runs_the_apps_commands(project: Path) -> None:
-    write(project, "hello.py", HELLO + """
+    write(
+        project,
+        "hello.py",
+        HELLO
+        + """
     import click
 
     @app.cli.command()
     def seed():
         \"\"\"Seed the database.\"\"\"
         click.echo("seeded")
-    """)
+    """,
+    )
     result = run_cli("--app", "hello", "--help")
     commands = result.output.split("Commands:\n")[1].splitlines()
     assert [line.split()[0] for line in commands] == [
-        "explain", "routes", "run", "seed", "shell", "signals"
+        "explain",
+        "routes",
+        "run",
+        "seed",
+        "shell",
+        "signals",
     ]
     assert "  seed     Seed the database." in commands
     assert run_cli("--app", "hello", "seed").output == "seeded\n"
@@ -417,12 +484,15 @@ def test_run_defaults(project: Path, served: list[t.Any]) -> None:
     write(project, "hello.py")
     result = run_cli("--app", "hello", "run")
     assert result.output == " * Serving Tocsin app 'hello'\n * Debug mode: off\n"
-    (args, kwargs), = served
+    ((args, kwargs),) = served
     assert args[:2] == ("127.0.0.1", 5000)
     assert isinstance(args[2], Tocsin)
     assert kwargs == {
-        "use_reloader": False, "use_debugger": False, "threaded": True,
-        "extra_files": None, "exclude_patterns": None,
+        "use_reloader": False,
+        "use_debugger": False,
+        "threaded": True,
+        "extra_files": None,
+        "exclude_patterns": None,
     }
 
 
@@ -441,15 +511,25 @@ def test_run_debug_reload_debugger(
     app: Tocsin, served: list[t.Any], argv: list[str], expected: tuple[bool, bool, bool]
 ) -> None:
     CliRunner().invoke(TocsinGroup(create_app=lambda: app), argv)
-    (args, kwargs), = served
+    ((args, kwargs),) = served
     assert (args[2].debug, kwargs["use_reloader"], kwargs["use_debugger"]) == expected
 
 
 def test_run_host_port_threads_and_files(app: Tocsin, served: list[t.Any]) -> None:
-    argv = ["run", "-h", "0.0.0.0", "-p", "8080", "--without-threads",
-            "--extra-files", f"a.cfg{os.pathsep}b.cfg", "--exclude-patterns", "*.tmp"]
+    argv = [
+        "run",
+        "-h",
+        "0.0.0.0",
+        "-p",
+        "8080",
+        "--without-threads",
+        "--extra-files",
+        f"a.cfg{os.pathsep}b.cfg",
+        "--exclude-patterns",
+        "*.tmp",
+    ]
     CliRunner().invoke(TocsinGroup(create_app=lambda: app), argv)
-    (args, kwargs), = served
+    ((args, kwargs),) = served
     assert args[:2] == ("0.0.0.0", 8080)
     assert kwargs["threaded"] is False
     assert kwargs["extra_files"] == ["a.cfg", "b.cfg"]
@@ -459,7 +539,7 @@ def test_run_host_port_threads_and_files(app: Tocsin, served: list[t.Any]) -> No
 def test_run_host_and_port_from_environment(app: Tocsin, served: list[t.Any]) -> None:
     env = {"TOCSIN_RUN_HOST": "0.0.0.0", "TOCSIN_RUN_PORT": "8001"}
     CliRunner().invoke(TocsinGroup(create_app=lambda: app), ["run"], env=env)
-    (args, _), = served
+    ((args, _),) = served
     assert args[:2] == ("0.0.0.0", 8001)
 
 
@@ -470,7 +550,7 @@ def test_run_in_reloader_child_survives_a_broken_app(
     monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
     result = run_cli("--app", "typo", "run")
     assert result.exit_code == 0
-    (args, kwargs), = served
+    ((args, kwargs),) = served
     assert kwargs["use_reloader"] is True
     with pytest.raises(ZeroDivisionError):
         args[2]({}, lambda *a: None)
@@ -525,10 +605,14 @@ def test_routes_sort_by_rule_and_methods(app: Tocsin) -> None:
     app.add_url_rule("/b", "first", lambda: "", methods=["POST"])
     app.add_url_rule("/a", "second", lambda: "", methods=["DELETE"])
     assert [line.split()[0] for line in routes(app, "-s", "rule")[2:]] == [
-        "second", "first", "static"
+        "second",
+        "first",
+        "static",
     ]
     assert [line.split()[0] for line in routes(app, "-s", "methods")[2:]] == [
-        "second", "static", "first"
+        "second",
+        "static",
+        "first",
     ]
 
 
@@ -581,7 +665,8 @@ def test_shell_namespace_and_banner(app: Tocsin, monkeypatch: pytest.MonkeyPatch
     result = app.test_cli_runner().invoke(cli, ["shell"])
     assert result.exit_code == 0, result.output
     assert captured["banner"].splitlines()[1:] == [
-        "App: tocsin_test_app", f"Instance: {app.instance_path}"
+        "App: tocsin_test_app",
+        f"Instance: {app.instance_path}",
     ]
     assert captured["local"]["app"] is app
     assert captured["local"]["answer"] == 42
@@ -639,10 +724,12 @@ def signal_lines(app: Tocsin, name: str) -> list[str]:
 
 def test_signals_receivers_in_call_order(app: Tocsin) -> None:
     other = Tocsin("other")
-    with request_started.connected_to(audit), \
-            request_started.connected_to(notify, app), \
-            request_started.connected_to(first, priority=10), \
-            request_started.connected_to(first, other, priority=20):
+    with (
+        request_started.connected_to(audit),
+        request_started.connected_to(notify, app),
+        request_started.connected_to(first, priority=10),
+        request_started.connected_to(first, other, priority=20),
+    ):
         lines = signal_lines(app, "request-started")
     assert [line.split() for line in lines] == [
         ["request-started", "built-in", "1", "first", __name__, "sync", "any"],
@@ -659,9 +746,16 @@ def test_signals_table_layout(app: Tocsin) -> None:
     assert lines[0].split() == ["Signal", "Namespace", "#", "Receiver", "Module", "Call", "Sender"]
     built_in = [line.split()[0] for line in lines[2:] if line.split()[1] == "built-in"]
     assert list(dict.fromkeys(built_in)) == [
-        "template-rendered", "before-render-template", "request-started", "request-finished",
-        "got-request-exception", "request-tearing-down", "appcontext-tearing-down",
-        "appcontext-pushed", "appcontext-popped", "message-flashed",
+        "template-rendered",
+        "before-render-template",
+        "request-started",
+        "request-finished",
+        "got-request-exception",
+        "request-tearing-down",
+        "appcontext-tearing-down",
+        "appcontext-pushed",
+        "appcontext-popped",
+        "message-flashed",
     ]
     finished = [line.split() for line in lines if line.startswith("request-finished")]
     assert finished == [
@@ -835,9 +929,11 @@ def test_env_file_option_only_with_python_dotenv(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert "--env-file" not in run_cli("--help").output
-    files = {".env": {"FROM_ENV": "dotenv", "SHARED": "dotenv"},
-             ".tocsinenv": {"SHARED": "tocsinenv", "ONLY_TOCSINENV": "1"},
-             "custom.env": {"SHARED": "custom", "ALREADY_SET": "custom"}}
+    files = {
+        ".env": {"FROM_ENV": "dotenv", "SHARED": "dotenv"},
+        ".tocsinenv": {"SHARED": "tocsinenv", "ONLY_TOCSINENV": "1"},
+        "custom.env": {"SHARED": "custom", "ALREADY_SET": "custom"},
+    }
     for name in files:
         (project / name).write_text("")
     fake = types.ModuleType("dotenv")
@@ -862,7 +958,12 @@ def test_tocsin_program_routes(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
     done = subprocess.run(
         [*argv, "--app", str(module), "routes"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
@@ -877,7 +978,11 @@ def test_python_dash_m(tmp_path: Path) -> None:
     for target in ("tocsin", "tocsin.cli"):
         done = subprocess.run(
             [sys.executable, "-m", target, "--version"],
-            capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines()[1].startswith("Tocsin ")

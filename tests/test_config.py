@@ -265,9 +265,12 @@ def test_config_repr() -> None:
 
 
 def test_instance_relative_config(tmp_path: Path) -> None:
-    app = Tocsin("instance_app", root_path=os.fspath(tmp_path), instance_path=os.fspath(
-        tmp_path / "inst"
-    ), instance_relative_config=True)
+    app = Tocsin(
+        "instance_app",
+        root_path=os.fspath(tmp_path),
+        instance_path=os.fspath(tmp_path / "inst"),
+        instance_relative_config=True,
+    )
     assert app.config.root_path == os.fspath(tmp_path / "inst")
     with pytest.raises(ValueError, match="must be absolute"):
         Tocsin("instance_app", root_path="/nonexistent", instance_path="relative")

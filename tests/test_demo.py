@@ -97,7 +97,7 @@ def test_sign_in_creates_the_account_then_checks_the_password(
     assert flashes(page.text) == ["Welcome, ann! Your account is ready."]
     assert "Signed in as <strong>ann</strong>" in page.text
     stored = query(app, "SELECT name, password_hash FROM user")
-    (name, password_hash), = stored
+    ((name, password_hash),) = stored
     assert name == "ann" and password_hash.startswith("pbkdf2:") and "secret" not in password_hash
 
     out = client.post("/auth/signout", follow_redirects=True)
@@ -383,7 +383,7 @@ def test_the_lifecycle_page_hides_its_own_requests_unless_asked(client: TestClie
     client.get("/lifecycle")
     page = client.get("/lifecycle").text
     assert page.count('<details class="trace card') == 1
-    assert "<code class=\"request\">GET /audit</code>" in page
+    assert '<code class="request">GET /audit</code>' in page
     names = re.findall(r'<code class="step-name">(\w+)</code>', page)
     assert names == FIRST_STEPS
     assert "notes.views.audit" in page and "notes.db.close_db" in page
@@ -419,8 +419,13 @@ def test_layout_nav_and_static_css(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "just now"), (42, "42 seconds ago"), (60, "1 minute ago"), (7300, "2 hours ago"),
-     (86400 * 3, "3 days ago")],
+    [
+        (0, "just now"),
+        (42, "42 seconds ago"),
+        (60, "1 minute ago"),
+        (7300, "2 hours ago"),
+        (86400 * 3, "3 days ago"),
+    ],
 )
 def test_timeago_filter(seconds: int, text: str) -> None:
     assert timeago(1000.0, now=1000.0 + seconds) == text

@@ -21,8 +21,14 @@ from tocsin.lifecycle import STEPS
 CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "notes"
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ORDINARY_STEPS = [
     s.name for s in STEPS if s.name not in ("before_first_request", "handle_exception")
@@ -31,6 +37,7 @@ ORDINARY_STEPS = [
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
 )
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -61,7 +68,10 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> cabc.Iterator[str]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "notes", "--port", str(port), "--instance", str(instance)],
-            cwd=EXAMPLE, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=EXAMPLE,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -76,9 +76,7 @@ def test_404_handler_does_not_take_405(app: Tocsin, client: TestClient) -> None:
     assert b"Method Not Allowed" in rv.data
 
 
-def test_405_handler_keeps_allow_when_returning_exception(
-    app: Tocsin, client: TestClient
-) -> None:
+def test_405_handler_keeps_allow_when_returning_exception(app: Tocsin, client: TestClient) -> None:
     app.register_error_handler(405, lambda e: e)
     app.add_url_rule("/only-get", "only_get", lambda: "g")
     rv = client.post("/only-get")
@@ -112,8 +110,11 @@ def test_most_specific_class_wins(app: Tocsin, client: TestClient) -> None:
     app.add_url_rule("/app", "app", raises(AppError()))
     app.add_url_rule("/key", "key", raises(KeyError("k")))
     app.add_url_rule("/value", "value", raises(ValueError()))
-    got = {path: (rv.status_code, rv.data) for path in ("/specific", "/app", "/key", "/value")
-           for rv in [client.get(path)]}
+    got = {
+        path: (rv.status_code, rv.data)
+        for path in ("/specific", "/app", "/key", "/value")
+        for rv in [client.get(path)]
+    }
     assert got == {
         "/specific": (409, b"specific"),
         "/app": (400, b"app error"),
@@ -244,9 +245,7 @@ def test_500_handler_gets_original_exception(app: Tocsin, client: TestClient) ->
 
 
 def test_500_handler_for_abort_500(app: Tocsin, client: TestClient) -> None:
-    app.register_error_handler(
-        500, lambda e: (f"original={e.original_exception!r}", 500)
-    )
+    app.register_error_handler(500, lambda e: (f"original={e.original_exception!r}", 500))
     app.add_url_rule("/a", "a", lambda: abort(500))
     rv = client.get("/a")
     assert (rv.status_code, rv.data) == (500, b"original=None")
@@ -402,8 +401,9 @@ def test_teardown_error_is_logged_and_raised(
     def app_teardown(exc: BaseException | None) -> None:
         ran.append("appcontext")
 
-    with caplog.at_level(logging.ERROR, logger="tocsin_test_app"), pytest.raises(
-        AppError, match="teardown failed"
+    with (
+        caplog.at_level(logging.ERROR, logger="tocsin_test_app"),
+        pytest.raises(AppError, match="teardown failed"),
     ):
         client.get("/")
     assert ran == ["broken", "first", "appcontext"]
@@ -436,9 +436,10 @@ def test_several_teardown_errors_raise_a_group(
         ran.append("three")
         raise KeyError("three")
 
-    with caplog.at_level(logging.ERROR, logger="tocsin_test_app"), pytest.raises(
-        ExceptionGroup
-    ) as exc_info:
+    with (
+        caplog.at_level(logging.ERROR, logger="tocsin_test_app"),
+        pytest.raises(ExceptionGroup) as exc_info,
+    ):
         client.get("/")
     assert ran == ["two", "one", "three"]
     assert [str(e) for e in exc_info.value.exceptions] == ["two", "one", "'three'"]
@@ -459,8 +460,9 @@ def test_teardown_error_while_view_error_propagates(
         seen.append(exc)
         raise AppError("teardown failed")
 
-    with caplog.at_level(logging.ERROR, logger="tocsin_test_app"), pytest.raises(
-        SpecificError, match="boom"
+    with (
+        caplog.at_level(logging.ERROR, logger="tocsin_test_app"),
+        pytest.raises(SpecificError, match="boom"),
     ):
         client.get("/boom")
     assert len(seen) == 1

@@ -448,8 +448,15 @@ def test_hook_decorators_return_the_function(app: Tocsin) -> None:
     def hook(*args: t.Any) -> None:
         return None
 
-    for name in ("before_request", "after_request", "teardown_request", "teardown_appcontext",
-                 "before_first_request", "url_value_preprocessor", "url_defaults"):
+    for name in (
+        "before_request",
+        "after_request",
+        "teardown_request",
+        "teardown_appcontext",
+        "before_first_request",
+        "url_value_preprocessor",
+        "url_defaults",
+    ):
         assert getattr(app, name)(hook) is hook
     assert app.before_request_funcs[None] == [hook]
     assert app.after_request_funcs[None] == [hook]

@@ -52,8 +52,11 @@ def test_jsonify_args(app: Tocsin, args: tuple[t.Any, ...], body: bytes) -> None
 
 
 def test_jsonify_args_and_kwargs(app: Tocsin) -> None:
-    with app.app_context(), pytest.raises(
-        TypeError, match=r"app\.json\.response\(\) takes either args or kwargs, not both"
+    with (
+        app.app_context(),
+        pytest.raises(
+            TypeError, match=r"app\.json\.response\(\) takes either args or kwargs, not both"
+        ),
     ):
         jsonify(1, a=2)
 
@@ -80,8 +83,9 @@ def test_default_conversions(app: Tocsin) -> None:
 
 
 def test_unserializable(app: Tocsin) -> None:
-    with app.app_context(), pytest.raises(
-        TypeError, match="Object of type object is not JSON serializable"
+    with (
+        app.app_context(),
+        pytest.raises(TypeError, match="Object of type object is not JSON serializable"),
     ):
         jsonify(object())
 

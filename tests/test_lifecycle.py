@@ -108,7 +108,11 @@ def test_second_request_skips_before_first_request(client: TestClient, log: Log)
     client.get("/")
     log.clear()
     client.get("/")
-    assert log[:3] == ["signal:appcontext_pushed()", "signal:request_started()", "url_value_preprocessor(index)"]
+    assert log[:3] == [
+        "signal:appcontext_pushed()",
+        "signal:request_started()",
+        "url_value_preprocessor(index)",
+    ]
 
 
 def test_before_request_short_circuit(app: Tocsin, client: TestClient, log: Log) -> None:
@@ -188,7 +192,9 @@ def test_unhandled_exception_becomes_500(
     ]
 
 
-def test_unhandled_exception_propagates_in_testing(app: Tocsin, client: TestClient, log: Log) -> None:
+def test_unhandled_exception_propagates_in_testing(
+    app: Tocsin, client: TestClient, log: Log
+) -> None:
     @app.route("/fail")
     def fail() -> str:
         log.append("view")
@@ -270,7 +276,9 @@ def test_nested_after_this_request(app: Tocsin, client: TestClient, log: Log) ->
     ]
 
 
-def test_async_hooks_and_receivers_keep_the_order(app: Tocsin, client: TestClient, log: Log) -> None:
+def test_async_hooks_and_receivers_keep_the_order(
+    app: Tocsin, client: TestClient, log: Log
+) -> None:
     @app.before_request
     async def async_before() -> None:
         log.append("async_before")

@@ -74,9 +74,7 @@ def test_werkzeug_response_is_converted(app: Tocsin, client: TestClient) -> None
 
 
 def test_wsgi_callable(app: Tocsin, client: TestClient) -> None:
-    def wsgi_app(
-        environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
-    ) -> list[bytes]:
+    def wsgi_app(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> list[bytes]:
         headers = [("Content-Type", "text/x-wsgi"), ("X-Path", environ["PATH_INFO"])]
         start_response("207 MULTI-STATUS", headers)
         return [b"from ", b"wsgi"]

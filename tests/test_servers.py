@@ -37,8 +37,22 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 SERVERS = {
-    "gunicorn": lambda port: [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "server_app:app"],
-    "uvicorn": lambda port: [str(BIN / "uvicorn"), "--port", str(port), "--log-level", "warning", "server_app:app.asgi"],
+    "gunicorn": lambda port: [
+        str(BIN / "gunicorn"),
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "server_app:app",
+    ],
+    "uvicorn": lambda port: [
+        str(BIN / "uvicorn"),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "server_app:app.asgi",
+    ],
 }
 
 
@@ -51,7 +65,11 @@ def server(request: pytest.FixtureRequest) -> cabc.Iterator[tuple[str, str]]:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(APPS)}
     proc = subprocess.Popen(
-        SERVERS[request.param](port), cwd=APPS, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        SERVERS[request.param](port),
+        cwd=APPS,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -73,6 +91,7 @@ def test_real_requests(server: tuple[str, str]) -> None:
         assert client.get("/stream").text == "0:/stream;1:/stream;2:/stream;"
         missing = client.get("/missing")
         assert missing.status_code == 404
-        bad = client.post("/echo", content=b"{not json", headers={"content-type": "application/json"})
+        bad = client.post(
+            "/echo", content=b"{not json", headers={"content-type": "application/json"}
+        )
         assert bad.status_code == 400
-

@@ -68,7 +68,7 @@ def test_a_namespace_wide_receiver_counts_as_a_receiver() -> None:
     assert not sig.receivers
     tracer = ns.connect_all(Tracer())
     assert sig.receivers and sig.has_receivers_for(Sender()) and sig.has_receivers_for(ANY)
-    (receiver, value), = sig.send()
+    ((receiver, value),) = sig.send()
     assert value == "traced"
     assert isinstance(receiver, functools.partial) and receiver.func is tracer
     assert receiver.args == (sig,)

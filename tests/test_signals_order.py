@@ -126,9 +126,7 @@ def test_namespace_wide_receivers_take_part_in_the_order() -> None:
 # A reference model: connections as (receiver index, sender index or None, priority).
 Connection = tuple[int, int | None, int]
 connections = st.lists(
-    st.tuples(
-        st.integers(0, 5), st.one_of(st.none(), st.integers(0, 2)), st.integers(-2, 2)
-    ),
+    st.tuples(st.integers(0, 5), st.one_of(st.none(), st.integers(0, 2)), st.integers(-2, 2)),
     max_size=25,
 )
 

@@ -19,7 +19,12 @@ def test_server_timing_header_names_the_steps(app: Tocsin, client: TestClient) -
 
     header = client.get("/").headers["Server-Timing"]
     names = [part.split(";")[0] for part in header.split(", ")]
-    assert names[:4] == ["push_app_context", "push_request_context", "match_url", "before_first_request"]
+    assert names[:4] == [
+        "push_app_context",
+        "push_request_context",
+        "match_url",
+        "before_first_request",
+    ]
     assert names[-1] == "request_finished"
     assert all(";dur=" in part for part in header.split(", "))
 
@@ -60,8 +65,12 @@ def test_signals_of_templates_flash_teardown_and_custom_namespaces_are_traced(
 
     from tocsin.signals import message_flashed, template_rendered
 
-    connections = [(saved, on_saved), (request_tearing_down, on_teardown), (message_flashed, on_saved),
-                   (template_rendered, on_saved)]
+    connections = [
+        (saved, on_saved),
+        (request_tearing_down, on_teardown),
+        (message_flashed, on_saved),
+        (template_rendered, on_saved),
+    ]
     for signal, receiver in connections:
         signal.connect(receiver, weak=False)
     try:

@@ -11,7 +11,11 @@ from tocsin.wrappers import Response, status_line
 
 @pytest.mark.parametrize(
     ("status", "ctype", "body"),
-    [(200, "text/html; charset=utf-8", b"hello"), (404, "application/json", b"{}\n"), (299, "text/plain", b"")],
+    [
+        (200, "text/html; charset=utf-8", b"hello"),
+        (404, "application/json", b"{}\n"),
+        (299, "text/plain", b""),
+    ],
 )
 def test_complete_equals_the_normal_constructor(status: int, ctype: str, body: bytes) -> None:
     headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
@@ -20,12 +24,19 @@ def test_complete_equals_the_normal_constructor(status: int, ctype: str, body: b
     assert (fast.status, fast.status_code) == (normal.status, normal.status_code)
     assert fast.get_data() == normal.get_data()
     assert fast.headers.to_wsgi_list() == normal.headers.to_wsgi_list()
-    environ = {"REQUEST_METHOD": "GET", "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SERVER_NAME": "x",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+    }
     assert fast.get_wsgi_response(environ)[1:] == normal.get_wsgi_response(environ)[1:]
 
 
 def test_complete_headers_are_built_on_first_read_and_then_kept() -> None:
-    response = Response._complete(200, [("Content-Type", "text/plain"), ("Content-Length", "2")], b"ok")
+    response = Response._complete(
+        200, [("Content-Type", "text/plain"), ("Content-Length", "2")], b"ok"
+    )
     assert response.untouched_headers == [("Content-Type", "text/plain"), ("Content-Length", "2")]
     response.headers["X-Extra"] = "1"
     assert response.untouched_headers is None
@@ -45,7 +56,11 @@ def test_force_type_keeps_the_headers_of_a_werkzeug_response() -> None:
 
 
 def test_status_line() -> None:
-    assert (status_line(200), status_line(418), status_line(299)) == ("200 OK", "418 I'M A TEAPOT", "299 UNKNOWN")
+    assert (status_line(200), status_line(418), status_line(299)) == (
+        "200 OK",
+        "418 I'M A TEAPOT",
+        "299 UNKNOWN",
+    )
 
 
 def test_request_knows_its_route(app: Tocsin) -> None:
@@ -56,7 +71,11 @@ def test_request_knows_its_route(app: Tocsin) -> None:
     with app.test_request_context("/a/3"):
         from tocsin import request
 
-        assert (request.endpoint, request.view_args, request.blueprint) == ("things.show", {"n": 3}, "things")
+        assert (request.endpoint, request.view_args, request.blueprint) == (
+            "things.show",
+            {"n": 3},
+            "things",
+        )
         assert request.blueprints == ["things"]
         assert request.url_rule is not None and request.url_rule.rule == "/a/<int:n>"
 

@@ -273,7 +273,12 @@ def _trace_skipped_steps(tr: t.Any, status: int) -> None:
 
 
 def _teardown(
-    app: Tocsin, tr: t.Any, funcs: tuple[Hook, ...], step: str, exc: t.Any, errors: list[BaseException]
+    app: Tocsin,
+    tr: t.Any,
+    funcs: tuple[Hook, ...],
+    step: str,
+    exc: t.Any,
+    errors: list[BaseException],
 ) -> Pipe:
     """Call every teardown function in *funcs*; collect (and log) what they raise."""
     for fn, is_async in funcs:
@@ -288,7 +293,9 @@ def _teardown(
             errors.append(e)
 
 
-def _collect(app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]) -> None:
+def _collect(
+    app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]
+) -> None:
     """Log and keep the exceptions among the results of a robust send (teardown signals)."""
     for receiver, result in results:
         if isinstance(result, Exception):
@@ -338,7 +345,11 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
 
 
 def pop_app_context(
-    app: Tocsin, app_ctx: AppContext, exc: BaseException | None, errors: list[BaseException], tr: t.Any = None
+    app: Tocsin,
+    app_ctx: AppContext,
+    exc: BaseException | None,
+    errors: list[BaseException],
+    tr: t.Any = None,
 ) -> Pipe:
     """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
     try:

@@ -210,7 +210,12 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     a missing ``Content-Length`` or a ``Location`` to make absolute.
     """
     code = response.status_code
-    if type(response.response) is not list or response._on_close or code < 200 or code in (204, 304):
+    if (
+        type(response.response) is not list
+        or response._on_close
+        or code < 200
+        or code in (204, 304)
+    ):
         return None
     untouched = getattr(response, "untouched_headers", None)
     if untouched is not None:

@@ -49,7 +49,9 @@ def _stock_converters(url_map: Map) -> bool:
     """
     defaults = Map.default_converters
     converters = url_map.converters
-    return len(converters) == len(defaults) and all(converters.get(k) is v for k, v in defaults.items())
+    return len(converters) == len(defaults) and all(
+        converters.get(k) is v for k, v in defaults.items()
+    )
 
 
 def _first_segments(url_map: Map) -> frozenset[str] | None:
@@ -82,8 +84,10 @@ class Matcher:
     def _build(self) -> dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]]:
         url_map = self.app.url_map
         url_map.update()
-        self._per_request = url_map.host_matching or self.app.subdomain_matching or any(
-            r.subdomain or r.host for r in url_map.iter_rules()
+        self._per_request = (
+            url_map.host_matching
+            or self.app.subdomain_matching
+            or any(r.subdomain or r.host for r in url_map.iter_rules())
         )
         static: dict[str, list[tuple[Rule, frozenset[str] | None]]] = {}
         for rule in url_map.iter_rules():

@@ -79,7 +79,8 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
-        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta  # type: ignore[arg-type]
+        "PERMANENT_SESSION_LIFETIME",
+        get_converter=_make_timedelta,  # type: ignore[arg-type]
     )
 
     default_config: dict[str, t.Any] = {
@@ -218,9 +219,9 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         """Create the config, with defaults and ``DEBUG`` from ``TOCSIN_DEBUG``."""
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        defaults["DEBUG"] = os.environ.get("TOCSIN_DEBUG", os.environ.get("FLASK_DEBUG", "")).lower() in {
-            "1", "true", "yes", "on"
-        }
+        defaults["DEBUG"] = os.environ.get(
+            "TOCSIN_DEBUG", os.environ.get("FLASK_DEBUG", "")
+        ).lower() in {"1", "true", "yes", "on"}
         return self.config_class(root_path, defaults)
 
     def auto_find_instance_path(self) -> str:
@@ -228,7 +229,11 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         module = sys.modules.get(self.import_name)
         is_package = module is not None and hasattr(module, "__path__")
         if module is None:
-            spec = importlib.util.find_spec(self.import_name) if self.import_name != "__main__" else None
+            spec = (
+                importlib.util.find_spec(self.import_name)
+                if self.import_name != "__main__"
+                else None
+            )
             is_package = spec is not None and spec.submodule_search_locations is not None
         base = os.path.dirname(self.root_path) if is_package else self.root_path
         return os.path.join(base, "instance")
@@ -436,11 +441,11 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
 
     # -- errors ---------------------------------------------------------------------
 
-    def _find_error_handler(
-        self, e: BaseException, blueprints: tuple[str, ...]
-    ) -> Hook | None:
+    def _find_error_handler(self, e: BaseException, blueprints: tuple[str, ...]) -> Hook | None:
         """The handler for *e*: by code before class, blueprints before app, MRO order."""
-        exc_class, code = _exc_class_and_code(type(e)) if isinstance(e, Exception) else (type(e), None)
+        exc_class, code = (
+            _exc_class_and_code(type(e)) if isinstance(e, Exception) else (type(e), None)
+        )
         spec = self.error_handler_spec
         for c in (code, None) if code is not None else (None,):
             for name in (*blueprints, None):
@@ -501,7 +506,11 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         ctx = _cv_request.get()
         plan = ctx.plan if ctx.plan is not None else self._plan(ctx.url_rule)
         errors: list[BaseException] = []
-        self._drive(_pipeline._teardown(self, ctx.trace, plan.teardown_request, "teardown_request", exc, errors))
+        self._drive(
+            _pipeline._teardown(
+                self, ctx.trace, plan.teardown_request, "teardown_request", exc, errors
+            )
+        )
         if _sig.request_tearing_down.receivers:
             self._signal_robust(_sig.request_tearing_down, {"exc": exc}, errors)
         _pipeline._raise_collected(errors)
@@ -509,12 +518,18 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and send ``appcontext_tearing_down``."""
         errors: list[BaseException] = []
-        self._drive(_pipeline._teardown(self, None, self._teardown_appcontext, "teardown_appcontext", exc, errors))
+        self._drive(
+            _pipeline._teardown(
+                self, None, self._teardown_appcontext, "teardown_appcontext", exc, errors
+            )
+        )
         if _sig.appcontext_tearing_down.receivers:
             self._signal_robust(_sig.appcontext_tearing_down, {"exc": exc}, errors)
         _pipeline._raise_collected(errors)
 
-    def _signal_robust(self, signal: t.Any, kwargs: dict[str, t.Any], errors: list[BaseException]) -> None:
+    def _signal_robust(
+        self, signal: t.Any, kwargs: dict[str, t.Any], errors: list[BaseException]
+    ) -> None:
         if signal.has_async_receivers:
             results = run_coroutine(signal.send_robust_async(self, **kwargs))
         else:
@@ -573,13 +588,17 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
 
     # -- the two drivers ---------------------------------------------------------------------
 
-    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
         """The WSGI application. Wrap this, not the app, with WSGI middleware."""
         from .wsgi import handle
 
         return handle(self, environ, start_response)
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
 
     @property
@@ -649,7 +668,9 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
             for func in self.url_default_functions.get(name, ()):
                 func(endpoint, values)
 
-    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, t.Any]) -> str:
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
         """Return a URL from the first of :attr:`url_build_error_handlers` that gives one.
 
         A handler that returns ``None`` or raises ``BuildError`` is skipped; when

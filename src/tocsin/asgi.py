@@ -106,7 +106,9 @@ def scope_from_environ(environ: WSGIEnvironment) -> dict[str, t.Any]:
             continue
         if value == "" and key == "CONTENT_LENGTH":
             continue
-        headers.append((name.replace("_", "-").lower().encode("latin-1"), str(value).encode("latin-1")))
+        headers.append(
+            (name.replace("_", "-").lower().encode("latin-1"), str(value).encode("latin-1"))
+        )
     path = environ.get("PATH_INFO", "") or "/"
     return {
         "type": "http",
@@ -216,8 +218,11 @@ class ASGIApp:
         head = ctx.method == "HEAD"
         if type(response) is Direct:
             return (
-                {"type": "http.response.start", "status": response.status_code,
-                 "headers": encode_headers(response.headers)},
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": encode_headers(response.headers),
+                },
                 {"type": "http.response.body", "body": b"" if head else response.body},
             )
         headers = complete_headers(response)
@@ -231,12 +236,17 @@ class ASGIApp:
             body = b"".join(response.get_app_iter(environ))
         response.close()
         return (
-            {"type": "http.response.start", "status": response.status_code,
-             "headers": encode_headers(headers)},
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": encode_headers(headers),
+            },
             {"type": "http.response.body", "body": body},
         )
 
-    async def _read_body(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> bytes:
+    async def _read_body(
+        self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive
+    ) -> bytes:
         """Read the request body before dispatch, unless the view streams it."""
         has_body, ctx.has_cookie = _body_and_cookie(scope)
         if not has_body and ctx.method in _BODYLESS:
@@ -292,14 +302,18 @@ class ASGIApp:
                 try:
                     await self._serving_hooks(self.app.before_serving_funcs)
                 except Exception as e:
-                    await send({"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"})
+                    await send(
+                        {"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"}
+                    )
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:
                     await self._serving_hooks(self.app.after_serving_funcs)
                 except Exception as e:
-                    await send({"type": "lifespan.shutdown.failed", "message": f"{type(e).__name__}: {e}"})
+                    await send(
+                        {"type": "lifespan.shutdown.failed", "message": f"{type(e).__name__}: {e}"}
+                    )
                     return
                 await send({"type": "lifespan.shutdown.complete"})
                 return

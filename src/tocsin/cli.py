@@ -196,7 +196,9 @@ def find_best_app(module: types.ModuleType) -> Tocsin:
         factory = getattr(module, name, None)
         if inspect.isfunction(factory):
             _check_call(
-                factory, (), {},
+                factory,
+                (),
+                {},
                 f"Detected factory {name!r} in module {mod!r}, but could not call it without"
                 f" arguments. Use '{mod}:{name}(args)' to pass arguments",
             )
@@ -230,7 +232,9 @@ def find_app_by_string(module: types.ModuleType, app_name: str) -> Tocsin:
         raise NoAppException(_missing_attribute(module, name)) from None
     if inspect.isfunction(attr):
         _check_call(
-            attr, args or (), kwargs,
+            attr,
+            args or (),
+            kwargs,
             f"The factory {app_name!r} in module {mod!r} could not be called with the"
             " specified arguments",
         )
@@ -295,12 +299,14 @@ def _check_call(
 def _missing_attribute(module: types.ModuleType, name: str) -> str:
     mod = module.__name__
     known = [
-        key for key, value in vars(module).items()
+        key
+        for key, value in vars(module).items()
         if isinstance(value, Tocsin) or inspect.isfunction(value)
     ]
     close = difflib.get_close_matches(name, known, n=1)
     hint = (
-        f" Did you mean {close[0]!r}?" if close
+        f" Did you mean {close[0]!r}?"
+        if close
         else f" Use '{mod}:name' with the name of a Tocsin instance or factory in it."
     )
     return f"Failed to find attribute {name!r} in module {mod!r}.{hint}"
@@ -374,9 +380,7 @@ class ScriptInfo:
                     " not a Tocsin application."
                 )
             return app
-        target = (
-            self.app_import_path or os.environ.get("TOCSIN_APP") or os.environ.get("FLASK_APP")
-        )
+        target = self.app_import_path or os.environ.get("TOCSIN_APP") or os.environ.get("FLASK_APP")
         if target:
             return _load_import_path(target)
         for filename in _DEFAULT_FILES:
@@ -511,30 +515,51 @@ def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | Non
 def _group_options(add_version_option: bool) -> list[click.Parameter]:
     options: list[click.Parameter] = []
     if _dotenv() is not None:
-        options.append(click.Option(
-            ["-e", "--env-file"], type=click.Path(exists=True, dir_okay=False),
-            is_eager=True, expose_value=False, callback=_load_env_files,
-            help="Load environment variables from this file, taking precedence over those"
-            " set by '.env' and '.tocsinenv'. Variables set directly in the environment take"
-            " highest precedence.",
-        ))
-    options.append(click.Option(
-        ["-A", "--app"], metavar="IMPORT", is_eager=True, expose_value=False,
-        callback=_set_app_import_path,
-        help="The Tocsin application or factory function to load, in the form"
-        " 'module:name'. Module can be a dotted import or file path. Name is not required"
-        " if it is 'app', 'application', 'create_app' or 'make_app', and can be"
-        " 'name(args)' to pass arguments. Defaults to TOCSIN_APP, then FLASK_APP.",
-    ))
-    options.append(click.Option(
-        ["--debug/--no-debug"], default=None, expose_value=False, callback=_set_debug,
-        help="Set debug mode.",
-    ))
+        options.append(
+            click.Option(
+                ["-e", "--env-file"],
+                type=click.Path(exists=True, dir_okay=False),
+                is_eager=True,
+                expose_value=False,
+                callback=_load_env_files,
+                help="Load environment variables from this file, taking precedence over those"
+                " set by '.env' and '.tocsinenv'. Variables set directly in the environment take"
+                " highest precedence.",
+            )
+        )
+    options.append(
+        click.Option(
+            ["-A", "--app"],
+            metavar="IMPORT",
+            is_eager=True,
+            expose_value=False,
+            callback=_set_app_import_path,
+            help="The Tocsin application or factory function to load, in the form"
+            " 'module:name'. Module can be a dotted import or file path. Name is not required"
+            " if it is 'app', 'application', 'create_app' or 'make_app', and can be"
+            " 'name(args)' to pass arguments. Defaults to TOCSIN_APP, then FLASK_APP.",
+        )
+    )
+    options.append(
+        click.Option(
+            ["--debug/--no-debug"],
+            default=None,
+            expose_value=False,
+            callback=_set_debug,
+            help="Set debug mode.",
+        )
+    )
     if add_version_option:
-        options.append(click.Option(
-            ["--version"], is_flag=True, is_eager=True, expose_value=False,
-            callback=_show_version, help="Show the Tocsin version.",
-        ))
+        options.append(
+            click.Option(
+                ["--version"],
+                is_flag=True,
+                is_eager=True,
+                expose_value=False,
+                callback=_show_version,
+                help="Show the Tocsin version.",
+            )
+        )
     return options
 
 
@@ -695,22 +720,39 @@ def _split_paths(value: str | None) -> list[str] | None:
 
 @click.command("run", short_help="Run a development server.")
 @click.option("--debug/--no-debug", default=None, help="Set debug mode.")
-@click.option("--host", "-h", default="127.0.0.1", show_default=True,
-              help="The interface to bind to.")
+@click.option(
+    "--host", "-h", default="127.0.0.1", show_default=True, help="The interface to bind to."
+)
 @click.option("--port", "-p", default=5000, show_default=True, help="The port to bind to.")
-@click.option("--reload/--no-reload", default=None,
-              help="Enable or disable the reloader. By default the reloader is active if"
-              " debug is enabled.")
-@click.option("--debugger/--no-debugger", default=None,
-              help="Enable or disable the debugger. By default the debugger is active if"
-              " debug is enabled.")
-@click.option("--with-threads/--without-threads", default=True, show_default=True,
-              help="Enable or disable multithreading.")
-@click.option("--extra-files", default=None, metavar="PATHS",
-              help=f"Extra files that trigger a reload on change, separated by {os.pathsep!r}.")
-@click.option("--exclude-patterns", default=None, metavar="PATTERNS",
-              help="Files matching these fnmatch patterns will not trigger a reload on"
-              f" change, separated by {os.pathsep!r}.")
+@click.option(
+    "--reload/--no-reload",
+    default=None,
+    help="Enable or disable the reloader. By default the reloader is active if debug is enabled.",
+)
+@click.option(
+    "--debugger/--no-debugger",
+    default=None,
+    help="Enable or disable the debugger. By default the debugger is active if debug is enabled.",
+)
+@click.option(
+    "--with-threads/--without-threads",
+    default=True,
+    show_default=True,
+    help="Enable or disable multithreading.",
+)
+@click.option(
+    "--extra-files",
+    default=None,
+    metavar="PATHS",
+    help=f"Extra files that trigger a reload on change, separated by {os.pathsep!r}.",
+)
+@click.option(
+    "--exclude-patterns",
+    default=None,
+    metavar="PATTERNS",
+    help="Files matching these fnmatch patterns will not trigger a reload on"
+    f" change, separated by {os.pathsep!r}.",
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
@@ -760,10 +802,15 @@ _ROUTE_SORTS = ("endpoint", "methods", "domain", "rule", "match")
 
 
 @click.command("routes", short_help="Show the routes for the app.")
-@click.option("--sort", "-s", type=click.Choice(_ROUTE_SORTS), default="endpoint",
-              show_default=True,
-              help="Column to sort by. 'match' keeps the order in which the rules were"
-              " registered (the URL map's order).")
+@click.option(
+    "--sort",
+    "-s",
+    type=click.Choice(_ROUTE_SORTS),
+    default="endpoint",
+    show_default=True,
+    help="Column to sort by. 'match' keeps the order in which the rules were"
+    " registered (the URL map's order).",
+)
 @click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS methods.")
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
@@ -827,9 +874,7 @@ def shell_command() -> None:
     """
     app = _current_app()
     banner = (
-        f"Python {sys.version} on {sys.platform}\n"
-        f"App: {app.name}\n"
-        f"Instance: {app.instance_path}"
+        f"Python {sys.version} on {sys.platform}\nApp: {app.name}\nInstance: {app.instance_path}"
     )
     namespace: dict[str, t.Any] = {}
     _run_startup_file(namespace)
@@ -847,11 +892,17 @@ def _signal_rows(name: str, where: str, signal: _sig.Signal, app: Tocsin) -> lis
     rows = []
     for position, receiver in enumerate(signal.receivers_for(app), 1):
         qualname, module = _names(receiver)
-        rows.append([
-            name, where, str(position), qualname, module,
-            "async" if is_async_callable(receiver) else "sync",
-            "any" if receiver in for_any else "app",
-        ])
+        rows.append(
+            [
+                name,
+                where,
+                str(position),
+                qualname,
+                module,
+                "async" if is_async_callable(receiver) else "sync",
+                "any" if receiver in for_any else "app",
+            ]
+        )
     return rows or [[name, where, "-", "(none)"]]
 
 
@@ -958,8 +1009,9 @@ def explain_command(info: ScriptInfo, verbose: bool) -> None:
     Works without an application too.
     """
     app = _optional_app(info)
-    rows = [[str(s.number), s.name, ", ".join(s.hooks) or "-", s.signal or "-"]
-            for s in lifecycle.STEPS]
+    rows = [
+        [str(s.number), s.name, ", ".join(s.hooks) or "-", s.signal or "-"] for s in lifecycle.STEPS
+    ]
     table = _table(("#", "Step", "Hooks", "Signal"), rows)
     out = table[:2]
     for step, line in zip(lifecycle.STEPS, table[2:], strict=True):
@@ -972,7 +1024,11 @@ def explain_command(info: ScriptInfo, verbose: bool) -> None:
 
 
 _BUILTIN_COMMANDS: tuple[click.Command, ...] = (
-    run_command, routes_command, shell_command, signals_command, explain_command,
+    run_command,
+    routes_command,
+    shell_command,
+    signals_command,
+    explain_command,
 )
 """The commands every :class:`TocsinGroup` gets unless ``add_default_commands=False``."""
 

@@ -48,8 +48,7 @@ def _current_app(what: str) -> Tocsin:
     ctx = _cv_app.get(None)
     if ctx is None:
         raise RuntimeError(
-            f"{what}() needs an application context; call it in a view or inside"
-            " app.app_context()."
+            f"{what}() needs an application context; call it in a view or inside app.app_context()."
         )
     return ctx.app
 
@@ -132,7 +131,9 @@ def make_response(*args: t.Any) -> Response:
     return app.make_response(args)
 
 
-def redirect(location: str, code: int = 302, Response: type[BaseResponse] | None = None) -> BaseResponse:
+def redirect(
+    location: str, code: int = 302, Response: type[BaseResponse] | None = None
+) -> BaseResponse:
     """A redirect response to *location* (``302`` by default)."""
     ctx = _cv_app.get(None)
     if ctx is not None and Response is None:
@@ -278,6 +279,10 @@ def send_from_directory(
     if "max_age" not in kwargs:
         kwargs["max_age"] = ctx.app.get_send_file_max_age
     return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
-        directory, path, ctx.request.environ, response_class=ctx.app.response_class,
-        _root_path=ctx.app.root_path, **kwargs
+        directory,
+        path,
+        ctx.request.environ,
+        response_class=ctx.app.response_class,
+        _root_path=ctx.app.root_path,
+        **kwargs,
     )

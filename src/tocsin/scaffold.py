@@ -122,24 +122,24 @@ class Scaffold:
         #: Endpoint name -> view function.
         self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
         #: scope -> HTTP code or None -> exception class -> handler.
-        self.error_handler_spec: dict[HookScope, dict[int | None, ErrorHandlerMap]] = (
-            defaultdict(lambda: defaultdict(dict))
+        self.error_handler_spec: dict[HookScope, dict[int | None, ErrorHandlerMap]] = defaultdict(
+            lambda: defaultdict(dict)
         )
         self.before_request_funcs: dict[HookScope, list[t.Callable[[], t.Any]]] = defaultdict(list)
         self.after_request_funcs: dict[HookScope, list[t.Callable[[Response], t.Any]]] = (
             defaultdict(list)
         )
-        self.teardown_request_funcs: dict[HookScope, list[t.Callable[..., t.Any]]] = (
-            defaultdict(list)
+        self.teardown_request_funcs: dict[HookScope, list[t.Callable[..., t.Any]]] = defaultdict(
+            list
         )
         self.template_context_processors: dict[HookScope, list[t.Callable[[], t.Any]]] = (
             defaultdict(list)
         )
-        self.url_value_preprocessors: dict[HookScope, list[t.Callable[..., t.Any]]] = (
-            defaultdict(list)
+        self.url_value_preprocessors: dict[HookScope, list[t.Callable[..., t.Any]]] = defaultdict(
+            list
         )
-        self.url_default_functions: dict[HookScope, list[t.Callable[..., t.Any]]] = (
-            defaultdict(list)
+        self.url_default_functions: dict[HookScope, list[t.Callable[..., t.Any]]] = defaultdict(
+            list
         )
 
     def __repr__(self) -> str:
@@ -194,7 +194,9 @@ class Scaffold:
         """True when a template folder is set."""
         return self.template_folder is not None
 
-    def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> t.IO[t.Any]:
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> t.IO[t.Any]:
         """Open a file relative to :attr:`root_path` for reading."""
         if mode not in {"r", "rt", "rb"}:
             raise ValueError("Resources can only be opened for reading.")
@@ -205,7 +207,9 @@ class Scaffold:
 
     # -- routes -------------------------------------------------------------------
 
-    def _method_route(self, method: str, rule: str, options: dict[str, t.Any]) -> t.Callable[[F], F]:
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, t.Any]
+    ) -> t.Callable[[F], F]:
         if "methods" in options:
             raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
         return self.route(rule, methods=[method], **options)

@@ -65,7 +65,9 @@ class EnvironBuilder(werkzeug.test.EnvironBuilder):
             if url_scheme is None:
                 url_scheme = app.config["PREFERRED_URL_SCHEME"]
             url = urlsplit(path)
-            base_url = f"{url.scheme or url_scheme}://{url.netloc or http_host}/{app_root.lstrip('/')}"
+            base_url = (
+                f"{url.scheme or url_scheme}://{url.netloc or http_host}/{app_root.lstrip('/')}"
+            )
             path = url.path
             if url.query:
                 path = f"{path}?{url.query}"
@@ -85,7 +87,9 @@ class _ASGIBridge:
         self._loop: LoopHolder | None = None
         self.preserve: t.Callable[[RequestContext], None] | None = None
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
         from .asgi import scope_from_environ
 
         if self._loop is None:
@@ -101,7 +105,9 @@ class _ASGIBridge:
         start_response(status_line(start["status"]), headers)
         return [b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")]
 
-    async def _run(self, scope: dict[str, t.Any], body: bytes, messages: list[dict[str, t.Any]]) -> None:
+    async def _run(
+        self, scope: dict[str, t.Any], body: bytes, messages: list[dict[str, t.Any]]
+    ) -> None:
         done = asyncio.Event()
         sent_body = False
 
@@ -150,7 +156,9 @@ class TestClient(Client):
         self._preserved: RequestContext | None = None
         self.environ_base = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "Tocsin test client"}
 
-    def _request_from_builder_args(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> BaseRequest:
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
         kwargs["environ_base"] = {**self.environ_base, **kwargs.get("environ_base", {})}
         builder = EnvironBuilder(self.app, *args, **kwargs)
         try:
@@ -209,7 +217,9 @@ class TestClient(Client):
         with ctx:
             app.session_interface.save_session(app, sess, response)
         self._update_cookies_from_response(
-            ctx.request.host.partition(":")[0], ctx.request.path, response.headers.getlist("Set-Cookie")
+            ctx.request.host.partition(":")[0],
+            ctx.request.path,
+            response.headers.getlist("Set-Cookie"),
         )
 
     def _keep(self, ctx: RequestContext) -> None:

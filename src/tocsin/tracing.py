@@ -92,7 +92,9 @@ class Trace:
     def step_durations(self) -> list[tuple[str, float]]:
         """``(step name, milliseconds)`` for each step, until the next one began."""
         marks = [e for e in self.events if e.kind == "step"]
-        end = self.duration_ns if self.duration_ns is not None else time.perf_counter_ns() - self._t0
+        end = (
+            self.duration_ns if self.duration_ns is not None else time.perf_counter_ns() - self._t0
+        )
         rv = []
         for i, e in enumerate(marks):
             stop = marks[i + 1].at_ns if i + 1 < len(marks) else end
@@ -207,7 +209,11 @@ def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
     if ctx is None or ctx.trace is None:
         return
     tracer = ctx.app._tracer
-    if tracer is None or not any(signal.name in ns and ns[signal.name] is signal for ns in tracer._watched):
+    if tracer is None or not any(
+        signal.name in ns and ns[signal.name] is signal for ns in tracer._watched
+    ):
         return
-    receivers = [r for r in signal.receivers_for(sender) if getattr(r, "func", None) is not _record_watched]
+    receivers = [
+        r for r in signal.receivers_for(sender) if getattr(r, "func", None) is not _record_watched
+    ]
     ctx.trace.signal(getattr(signal, "name", repr(signal)), len(receivers))

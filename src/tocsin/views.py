@@ -35,7 +35,9 @@ class View:
         raise NotImplementedError()
 
     @classmethod
-    def as_view(cls, name: str, *class_args: t.Any, **class_kwargs: t.Any) -> t.Callable[..., t.Any]:
+    def as_view(
+        cls, name: str, *class_args: t.Any, **class_kwargs: t.Any
+    ) -> t.Callable[..., t.Any]:
         """A view function for this class, to pass to ``add_url_rule``."""
         view: t.Callable[..., t.Any]
         is_async = is_async_callable(cls.dispatch_request)

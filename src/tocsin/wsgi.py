@@ -29,6 +29,7 @@ if t.TYPE_CHECKING:
 
 __all__ = ["drive", "handle", "request_context"]
 
+
 def drive(pipe: Pipe, run_coro: t.Callable[[t.Any], t.Any] = run_coroutine) -> t.Any:
     """Run *pipe* to its end, resolving each call it yields synchronously.
 
@@ -62,7 +63,9 @@ def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:
     return ctx
 
 
-def handle(app: Tocsin, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+def handle(
+    app: Tocsin, environ: WSGIEnvironment, start_response: StartResponse
+) -> cabc.Iterable[bytes]:
     """Handle one WSGI request through the whole lifecycle."""
     ctx = request_context(app, environ)
     if not app._got_first_request:
@@ -119,7 +122,9 @@ class StreamedBody:
     WSGI call and the first chunk, the calling thread sees no request.
     """
 
-    def __init__(self, app: Tocsin, ctx: RequestContext, response: Response, app_iter: cabc.Iterable[bytes]):
+    def __init__(
+        self, app: Tocsin, ctx: RequestContext, response: Response, app_iter: cabc.Iterable[bytes]
+    ):
         self._app = app
         self._ctx = ctx
         self._response = response

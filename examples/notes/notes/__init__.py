@@ -27,8 +27,9 @@ NAV = (
 )
 
 
-def create_app(test_config: t.Mapping[str, t.Any] | None = None, *,
-               instance_path: str | None = None) -> Tocsin:
+def create_app(
+    test_config: t.Mapping[str, t.Any] | None = None, *, instance_path: str | None = None
+) -> Tocsin:
     """Make the app.
 
     :param test_config: config values that win over everything else (tests

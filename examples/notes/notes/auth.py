@@ -86,8 +86,10 @@ def signin() -> t.Any:
     session.clear()  # a fresh session for the signed-in user (and before flash, which uses it)
     session["user_id"] = user["id"]
     commit()  # a new account must exist before the browser follows the redirect
-    flash(f"Welcome, {name}! Your account is ready." if created else f"Welcome back, {name}.",
-          "success")
+    flash(
+        f"Welcome, {name}! Your account is ready." if created else f"Welcome back, {name}.",
+        "success",
+    )
     return redirect(url_for("notes.index"))
 
 

@@ -68,8 +68,9 @@ def init_db(app: Tocsin, drop: bool = False) -> None:
     script = resources.files(__package__).joinpath("schema.sql").read_text("utf-8")
     with sqlite3.connect(app.config["DATABASE"]) as db:
         if drop:
-            db.executescript("DROP TABLE IF EXISTS audit; DROP TABLE IF EXISTS note;"
-                             " DROP TABLE IF EXISTS user;")
+            db.executescript(
+                "DROP TABLE IF EXISTS audit; DROP TABLE IF EXISTS note; DROP TABLE IF EXISTS user;"
+            )
         db.executescript(script)
     db.close()
     app.extensions["notes.schema"] = app.config["DATABASE"]

@@ -37,7 +37,8 @@ def shown_traces() -> list[Trace]:
     everything = request.args.get("all") == "1"
     current = request_ctx.trace
     return [
-        tr for tr in reversed(tracer().traces)
+        tr
+        for tr in reversed(tracer().traces)
         if tr is not current and tr.duration_ns is not None and (everything or not is_own(tr))
     ]
 
@@ -49,13 +50,30 @@ def trace_view(trace: Trace) -> dict[str, t.Any]:
     for event in trace.events:
         if event.kind == "step":
             _, ms = next(durations)
-            steps.append({"number": _NUMBERS.get(event.name), "name": event.name,
-                          "at_ms": event.at_ns / 1e6, "ms": ms, "items": []})
+            steps.append(
+                {
+                    "number": _NUMBERS.get(event.name),
+                    "name": event.name,
+                    "at_ms": event.at_ns / 1e6,
+                    "ms": ms,
+                    "items": [],
+                }
+            )
         elif steps:
-            steps[-1]["items"].append({"kind": event.kind, "name": event.name,
-                                       "detail": event.detail, "at_ms": event.at_ns / 1e6})
-    return {"trace": trace, "own": is_own(trace), "steps": steps,
-            "duration_ms": (trace.duration_ns or 0) / 1e6}
+            steps[-1]["items"].append(
+                {
+                    "kind": event.kind,
+                    "name": event.name,
+                    "detail": event.detail,
+                    "at_ms": event.at_ns / 1e6,
+                }
+            )
+    return {
+        "trace": trace,
+        "own": is_own(trace),
+        "steps": steps,
+        "duration_ms": (trace.duration_ns or 0) / 1e6,
+    }
 
 
 @bp.get("/lifecycle")
@@ -63,8 +81,13 @@ def page() -> t.Any:
     """The recent requests, each with its steps, calls, signals and timings."""
     views = [trace_view(tr) for tr in shown_traces()]
     statuses = sorted(current_app.extensions["notes.statuses"].items())
-    return render_template("lifecycle.html", traces=views, statuses=statuses, steps=STEPS,
-                           everything=request.args.get("all") == "1")
+    return render_template(
+        "lifecycle.html",
+        traces=views,
+        statuses=statuses,
+        steps=STEPS,
+        everything=request.args.get("all") == "1",
+    )
 
 
 @bp.get("/lifecycle.json")

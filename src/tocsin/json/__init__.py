@@ -48,8 +48,7 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     ctx = _cv_app.get(None)
     if ctx is None:
         raise RuntimeError(
-            "jsonify() needs an application context; call it in a view or inside"
-            " app.app_context()."
+            "jsonify() needs an application context; call it in a view or inside app.app_context()."
         )
     return ctx.app.json.response(*args, **kwargs)
 

@@ -28,6 +28,7 @@ __all__ = [
 _signals = Namespace()
 
 # One line per signal, as in flask/signals.py; the docs make the lines long.
+# fmt: off
 template_rendered = _signals.signal("template-rendered", doc="Sent after a template is rendered, with template= (the Jinja template) and context= (the dict it was rendered with).")
 before_render_template = _signals.signal("before-render-template", doc="Sent after context processors ran and before a template is rendered, with template= and context=; receivers may still change the context dict.")
 request_started = _signals.signal("request-started", doc="Sent when a request starts, once its contexts are pushed and its URL matched and before any before_request function runs; no keyword arguments.")
@@ -38,3 +39,4 @@ appcontext_tearing_down = _signals.signal("appcontext-tearing-down", doc="Sent w
 appcontext_pushed = _signals.signal("appcontext-pushed", doc="Sent when an application context is pushed, so current_app and g are usable; no keyword arguments.")
 appcontext_popped = _signals.signal("appcontext-popped", doc="Sent after an application context is popped; no keyword arguments.")
 message_flashed = _signals.signal("message-flashed", doc="Sent when flash() stores a message, with message= and category=.")
+# fmt: on
