@@ -341,7 +341,7 @@ def test_teardown_has_run_when_a_complete_response_is_handed_over(app: Tocsin, l
     def go() -> t.Any:
         return redirect("/there")
 
-    app_iter, status, headers = run_wsgi_app(app, app.test_request_context("/go").environ)
+    app_iter, status, _headers = run_wsgi_app(app, app.test_request_context("/go").environ)
     assert status == "302 FOUND"
     assert log[-1] == "signal:appcontext_popped()"  # before the body was even read
     assert b"".join(app_iter).startswith(b"<!doctype html>")

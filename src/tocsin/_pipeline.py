@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
 
 from . import signals as _sig
-from .globals import _cv_app, _cv_request
+from .globals import _cv_request
 
 if t.TYPE_CHECKING:
     from .app import Tocsin

@@ -99,7 +99,7 @@ class ResponseMaker:
 
     def _to_response(self, rv: t.Any, status: t.Any, headers: t.Any) -> t.Any:
         cls = self.response_class
-        if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
+        if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)):
             return cls(rv, status=status, headers=headers)
         if isinstance(rv, cabc.AsyncIterator):
             return cls(AsyncBody(rv), status=status, headers=headers)  # type: ignore[arg-type]

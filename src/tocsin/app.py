@@ -77,7 +77,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     test_cli_runner_class: type[TocsinCliRunner] | None = None
 
     testing = ConfigAttribute[bool]("TESTING")
-    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
         "PERMANENT_SESSION_LIFETIME",
         get_converter=_make_timedelta,  # type: ignore[arg-type]

@@ -24,8 +24,8 @@ from ._async import call_sync
 from .globals import _cv_app, _cv_request
 
 if t.TYPE_CHECKING:
-    from werkzeug.routing import MapAdapter, Rule
     from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import MapAdapter, Rule
 
     from .app import Tocsin
     from .sessions import SessionMixin

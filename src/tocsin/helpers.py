@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections.abc as cabc
 import os
 import typing as t
-
 from urllib.parse import quote
 
 import werkzeug.utils
@@ -245,7 +244,7 @@ def send_file(
     conditional: bool = True,
     etag: bool | str = True,
     last_modified: t.Any = None,
-    max_age: None | int | t.Callable[[str | None], int | None] = None,
+    max_age: int | t.Callable[[str | None], int | None] | None = None,
 ) -> Response:
     """Send a file, with ETag, conditional requests (304) and byte ranges (206).
 

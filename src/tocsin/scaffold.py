@@ -23,7 +23,7 @@ __all__ = ["Scaffold", "setupmethod"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorHandlerMap = dict[type[BaseException], t.Callable[..., t.Any]]
-HookScope = t.Optional[str]
+HookScope = str | None
 
 
 def setupmethod(f: F) -> F:

@@ -15,8 +15,8 @@ if t.TYPE_CHECKING:
 
 __all__ = [
     "ASGIReceive",
-    "ASGISend",
     "ASGIScope",
+    "ASGISend",
     "HeadersValue",
     "ResponseReturnValue",
     "ResponseValue",
@@ -35,8 +35,8 @@ ResponseValue = t.Union[
     cabc.AsyncIterator[str],
     cabc.AsyncIterator[bytes],
 ]
-StatusCode = t.Union[int, str]
-HeaderValue = t.Union[str, list[str], tuple[str, ...]]
+StatusCode = int | str
+HeaderValue = str | list[str] | tuple[str, ...]
 HeadersValue = t.Union[
     "Headers",
     cabc.Mapping[str, HeaderValue],

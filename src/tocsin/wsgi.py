@@ -41,10 +41,7 @@ def drive(pipe: Pipe, run_coro: t.Callable[[t.Any], t.Any] = run_coroutine) -> t
         item = next(pipe)
         while True:
             try:
-                if type(item) is tuple:
-                    value = item[0](**item[1])
-                else:
-                    value = run_coro(item)
+                value = item[0](**item[1]) if type(item) is tuple else run_coro(item)
             except BaseException as e:
                 item = pipe.throw(e)
             else:
