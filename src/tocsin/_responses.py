@@ -88,28 +88,29 @@ class ResponseMaker:
                 status = headers = None
             else:
                 rv = rv[0]
+        response: Response = rv
         if status is not None:
             if isinstance(status, (str, bytes, bytearray)):
-                rv.status = status  # type: ignore[assignment]
+                response.status = status  # type: ignore[assignment]  # bytes passed on, as in Flask
             else:
-                rv.status_code = status
+                response.status_code = status
         if headers:
-            rv.headers.update(headers)
-        return rv
+            response.headers.update(headers)
+        return response
 
     def _to_response(self, rv: t.Any, status: t.Any, headers: t.Any) -> t.Any:
         cls = self.response_class
         if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)):
-            return cls(rv, status=status, headers=headers)
+            return cls(rv, status=status, headers=headers)  # type: ignore[arg-type]  # bytearray ok
         if isinstance(rv, cabc.AsyncIterator):
-            return cls(AsyncBody(rv), status=status, headers=headers)  # type: ignore[arg-type]
+            return cls(AsyncBody(rv), status=status, headers=headers)
         if isinstance(rv, (dict, list)):
             return (self.json.response(rv),)
         if isinstance(rv, HTTPException):
             return (cls.force_type(rv.get_response(), _environ()),)
         if isinstance(rv, BaseResponse) or callable(rv):
             try:
-                return (cls.force_type(rv, _environ()),)  # type: ignore[arg-type]
+                return (cls.force_type(rv, _environ()),)
             except TypeError as e:
                 raise TypeError(
                     f"{e}\nThe view function did not return a valid response. The return type"
@@ -217,7 +218,7 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
         or code in (204, 304)
     ):
         return None
-    untouched = getattr(response, "untouched_headers", None)
+    untouched: list[tuple[str, str]] | None = getattr(response, "untouched_headers", None)
     if untouched is not None:
         return untouched
     headers = response.headers.to_wsgi_list()

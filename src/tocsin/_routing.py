@@ -146,7 +146,7 @@ class Matcher:
             ctx.routing_exception = e
         else:
             ctx.url_rule = rule
-            ctx.view_args = values
+            ctx.view_args = values  # type: ignore[assignment]  # a dict; Werkzeug types it Mapping
             memo = self._memo
             if memo is not None and not self._per_request:
                 if len(memo) >= _MEMO_SIZE:

@@ -80,7 +80,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
         "PERMANENT_SESSION_LIFETIME",
-        get_converter=_make_timedelta,  # type: ignore[arg-type]
+        get_converter=_make_timedelta,  # type: ignore[arg-type]  # None only for None
     )
 
     default_config: dict[str, t.Any] = {
@@ -187,7 +187,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     # -- identity, config, logging ----------------------------------------------
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:  # type: ignore[override]  # Scaffold's is an attribute
         """The app's name: the import name, or the script's name when run as ``__main__``."""
         if self.import_name == "__main__":
             fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
@@ -306,7 +306,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
                 required_methods.add("OPTIONS")
         methods |= required_methods
         rule_obj = self.url_rule_class(rule, methods=methods, **options)
-        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]  # Flask's extra attribute
         self.url_map.add(rule_obj)
         if view_func is not None:
             old = self.view_functions.get(endpoint)
@@ -567,14 +567,18 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         """A test client; ``driver="asgi"`` runs requests through the ASGI driver."""
         cls = self.test_client_class
         if cls is None:
-            from .testing import TestClient as cls
+            from .testing import TestClient
+
+            cls = TestClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     def test_cli_runner(self, **kwargs: t.Any) -> TocsinCliRunner:
         """A click runner that invokes this app's commands."""
         cls = self.test_cli_runner_class
         if cls is None:
-            from .testing import TocsinCliRunner as cls
+            from .testing import TocsinCliRunner
+
+            cls = TocsinCliRunner
         return cls(self, **kwargs)
 
     @property

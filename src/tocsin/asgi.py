@@ -227,7 +227,7 @@ class ASGIApp:
             )
         headers = complete_headers(response)
         if headers is not None:
-            body = b"" if head else b"".join(response.response)  # type: ignore[arg-type]
+            body = b"" if head else b"".join(response.response)
         elif response.is_streamed:
             return None
         else:  # in memory, but Werkzeug must finish the headers (Location, 204, 304...)

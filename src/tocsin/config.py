@@ -29,10 +29,10 @@ class ConfigAttribute(t.Generic[T]):
     def __get__(self, obj: t.Any, owner: t.Any = None) -> T | ConfigAttribute[T]:
         if obj is None:
             return self
-        rv = obj.config[self.__name__]
+        rv: T = obj.config[self.__name__]
         if self.get_converter is not None:
             rv = self.get_converter(rv)
-        return rv  # type: ignore[no-any-return]
+        return rv
 
     def __set__(self, obj: t.Any, value: t.Any) -> None:
         obj.config[self.__name__] = value

@@ -109,7 +109,7 @@ def _build_url(
         raise ValueError("When specifying '_scheme', '_external' must be True.")
     app.inject_url_defaults(endpoint, values)
     try:
-        rv = url_adapter.build(  # type: ignore[union-attr]
+        rv = url_adapter.build(  # type: ignore[union-attr]  # bound in a request
             endpoint, values, method=method, url_scheme=scheme, force_external=external
         )
     except BuildError as error:
@@ -153,7 +153,7 @@ def stream_request_body(view: F) -> F:
     ``get_data()`` see an empty body. Under WSGI the body is read from the
     input stream in chunks, so the same view works under both drivers.
     """
-    view.stream_request_body = True  # type: ignore[attr-defined]
+    view.stream_request_body = True  # type: ignore[attr-defined]  # a marker on the function
     return view
 
 
@@ -254,8 +254,8 @@ def send_file(
     app = ctx.app
     if max_age is None:
         max_age = app.get_send_file_max_age
-    return werkzeug.utils.send_file(  # type: ignore[return-value]
-        path_or_file,
+    return werkzeug.utils.send_file(  # type: ignore[return-value]  # app.response_class
+        path_or_file,  # type: ignore[arg-type]  # Flask's AnyStr; a bytes path fails in Werkzeug
         ctx.request.environ,
         mimetype=mimetype,
         as_attachment=as_attachment,
@@ -277,7 +277,7 @@ def send_from_directory(
     ctx = _request_environ()
     if "max_age" not in kwargs:
         kwargs["max_age"] = ctx.app.get_send_file_max_age
-    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
+    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]  # app.response_class
         directory,
         path,
         ctx.request.environ,

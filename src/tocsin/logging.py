@@ -32,7 +32,7 @@ class _ErrorsStream:
 
 
 #: The handler added to the app's logger when nothing else would show its errors.
-default_handler = logging.StreamHandler(_ErrorsStream())  # type: ignore[arg-type]
+default_handler = logging.StreamHandler(_ErrorsStream())
 default_handler.setFormatter(
     logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
 )

@@ -81,15 +81,16 @@ def _exc_class_and_code(
 def get_root_path(import_name: str) -> str:
     """The folder of the module or package *import_name* (the cwd when unknown)."""
     mod = sys.modules.get(import_name)
-    if mod is not None and getattr(mod, "__file__", None) is not None:
-        return os.path.dirname(os.path.abspath(mod.__file__))  # type: ignore[type-var]
+    file: str | None = getattr(mod, "__file__", None)
+    if file is not None:
+        return os.path.dirname(os.path.abspath(file))
     try:
         spec = importlib.util.find_spec(import_name)
     except (ImportError, ValueError):
         spec = None
     if spec is None or spec.origin in (None, "namespace", "built-in"):
         return os.getcwd()
-    return os.path.dirname(os.path.abspath(t.cast(str, spec.origin)))
+    return os.path.dirname(os.path.abspath(spec.origin))
 
 
 class Scaffold:
@@ -111,7 +112,7 @@ class Scaffold:
     ) -> None:
         #: The name of the package or module that this object belongs to.
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         #: Templates folder, relative to :attr:`root_path`.
         self.template_folder = template_folder

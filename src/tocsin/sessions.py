@@ -32,7 +32,7 @@ class SessionMixin(cabc.MutableMapping[str, t.Any]):
     @property
     def permanent(self) -> bool:
         """Whether the cookie outlives the browser session (``PERMANENT_SESSION_LIFETIME``)."""
-        return self.get("_permanent", False)  # type: ignore[no-any-return]
+        return self.get("_permanent", False)  # type: ignore[no-any-return]  # a stored bool
 
     @permanent.setter
     def permanent(self, value: bool) -> None:
@@ -90,17 +90,17 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         self.accessed = True
         return super().__iter__()
 
-    def keys(self) -> t.KeysView[str]:  # type: ignore[override]
+    def keys(self) -> t.KeysView[str]:  # type: ignore[override]  # a dict_keys
         """``dict.keys``; marks the session accessed."""
         self.accessed = True
         return super().keys()
 
-    def values(self) -> t.ValuesView[t.Any]:  # type: ignore[override]
+    def values(self) -> t.ValuesView[t.Any]:  # type: ignore[override]  # a dict_values
         """``dict.values``; marks the session accessed."""
         self.accessed = True
         return super().values()
 
-    def items(self) -> t.ItemsView[str, t.Any]:  # type: ignore[override]
+    def items(self) -> t.ItemsView[str, t.Any]:  # type: ignore[override]  # a dict_items
         """``dict.items``; marks the session accessed."""
         self.accessed = True
         return super().items()
@@ -144,31 +144,31 @@ class SessionInterface:
 
     def get_cookie_name(self, app: Tocsin) -> str:
         """``SESSION_COOKIE_NAME``."""
-        return app.config["SESSION_COOKIE_NAME"]  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_NAME"]  # type: ignore[no-any-return]  # config values are Any
 
     def get_cookie_domain(self, app: Tocsin) -> str | None:
         """``SESSION_COOKIE_DOMAIN``."""
-        return app.config["SESSION_COOKIE_DOMAIN"]  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_DOMAIN"]  # type: ignore[no-any-return]  # config values are Any
 
     def get_cookie_path(self, app: Tocsin) -> str:
         """``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
-        return app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"]  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"]  # type: ignore[no-any-return]  # config values are Any
 
     def get_cookie_httponly(self, app: Tocsin) -> bool:
         """``SESSION_COOKIE_HTTPONLY``."""
-        return app.config["SESSION_COOKIE_HTTPONLY"]  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_HTTPONLY"]  # type: ignore[no-any-return]  # config values are Any
 
     def get_cookie_secure(self, app: Tocsin) -> bool:
         """``SESSION_COOKIE_SECURE``."""
-        return app.config["SESSION_COOKIE_SECURE"]  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_SECURE"]  # type: ignore[no-any-return]  # config values are Any
 
     def get_cookie_samesite(self, app: Tocsin) -> str | None:
         """``SESSION_COOKIE_SAMESITE``."""
-        return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]  # config values are Any
 
     def get_cookie_partitioned(self, app: Tocsin) -> bool:
         """``SESSION_COOKIE_PARTITIONED``."""
-        return app.config["SESSION_COOKIE_PARTITIONED"]  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_PARTITIONED"]  # type: ignore[no-any-return]  # config values are Any
 
     def get_expiration_time(self, app: Tocsin, session: SessionMixin) -> datetime | None:
         """When a permanent session's cookie expires; ``None`` for a browser session."""
@@ -235,7 +235,7 @@ class SecureCookieSessionInterface(SessionInterface):
             if len(signers) > 16:  # keys keep changing (tests): do not grow without bound
                 signers.clear()
             signer = signers[cache_key] = URLSafeTimedSerializer(
-                keys,  # type: ignore[arg-type]
+                keys,  # type: ignore[arg-type]  # str and bytes keys mix
                 salt=self.salt,
                 serializer=self.serializer,
                 signer_kwargs={

@@ -186,7 +186,7 @@ class TestClient(Client):
         if self.preserve_context:
             request.environ["tocsin.preserve_context"] = self._keep
         response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
-        response.json_module = self.app.json  # type: ignore[assignment]
+        response.json_module = self.app.json  # type: ignore[assignment]  # has the json module's API
         if self._preserved is not None:
             self._preserved._set()
         return response
@@ -253,7 +253,7 @@ class TocsinCliRunner(CliRunner):
         self.app = app
         super().__init__(**kwargs)
 
-    def invoke(self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any) -> Result:  # type: ignore[override]
+    def invoke(self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any) -> Result:  # type: ignore[override]  # cli is optional, as in Flask
         """Invoke *cli* (default: the app's command group) with *args*."""
         from .cli import ScriptInfo
 

@@ -45,12 +45,12 @@ class View:
             if is_async:
 
                 async def view(**kwargs: t.Any) -> t.Any:
-                    self = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
+                    self = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]  # set below
                     return await self.dispatch_request(**kwargs)
             else:
 
                 def view(**kwargs: t.Any) -> t.Any:
-                    self = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
+                    self = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]  # set below
                     return self.dispatch_request(**kwargs)
         else:
             instance = cls(*class_args, **class_kwargs)
@@ -65,12 +65,13 @@ class View:
 
         for decorator in cls.decorators:
             view = decorator(view)
-        view.view_class = cls  # type: ignore[attr-defined]
+        # setattr: mypy cannot declare attributes on a function (read as view.view_class above).
+        setattr(view, "view_class", cls)
         view.__name__ = name
         view.__doc__ = cls.__doc__
         view.__module__ = cls.__module__
-        view.methods = cls.methods  # type: ignore[attr-defined]
-        view.provide_automatic_options = cls.provide_automatic_options  # type: ignore[attr-defined]
+        setattr(view, "methods", cls.methods)
+        setattr(view, "provide_automatic_options", cls.provide_automatic_options)
         return view
 
 
@@ -86,8 +87,9 @@ class MethodView(View):
         if "methods" not in cls.__dict__:
             methods: set[str] = set()
             for base in cls.__bases__:
-                if getattr(base, "methods", None):
-                    methods.update(base.methods)  # type: ignore[attr-defined]
+                base_methods = getattr(base, "methods", None)
+                if base_methods:
+                    methods.update(base_methods)
             for key in _HTTP_METHODS:
                 if hasattr(cls, key):
                     methods.add(key.upper())
@@ -96,7 +98,7 @@ class MethodView(View):
         if cls.dispatch_request is MethodView.dispatch_request and any(
             is_async_callable(getattr(cls, key)) for key in _HTTP_METHODS if hasattr(cls, key)
         ):  # an async handler is awaited in the request's task, so the view is async
-            cls.dispatch_request = MethodView._dispatch_async  # type: ignore[method-assign]
+            cls.dispatch_request = MethodView._dispatch_async  # type: ignore[method-assign]  # chosen per subclass
 
     def _handler(self) -> t.Callable[..., t.Any]:
         method_name = _cv_request.get().method.lower()

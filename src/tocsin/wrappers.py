@@ -59,19 +59,19 @@ class Request(_WerkzeugRequest):
             self.query_string = quote_from_bytes(self.query_string, _QUERY_SAFE).encode("ascii")
 
     @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]
+    def max_content_length(self) -> int | None:  # type: ignore[override]  # read from the app's config
         """``MAX_CONTENT_LENGTH`` of the current app; a larger body is a 413."""
         ctx = _cv_app.get(None)
         return ctx.app.config["MAX_CONTENT_LENGTH"] if ctx is not None else None
 
     @property
-    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+    def max_form_memory_size(self) -> int | None:  # type: ignore[override]  # read from the app's config
         """``MAX_FORM_MEMORY_SIZE`` of the current app."""
         ctx = _cv_app.get(None)
         return ctx.app.config["MAX_FORM_MEMORY_SIZE"] if ctx is not None else 500_000
 
     @property
-    def max_form_parts(self) -> int | None:  # type: ignore[override]
+    def max_form_parts(self) -> int | None:  # type: ignore[override]  # read from the app's config
         """``MAX_FORM_PARTS`` of the current app."""
         ctx = _cv_app.get(None)
         return ctx.app.config["MAX_FORM_PARTS"] if ctx is not None else 1_000
@@ -147,7 +147,7 @@ class Response(_WerkzeugResponse):
     _header_list: list[tuple[str, str]] | None = None
     _headers: Headers | None = None
 
-    @property  # type: ignore[override]
+    @property
     def headers(self) -> Headers:
         """The response headers (a Werkzeug ``Headers``)."""
         headers = self._headers
@@ -155,7 +155,7 @@ class Response(_WerkzeugResponse):
             # A plain Werkzeug response re-classed by force_type keeps its own.
             headers = self.__dict__.pop("headers", None) or Headers()
             if self._header_list is not None:
-                headers._list = self._header_list  # type: ignore[attr-defined]
+                headers._list = self._header_list
                 self._header_list = None
             self._headers = headers
         return headers
@@ -192,9 +192,9 @@ class Response(_WerkzeugResponse):
         return self
 
     @property
-    def max_cookie_size(self) -> int:  # type: ignore[override]
+    def max_cookie_size(self) -> int:  # type: ignore[override]  # read from the app's config
         """``MAX_COOKIE_SIZE`` of the current app (Werkzeug's default outside one)."""
         ctx = _cv_app.get(None)
         if ctx is not None:
-            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]  # config values are Any
         return super().max_cookie_size

@@ -27,7 +27,7 @@ class JSONProvider:
     """
 
     def __init__(self, app: Tocsin) -> None:
-        self._app: Tocsin = weakref.proxy(app)
+        self._app = t.cast("Tocsin", weakref.proxy(app))
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize *obj* to a JSON string."""
