@@ -442,3 +442,14 @@ def test_custom_response_class(app: Tocsin, client: TestClient) -> None:
     rv = client.get("/")
     assert rv.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert seen == [TextResponse]
+
+
+def test_list_of_str_with_content_length_is_encoded(app: Tocsin, client: TestClient) -> None:
+    from tocsin import Response
+
+    @app.route("/")
+    def index() -> Response:
+        return Response(["ab", "c"], headers={"Content-Length": "3"})
+
+    response = client.get("/")
+    assert (response.status_code, response.data) == (200, b"abc")

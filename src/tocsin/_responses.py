@@ -207,12 +207,15 @@ def _environ() -> t.Any:
 def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     """The headers to send as they are, or ``None`` when Werkzeug must prepare the response.
 
-    That is the case for a streamed or closing body, a status without a body,
-    a missing ``Content-Length`` or a ``Location`` to make absolute.
+    That is the case for a streamed or closing body, a body of ``str`` items,
+    a status without a body, a missing ``Content-Length`` or a ``Location``
+    to make absolute.
     """
     code = response.status_code
+    body = response.response
     if (
-        type(response.response) is not list
+        type(body) is not list
+        or not all(type(chunk) is bytes for chunk in body)  # str items: Werkzeug encodes them
         or response._on_close
         or code < 200
         or code in (204, 304)

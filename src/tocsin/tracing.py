@@ -22,7 +22,7 @@ import collections
 import threading
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .globals import _cv_request
 
@@ -54,52 +54,69 @@ class Event:
     detail: str = ""
 
 
-@dataclass
-class Trace:
-    """The trace of one request."""
+_now = time.perf_counter_ns
 
-    method: str
-    path: str
-    started: float = field(default_factory=time.time)
-    events: list[Event] = field(default_factory=list)
-    #: The response status code, once known.
-    status: int | None = None
-    #: Total nanoseconds from the first step to the last, once finished.
-    duration_ns: int | None = None
-    _t0: int = field(default_factory=time.perf_counter_ns, repr=False)
+
+class Trace:
+    """The trace of one request.
+
+    Recording is kept cheap (a tuple appended per event, names resolved
+    later); :attr:`events` builds the :class:`Event` objects when read.
+    """
+
+    __slots__ = ("_raw", "_t0", "duration_ns", "method", "path", "started", "status")
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method = method
+        self.path = path
+        #: Wall-clock time the request started (``time.time()``).
+        self.started = time.time()
+        #: The response status code, once known.
+        self.status: int | None = None
+        #: Total nanoseconds from the first step to the last, once finished.
+        self.duration_ns: int | None = None
+        self._raw: list[tuple[int, str, str, t.Any]] = []
+        self._t0 = _now()
 
     def step(self, name: str) -> None:
         """Record the start of the lifecycle step *name*."""
-        self.events.append(Event(time.perf_counter_ns() - self._t0, "step", name))
+        self._raw.append((_now(), "step", name, ""))
 
     def call(self, kind: str, fn: t.Any) -> None:
         """Record that the function *fn* runs as a *kind* hook."""
-        self.events.append(Event(time.perf_counter_ns() - self._t0, "call", kind, _name(fn)))
+        self._raw.append((_now(), "call", kind, fn))
 
     def signal(self, name: str, receivers: int) -> None:
         """Record that the signal *name* is sent to *receivers* receivers."""
-        self.events.append(Event(time.perf_counter_ns() - self._t0, "signal", name, str(receivers)))
+        self._raw.append((_now(), "signal", name, receivers))
 
     def end(self) -> None:
         """Mark the trace finished."""
-        self.duration_ns = time.perf_counter_ns() - self._t0
+        self.duration_ns = _now() - self._t0
+
+    @property
+    def events(self) -> list[Event]:
+        """Everything recorded, in order."""
+        t0 = self._t0
+        return [
+            Event(at - t0, kind, name, _name(detail) if kind == "call" else str(detail))
+            for at, kind, name, detail in self._raw
+        ]
+
+    def __repr__(self) -> str:
+        return f"<Trace {self.method} {self.path} -> {self.status}, {len(self._raw)} events>"
 
     @property
     def steps(self) -> list[str]:
         """The names of the steps, in the order they ran."""
-        return [e.name for e in self.events if e.kind == "step"]
+        return [name for _, kind, name, _ in self._raw if kind == "step"]
 
     def step_durations(self) -> list[tuple[str, float]]:
         """``(step name, milliseconds)`` for each step, until the next one began."""
-        marks = [e for e in self.events if e.kind == "step"]
-        end = (
-            self.duration_ns if self.duration_ns is not None else time.perf_counter_ns() - self._t0
-        )
-        rv = []
-        for i, e in enumerate(marks):
-            stop = marks[i + 1].at_ns if i + 1 < len(marks) else end
-            rv.append((e.name, (stop - e.at_ns) / 1e6))
-        return rv
+        marks = [(at, name) for at, kind, name, _ in self._raw if kind == "step"]
+        end = self._t0 + self.duration_ns if self.duration_ns is not None else _now()
+        stops = [at for at, _ in marks[1:]] + [end]
+        return [(name, (stop - at) / 1e6) for (at, name), stop in zip(marks, stops, strict=True)]
 
     def server_timing(self) -> str:
         """The ``Server-Timing`` header value of the steps so far."""

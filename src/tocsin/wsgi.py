@@ -97,10 +97,9 @@ def _finish_after_error(app: Tocsin, ctx: RequestContext, e: BaseException) -> N
 def _emit(
     app: Tocsin, ctx: RequestContext, response: Response, start_response: StartResponse
 ) -> cabc.Iterable[bytes]:
-    body: cabc.Iterable[bytes] = response.response  # type: ignore[assignment]  # str: see note
+    body: cabc.Iterable[bytes] = response.response  # type: ignore[assignment]  # bytes: checked
     headers = complete_headers(response)
     if headers is not None:  # a complete body: no Werkzeug header rewriting needed
-        # Note: a list of str given an explicit Content-Length is passed on unencoded.
         start_response(response.status, headers)
         drive(finish(app, ctx, ctx.error))
         return () if ctx.method == "HEAD" else body
