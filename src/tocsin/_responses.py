@@ -213,17 +213,14 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     """
     code = response.status_code
     body = response.response
-    if (
-        type(body) is not list
-        or not all(type(chunk) is bytes for chunk in body)  # str items: Werkzeug encodes them
-        or response._on_close
-        or code < 200
-        or code in (204, 304)
-    ):
+    if type(body) is not list or response._on_close or code < 200 or code in (204, 304):
         return None
     untouched: list[tuple[str, str]] | None = getattr(response, "untouched_headers", None)
-    if untouched is not None:
+    if untouched is not None:  # built by Response._complete from one bytes body
         return untouched
+    for chunk in body:
+        if type(chunk) is not bytes:
+            return None  # str items: Werkzeug encodes them
     headers = response.headers.to_wsgi_list()
     has_length = False
     for name, _ in headers:
