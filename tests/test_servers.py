@@ -1,4 +1,4 @@
-"""The app under real servers on loopback: gunicorn (WSGI) and uvicorn (ASGI)."""
+"""The app under real servers on loopback: gunicorn (WSGI), uvicorn and hypercorn (ASGI)."""
 
 from __future__ import annotations
 
@@ -53,10 +53,16 @@ SERVERS = {
         "warning",
         "server_app:app.asgi",
     ],
+    "hypercorn": lambda port: [
+        str(BIN / "hypercorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "server_app:app.asgi",
+    ],
 }
 
 
-DRIVER = {"gunicorn": "wsgi", "uvicorn": "asgi"}
+DRIVER = {"gunicorn": "wsgi", "uvicorn": "asgi", "hypercorn": "asgi"}
 
 
 @pytest.fixture(params=sorted(SERVERS))
