@@ -293,6 +293,19 @@ def _teardown(
             errors.append(e)
 
 
+def _send_robust(
+    app: Tocsin, tr: t.Any, signal: Signal, errors: list[BaseException], **kwargs: t.Any
+) -> Pipe:
+    """Send a teardown signal so that every receiver runs; keep (and log) what they raise."""
+    if tr is not None:
+        _trace_signal(tr, signal, app)
+    if signal.has_async_receivers:
+        results = yield signal.send_robust_async(app, **kwargs)
+    else:
+        results = signal.send_robust(app, **kwargs)
+    _collect(app, signal, results, errors)
+
+
 def _collect(
     app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]
 ) -> None:
@@ -323,14 +336,8 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
         if funcs:
             yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
-        sig = _sig.request_tearing_down
-        if sig.receivers:
-            if tr is not None:
-                _trace_signal(tr, sig, app)
-            if sig.has_async_receivers:
-                _collect(app, sig, (yield sig.send_robust_async(app, exc=exc)), errors)
-            else:
-                _collect(app, sig, sig.send_robust(app, exc=exc), errors)
+        if _sig.request_tearing_down.receivers:
+            yield from _send_robust(app, tr, _sig.request_tearing_down, errors, exc=exc)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -357,26 +364,15 @@ def pop_app_context(
             if app._teardown_appcontext:
                 funcs = app._teardown_appcontext
                 yield from _teardown(app, tr, funcs, "teardown_appcontext", exc, errors)
-            sig = _sig.appcontext_tearing_down
-            if sig.receivers:
-                if tr is not None:
-                    _trace_signal(tr, sig, app)
-                if sig.has_async_receivers:
-                    _collect(app, sig, (yield sig.send_robust_async(app, exc=exc)), errors)
-                else:
-                    _collect(app, sig, sig.send_robust(app, exc=exc), errors)
+            if _sig.appcontext_tearing_down.receivers:
+                sig = _sig.appcontext_tearing_down
+                yield from _send_robust(app, tr, sig, errors, exc=exc)
     finally:
         if tr is not None:
             tr.step("pop_app_context")
         app_ctx._reset()
-    sig = _sig.appcontext_popped
-    if sig.receivers:
-        if tr is not None:
-            _trace_signal(tr, sig, app)
-        if sig.has_async_receivers:
-            _collect(app, sig, (yield sig.send_robust_async(app)), errors)
-        else:
-            _collect(app, sig, sig.send_robust(app), errors)
+    if _sig.appcontext_popped.receivers:
+        yield from _send_robust(app, tr, _sig.appcontext_popped, errors)
 
 
 def _raise_collected(errors: list[BaseException]) -> None:

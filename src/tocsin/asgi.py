@@ -296,26 +296,20 @@ class ASGIApp:
 
     async def handle_lifespan(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         """Run ``before_serving`` at startup and ``after_serving`` at shutdown."""
+        phases = {
+            "lifespan.startup": ("startup", self.app.before_serving_funcs),
+            "lifespan.shutdown": ("shutdown", self.app.after_serving_funcs),
+        }
         while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self._serving_hooks(self.app.before_serving_funcs)
-                except Exception as e:
-                    await send(
-                        {"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"}
-                    )
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                try:
-                    await self._serving_hooks(self.app.after_serving_funcs)
-                except Exception as e:
-                    await send(
-                        {"type": "lifespan.shutdown.failed", "message": f"{type(e).__name__}: {e}"}
-                    )
-                    return
-                await send({"type": "lifespan.shutdown.complete"})
+            phase, funcs = phases[(await receive())["type"]]
+            try:
+                await self._serving_hooks(funcs)
+            except Exception as e:
+                message = f"{type(e).__name__}: {e}"
+                await send({"type": f"lifespan.{phase}.failed", "message": message})
+                return
+            await send({"type": f"lifespan.{phase}.complete"})
+            if phase == "shutdown":
                 return
 
     async def _serving_hooks(self, funcs: list[t.Callable[[], t.Any]]) -> None:
