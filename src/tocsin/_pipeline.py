@@ -295,15 +295,18 @@ def _teardown(
 
 def _send_robust(
     app: Tocsin, tr: t.Any, signal: Signal, errors: list[BaseException], **kwargs: t.Any
-) -> Pipe:
-    """Send a teardown signal so that every receiver runs; keep (and log) what they raise."""
+) -> t.Any:
+    """Send a teardown signal so that every receiver runs; keep (and log) what they raise.
+
+    Returns ``None`` when done, or the coroutine to await for async receivers,
+    whose results then go to :func:`_collect`.
+    """
     if tr is not None:
         _trace_signal(tr, signal, app)
     if signal.has_async_receivers:
-        results = yield signal.send_robust_async(app, **kwargs)
-    else:
-        results = signal.send_robust(app, **kwargs)
-    _collect(app, signal, results, errors)
+        return signal.send_robust_async(app, **kwargs)
+    _collect(app, signal, signal.send_robust(app, **kwargs), errors)
+    return None
 
 
 def _collect(
@@ -336,8 +339,11 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
         if funcs:
             yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
-        if _sig.request_tearing_down.receivers:
-            yield from _send_robust(app, tr, _sig.request_tearing_down, errors, exc=exc)
+        sig = _sig.request_tearing_down
+        if sig.receivers:
+            aw = _send_robust(app, tr, sig, errors, exc=exc)
+            if aw is not None:
+                _collect(app, sig, (yield aw), errors)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -364,15 +370,20 @@ def pop_app_context(
             if app._teardown_appcontext:
                 funcs = app._teardown_appcontext
                 yield from _teardown(app, tr, funcs, "teardown_appcontext", exc, errors)
-            if _sig.appcontext_tearing_down.receivers:
-                sig = _sig.appcontext_tearing_down
-                yield from _send_robust(app, tr, sig, errors, exc=exc)
+            sig = _sig.appcontext_tearing_down
+            if sig.receivers:
+                aw = _send_robust(app, tr, sig, errors, exc=exc)
+                if aw is not None:
+                    _collect(app, sig, (yield aw), errors)
     finally:
         if tr is not None:
             tr.step("pop_app_context")
         app_ctx._reset()
-    if _sig.appcontext_popped.receivers:
-        yield from _send_robust(app, tr, _sig.appcontext_popped, errors)
+    sig = _sig.appcontext_popped
+    if sig.receivers:
+        aw = _send_robust(app, tr, sig, errors)
+        if aw is not None:
+            _collect(app, sig, (yield aw), errors)
 
 
 def _raise_collected(errors: list[BaseException]) -> None:

@@ -215,7 +215,7 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     body = response.response
     if type(body) is not list or response._on_close or code < 200 or code in (204, 304):
         return None
-    untouched: list[tuple[str, str]] | None = getattr(response, "untouched_headers", None)
+    untouched: list[tuple[str, str]] | None = getattr(response, "_header_list", None)
     if untouched is not None:  # built by Response._complete from one bytes body
         return untouched
     for chunk in body:

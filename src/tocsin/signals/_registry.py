@@ -98,6 +98,13 @@ class Registry:
         self._order = itertools.count()
         self._muted = 0
         self._async = 0
+        #: Whether any connected receiver, for any sender, is a coroutine
+        #: function. Decided when receivers connect, never per send: when it
+        #: is false, :meth:`send` can deliver every send; when it is true, a
+        #: send that reaches an async receiver needs :meth:`send_async`. A
+        #: plain attribute (kept up to date here), since the web core reads it
+        #: on every send. Not in blinker.
+        self.has_async_receivers = False
         self._lock = threading.RLock()
         self._busy = 0
         self._pending: list[tuple[str, c.Hashable, object]] = []
@@ -236,6 +243,7 @@ class Registry:
             record.hold(receiver, weak, on_death)
             self._records[key] = record
             self._async += record.is_async
+            self.has_async_receivers = self._async > 0
         else:
             grave.append(record.hold(receiver, weak, on_death))
         self.receivers[key] = record.value
@@ -265,6 +273,7 @@ class Registry:
                 grave.append(self.receivers.pop(key, None))
                 grave.append(record)
                 self._async -= record.is_async
+                self.has_async_receivers = self._async > 0
         return True
 
     def _remove_receiver(self, record: ReceiverRecord, grave: list[object]) -> None:

@@ -70,16 +70,6 @@ class Signal(Registry):
         return self._on_disconnect
 
     @property
-    def has_async_receivers(self) -> bool:
-        """Whether any connected receiver, for any sender, is a coroutine function.
-
-        Decided when receivers connect, never per send. When it is false,
-        :meth:`send` can deliver every send; when it is true, a send that
-        reaches an async receiver needs :meth:`send_async`. Not in blinker.
-        """
-        return self._async > 0
-
-    @property
     def is_muted(self) -> bool:
         """Whether sends are currently dropped; see :meth:`muted`.
 
