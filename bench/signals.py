@@ -1,6 +1,6 @@
 """Benchmark: ``tocsin.signals`` send vs blinker 1.9 (and psygnal's emit), side by side.
 
-Run with ``python bench/signals.py`` (``make bench``). Every scenario is
+Run with ``python bench/signals.py`` (``python3 dev.py bench``). Every scenario is
 timed for every library in each round, rounds interleaved, and tocsin right
 after blinker, so that the noise of a shared machine hits all of them alike.
 The table shows the medians over all rounds in nanoseconds per send, and
