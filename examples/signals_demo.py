@@ -1,4 +1,4 @@
-"""A tour of tocsin.signals: run ``python examples/signals_demo.py`` (or ``python3 dev.py signals-demo``).
+"""A tour of tocsin.signals: run ``python3 dev.py signals-demo``.
 
 A tiny shop announces what happens to orders through signals; listeners
 react without the shop knowing about them. Uses the standard library and
