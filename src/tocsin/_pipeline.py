@@ -275,12 +275,16 @@ def _trace_skipped_steps(tr: t.Any, status: int) -> None:
 def _teardown(
     app: Tocsin,
     tr: t.Any,
-    funcs: tuple[Hook, ...],
     step: str,
-    exc: t.Any,
+    funcs: tuple[Hook, ...],
+    signal: Signal,
+    exc: BaseException | None,
     errors: list[BaseException],
 ) -> Pipe:
-    """Call every teardown function in *funcs*; collect (and log) what they raise."""
+    """Step 16 or 18: every teardown function, then the step's signal, robustly.
+
+    What the functions and receivers raise is logged and kept in *errors*.
+    """
     for fn, is_async in funcs:
         if tr is not None:
             tr.call(step, fn)
@@ -291,6 +295,10 @@ def _teardown(
         except Exception as e:
             app.logger.exception("Error in %s function %r", step, getattr(fn, "__qualname__", fn))
             errors.append(e)
+    if signal.receivers:
+        aw = _send_robust(app, tr, signal, errors, exc=exc)
+        if aw is not None:
+            _collect(app, signal, (yield aw), errors)
 
 
 def _send_robust(
@@ -337,13 +345,9 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         if tr is not None:
             tr.step("teardown_request")
         funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
-        if funcs:
-            yield from _teardown(app, tr, funcs, "teardown_request", exc, errors)  # 16
         sig = _sig.request_tearing_down
-        if sig.receivers:
-            aw = _send_robust(app, tr, sig, errors, exc=exc)
-            if aw is not None:
-                _collect(app, sig, (yield aw), errors)
+        if funcs or sig.receivers:  # 16 (no generator made when nothing is registered)
+            yield from _teardown(app, tr, "teardown_request", funcs, sig, exc, errors)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -366,15 +370,10 @@ def pop_app_context(
 ) -> Pipe:
     """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
     try:
-        if len(app_ctx._tokens) == 1:
-            if app._teardown_appcontext:
-                funcs = app._teardown_appcontext
-                yield from _teardown(app, tr, funcs, "teardown_appcontext", exc, errors)
-            sig = _sig.appcontext_tearing_down
-            if sig.receivers:
-                aw = _send_robust(app, tr, sig, errors, exc=exc)
-                if aw is not None:
-                    _collect(app, sig, (yield aw), errors)
+        funcs = app._teardown_appcontext
+        sig = _sig.appcontext_tearing_down
+        if len(app_ctx._tokens) == 1 and (funcs or sig.receivers):
+            yield from _teardown(app, tr, "teardown_appcontext", funcs, sig, exc, errors)
     finally:
         if tr is not None:
             tr.step("pop_app_context")

@@ -505,36 +505,28 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         """Run the ``teardown_request`` functions and send ``request_tearing_down``."""
         ctx = _cv_request.get()
         plan = ctx.plan if ctx.plan is not None else self._plan(ctx.url_rule)
-        errors: list[BaseException] = []
-        self._drive(
-            _pipeline._teardown(
-                self, ctx.trace, plan.teardown_request, "teardown_request", exc, errors
-            )
+        self._teardown_step(
+            "teardown_request", plan.teardown_request, _sig.request_tearing_down, exc, ctx.trace
         )
-        if _sig.request_tearing_down.receivers:
-            self._signal_robust(_sig.request_tearing_down, {"exc": exc}, errors)
-        _pipeline._raise_collected(errors)
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and send ``appcontext_tearing_down``."""
-        errors: list[BaseException] = []
-        self._drive(
-            _pipeline._teardown(
-                self, None, self._teardown_appcontext, "teardown_appcontext", exc, errors
-            )
+        self._teardown_step(
+            "teardown_appcontext", self._teardown_appcontext, _sig.appcontext_tearing_down, exc
         )
-        if _sig.appcontext_tearing_down.receivers:
-            self._signal_robust(_sig.appcontext_tearing_down, {"exc": exc}, errors)
-        _pipeline._raise_collected(errors)
 
-    def _signal_robust(
-        self, signal: t.Any, kwargs: dict[str, t.Any], errors: list[BaseException]
+    def _teardown_step(
+        self,
+        step: str,
+        funcs: tuple[Hook, ...],
+        signal: t.Any,
+        exc: BaseException | None,
+        tr: t.Any = None,
     ) -> None:
-        if signal.has_async_receivers:
-            results = run_coroutine(signal.send_robust_async(self, **kwargs))
-        else:
-            results = signal.send_robust(self, **kwargs)
-        _pipeline._collect(self, signal, results, errors)
+        """Run teardown step 16 or 18 of the pipeline synchronously, outside a request."""
+        errors: list[BaseException] = []
+        self._drive(_pipeline._teardown(self, tr, step, funcs, signal, exc, errors))
+        _pipeline._raise_collected(errors)
 
     def _pop_app_context(self, app_ctx: AppContext, exc: BaseException | None) -> None:
         errors: list[BaseException] = []
