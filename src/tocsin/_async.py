@@ -94,8 +94,7 @@ def call_sync(signal: Signal, sender: t.Any, kwargs: dict[str, t.Any]) -> list[t
 
     ctx = _cv_request.get(None)
     if ctx is not None and ctx.trace is not None:
-        name = getattr(signal, "name", repr(signal))
-        ctx.trace.signal(name, len(list(signal.receivers_for(sender))))
+        ctx.trace.signal(signal, sender)
     if signal.has_async_receivers:
         return run_coroutine(signal.send_async(sender, **kwargs))
     return signal.send(sender, **kwargs)

@@ -64,15 +64,11 @@ class Direct:
         self.body = body
 
 
-def _trace_signal(tr: t.Any, signal: Signal, app: Tocsin) -> None:
-    tr.signal(getattr(signal, "name", repr(signal)), len(list(signal.receivers_for(app))))
-
-
 def _send(ctx: RequestContext, signal: Signal, kwargs: dict[str, t.Any]) -> t.Any:
     """Send *signal* now, or return the coroutine that sends it to async receivers."""
     app = ctx.app
     if ctx.trace is not None:
-        _trace_signal(ctx.trace, signal, app)
+        ctx.trace.signal(signal, app)
     if signal.has_async_receivers:
         return signal.send_async(app, **kwargs)
     signal.send(app, **kwargs)
@@ -310,7 +306,7 @@ def _send_robust(
     whose results then go to :func:`_collect`.
     """
     if tr is not None:
-        _trace_signal(tr, signal, app)
+        tr.signal(signal, app)
     if signal.has_async_receivers:
         return signal.send_robust_async(app, **kwargs)
     _collect(app, signal, signal.send_robust(app, **kwargs), errors)

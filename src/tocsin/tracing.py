@@ -86,9 +86,15 @@ class Trace:
         """Record that the function *fn* runs as a *kind* hook."""
         self._raw.append((_now(), "call", kind, fn))
 
-    def signal(self, name: str, receivers: int) -> None:
-        """Record that the signal *name* is sent to *receivers* receivers."""
-        self._raw.append((_now(), "signal", name, receivers))
+    def signal(self, signal: t.Any, sender: t.Any) -> None:
+        """Record that *signal* is sent for *sender*, with how many receivers it reaches.
+
+        The tracer's own recorder of watched namespaces is not counted.
+        """
+        receivers = sum(
+            getattr(r, "func", None) is not _record_watched for r in signal.receivers_for(sender)
+        )
+        self._raw.append((_now(), "signal", getattr(signal, "name", repr(signal)), receivers))
 
     def end(self) -> None:
         """Mark the trace finished."""
@@ -230,7 +236,4 @@ def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
         signal.name in ns and ns[signal.name] is signal for ns in tracer._watched
     ):
         return
-    receivers = [
-        r for r in signal.receivers_for(sender) if getattr(r, "func", None) is not _record_watched
-    ]
-    ctx.trace.signal(getattr(signal, "name", repr(signal)), len(receivers))
+    ctx.trace.signal(signal, sender)
