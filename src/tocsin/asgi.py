@@ -158,7 +158,7 @@ class ASGIApp:
         ctx = _request_context(app, scope)
         body = [b""]
         ctx._environ_factory = lambda: environ_from_scope(scope, body[0])
-        body[0] = await self._read_body(ctx, scope, receive)
+        body[0] = await self._body_for(ctx, scope, receive)
         if not app._got_first_request:
             app._start_serving()
         if app._tracer is not None:
@@ -244,9 +244,7 @@ class ASGIApp:
             {"type": "http.response.body", "body": body},
         )
 
-    async def _read_body(
-        self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive
-    ) -> bytes:
+    async def _body_for(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> bytes:
         """Read the request body before dispatch, unless the view streams it."""
         has_body, ctx.has_cookie = _body_and_cookie(scope)
         if not has_body and ctx.method in _BODYLESS:
@@ -417,20 +415,7 @@ async def _body_chunks(receive: ASGIReceive, limit: int | None) -> cabc.AsyncIte
 
 async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:
     """Read the whole request body; more than *limit* bytes is a 413."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if limit is not None and size > limit:
-            raise RequestEntityTooLarge()
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+    return b"".join([chunk async for chunk in _body_chunks(receive, limit)])
 
 
 def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:
