@@ -326,38 +326,27 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         the others wait. If one raises, that request fails and the next
         request tries again. (Flask removed this hook in 2.3; Tocsin keeps it.)
         """
-        _require_callable("before_first_request", f)
-        self.before_first_request_funcs.append(f)
-        return f
+        return self._add_hook(self.before_first_request_funcs, "before_first_request", f)
 
     @setupmethod
     def teardown_appcontext(self, f: F) -> F:
         """Run ``f(exc)`` when every application context ends (step 18), even after an error."""
-        _require_callable("teardown_appcontext", f)
-        self.teardown_appcontext_funcs.append(f)
-        self._changed()
-        return f
+        return self._add_hook(self.teardown_appcontext_funcs, "teardown_appcontext", f)
 
     @setupmethod
     def shell_context_processor(self, f: F) -> F:
         """Register a function returning names for ``tocsin shell``."""
-        _require_callable("shell_context_processor", f)
-        self.shell_context_processors.append(f)
-        return f
+        return self._add_hook(self.shell_context_processors, "shell_context_processor", f)
 
     @setupmethod
     def before_serving(self, f: F) -> F:
         """Run *f* (sync or async) once when an ASGI server starts the app (lifespan)."""
-        _require_callable("before_serving", f)
-        self.before_serving_funcs.append(f)
-        return f
+        return self._add_hook(self.before_serving_funcs, "before_serving", f)
 
     @setupmethod
     def after_serving(self, f: F) -> F:
         """Run *f* (sync or async) once when an ASGI server shuts the app down (lifespan)."""
-        _require_callable("after_serving", f)
-        self.after_serving_funcs.append(f)
-        return f
+        return self._add_hook(self.after_serving_funcs, "after_serving", f)
 
     @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:

@@ -274,9 +274,10 @@ class Scaffold:
 
     # -- hooks ----------------------------------------------------------------------
 
-    def _add_hook(self, registry: dict[HookScope, list[t.Any]], what: str, f: F) -> F:
+    def _add_hook(self, funcs: list[t.Any], what: str, f: F) -> F:
+        """Check *f* is callable, append it to *funcs*, and drop compiled plans."""
         _require_callable(what, f)
-        registry[None].append(f)
+        funcs.append(f)
         self._changed()
         return f
 
@@ -287,12 +288,12 @@ class Scaffold:
         A non-None return value becomes the response: the remaining
         ``before_request`` functions and the view are skipped.
         """
-        return self._add_hook(self.before_request_funcs, "before_request", f)
+        return self._add_hook(self.before_request_funcs[None], "before_request", f)
 
     @setupmethod
     def after_request(self, f: F) -> F:
         """Run *f* with the response after each request (step 12); it returns a response."""
-        return self._add_hook(self.after_request_funcs, "after_request", f)
+        return self._add_hook(self.after_request_funcs[None], "after_request", f)
 
     @setupmethod
     def teardown_request(self, f: F) -> F:
@@ -300,22 +301,22 @@ class Scaffold:
 
         It gets the unhandled exception, or ``None``. Its return value is ignored.
         """
-        return self._add_hook(self.teardown_request_funcs, "teardown_request", f)
+        return self._add_hook(self.teardown_request_funcs[None], "teardown_request", f)
 
     @setupmethod
     def context_processor(self, f: F) -> F:
         """Register a function returning a dict of names for every template."""
-        return self._add_hook(self.template_context_processors, "context_processor", f)
+        return self._add_hook(self.template_context_processors[None], "context_processor", f)
 
     @setupmethod
     def url_value_preprocessor(self, f: F) -> F:
         """Run ``f(endpoint, values)`` before ``before_request`` (step 6); it may edit values."""
-        return self._add_hook(self.url_value_preprocessors, "url_value_preprocessor", f)
+        return self._add_hook(self.url_value_preprocessors[None], "url_value_preprocessor", f)
 
     @setupmethod
     def url_defaults(self, f: F) -> F:
         """Run ``f(endpoint, values)`` in ``url_for`` to fill in default values."""
-        return self._add_hook(self.url_default_functions, "url_defaults", f)
+        return self._add_hook(self.url_default_functions[None], "url_defaults", f)
 
     @setupmethod
     def errorhandler(self, code_or_exception: type[Exception] | int) -> t.Callable[[F], F]:
