@@ -26,7 +26,7 @@ from ._responses import ResponseMaker
 from ._routing import Matcher
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_request
+from .globals import _cv_request, g
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .scaffold import Scaffold, _exc_class_and_code, _require_callable, setupmethod
@@ -360,7 +360,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
 
     def make_shell_context(self) -> dict[str, t.Any]:
         """Names for an interactive shell: ``app``, ``g`` and the processors' names."""
-        rv: dict[str, t.Any] = {"app": self, "g": _proxy_g()}
+        rv: dict[str, t.Any] = {"app": self, "g": g}
         for processor in self.shell_context_processors:
             rv.update(processor())
         return rv
@@ -709,12 +709,6 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     def _session_maybe_refreshed(self, ctx: RequestContext) -> bool:
         """True when an untouched session may still need saving (its cookie came in)."""
         return ctx.has_cookie and self.session_interface.wants_refresh(self, ctx)
-
-
-def _proxy_g() -> t.Any:
-    from .globals import g
-
-    return g
 
 
 #: The application class under Flask's name, so ``from flask.app import Flask`` ports.
