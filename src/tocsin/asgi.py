@@ -32,7 +32,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from ._pipeline import Direct, Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
-from .wsgi import drive
+from .wsgi import drive, finish_after_error
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -192,7 +192,7 @@ class ASGIApp:
             try:
                 response = drive(dispatch(self.app, ctx), on_loop)
             except BaseException as e:
-                _finish_after_error_sync(self.app, ctx, e, on_loop)
+                finish_after_error(self.app, ctx, e, on_loop)
                 raise
             messages = self._prepare(ctx, scope, response)
             if messages is not None:  # a complete body: tear down before handing it over
@@ -366,15 +366,6 @@ def _request_context(app: Tocsin, scope: ASGIScope) -> RequestContext:
 def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
     """From a worker thread: run *coro* on the server's loop and wait for its result."""
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
-
-
-def _finish_after_error_sync(
-    app: Tocsin, ctx: RequestContext, e: BaseException, on_loop: t.Callable[[t.Any], t.Any]
-) -> None:
-    try:
-        drive(finish(app, ctx, e), on_loop)
-    except Exception:
-        app.logger.exception("Teardown failed while an exception was propagating")
 
 
 def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:

@@ -72,7 +72,7 @@ def handle(
     try:
         response = drive(dispatch(app, ctx))
     except BaseException as e:
-        _finish_after_error(app, ctx, e)
+        finish_after_error(app, ctx, e)
         raise
     keep = environ.get("tocsin.preserve_context")
     if keep is not None:
@@ -86,10 +86,15 @@ def handle(
     return _emit(app, ctx, response, start_response)
 
 
-def _finish_after_error(app: Tocsin, ctx: RequestContext, e: BaseException) -> None:
+def finish_after_error(
+    app: Tocsin,
+    ctx: RequestContext,
+    e: BaseException,
+    run_coro: t.Callable[[t.Any], t.Any] = run_coroutine,
+) -> None:
     """Teardown after an exception that propagates; its own errors are logged, not raised."""
     try:
-        drive(finish(app, ctx, e))
+        drive(finish(app, ctx, e), run_coro)
     except Exception:
         app.logger.exception("Teardown failed while an exception was propagating")
 
