@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
 
 from . import signals as _sig
+from ._async import is_async_callable
 from .globals import _cv_request
 
 if t.TYPE_CHECKING:
@@ -32,11 +33,25 @@ if t.TYPE_CHECKING:
     from .signals import Signal
     from .wrappers import Response
 
-__all__ = ["Direct", "Hook", "Plan", "dispatch", "finish"]
+__all__ = ["Direct", "Hook", "Hooks", "Plan", "dispatch", "finish"]
 
 #: A registered function and whether it is ``async``, decided once.
 Hook = tuple[t.Callable[..., t.Any], bool]
 Pipe = cabc.Generator[t.Any, t.Any, t.Any]
+
+
+class Hooks(tuple[Hook, ...]):
+    """Hooks in call order, knowing whether any of them is ``async``."""
+
+    any_async: bool
+
+    def __new__(cls, funcs: cabc.Iterable[t.Callable[..., t.Any]]) -> Hooks:
+        self = super().__new__(cls, ((f, is_async_callable(f)) for f in funcs))
+        self.any_async = any(is_async for _, is_async in self)
+        return self
+
+
+_NO_HOOKS = Hooks(())
 
 
 class Plan(t.NamedTuple):
@@ -44,10 +59,10 @@ class Plan(t.NamedTuple):
 
     #: Blueprint names, innermost first (for error handlers).
     blueprints: tuple[str, ...]
-    url_value_preprocessors: tuple[Hook, ...]
-    before_request: tuple[Hook, ...]
-    after_request: tuple[Hook, ...]
-    teardown_request: tuple[Hook, ...]
+    url_value_preprocessors: Hooks
+    before_request: Hooks
+    after_request: Hooks
+    teardown_request: Hooks
 
 
 class Direct:
@@ -65,14 +80,10 @@ class Direct:
 
 
 def _send(ctx: RequestContext, signal: Signal, kwargs: dict[str, t.Any]) -> t.Any:
-    """Send *signal* now, or return the coroutine that sends it to async receivers."""
-    app = ctx.app
+    """Send *signal* now, or return the awaitable that sends it to async receivers."""
     if ctx.trace is not None:
-        ctx.trace.signal(signal, app)
-    if signal.has_async_receivers:
-        return signal.send_async(app, **kwargs)
-    signal.send(app, **kwargs)
-    return None
+        ctx.trace.signal(signal, ctx.app)
+    return signal._deliver(ctx.app, kwargs)
 
 
 # -- steps 1 to 14 --------------------------------------------------------------
@@ -201,13 +212,13 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     tr = ctx.trace
     if tr is not None:
         tr.step("make_response")
+    hooked = plan.after_request or ctx._after_request_functions
     direct = app._direct_response(rv)  # 10
     if direct is not None:
         if (  # a plain body that no hook will see needs no Response object
-            not plan.after_request
-            and not ctx._after_request_functions
-            and ctx._session is None
+            not hooked
             and not _sig.request_finished.receivers
+            and ctx._session is None
             and not app._session_maybe_refreshed(ctx)
         ):
             if tr is not None:
@@ -217,7 +228,12 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     else:
         response = app.make_response(rv)
     try:
-        response = yield from _process_response(app, ctx, response)
+        if hooked or tr is not None:
+            response = yield from _process_response(app, ctx, response)  # 11, 12
+        if tr is not None:
+            tr.step("save_session")
+        if ctx._session is not None or app._session_maybe_refreshed(ctx):  # 13
+            _save_session(app, ctx, response)
         if tr is not None:
             tr.step("request_finished")
             tr.status = response.status_code
@@ -233,7 +249,7 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
 
 
 def _process_response(app: Tocsin, ctx: RequestContext, response: Response) -> Pipe:
-    """Steps 11 to 13: one-shot functions, after-request functions, the session."""
+    """Steps 11 and 12: one-shot functions, then after-request functions."""
     tr = ctx.trace
     if tr is not None:
         tr.step("after_this_request")
@@ -249,13 +265,14 @@ def _process_response(app: Tocsin, ctx: RequestContext, response: Response) -> P
         response = fn(response)
         if is_async:
             response = yield response
-    if tr is not None:
-        tr.step("save_session")
-    if ctx._session is not None or app._session_maybe_refreshed(ctx):  # 13
-        iface = app.session_interface
-        if not iface.is_null_session(ctx.session):
-            iface.save_session(app, ctx.session, response)
     return response
+
+
+def _save_session(app: Tocsin, ctx: RequestContext, response: Response) -> None:
+    """Step 13: store the session, unless it is the null session."""
+    iface = app.session_interface
+    if not iface.is_null_session(ctx.session):
+        iface.save_session(app, ctx.session, response)
 
 
 # -- steps 16 to 19 -------------------------------------------------------------
@@ -268,19 +285,46 @@ def _trace_skipped_steps(tr: t.Any, status: int) -> None:
     tr.status = status
 
 
-def _teardown(
+def teardown_step(
     app: Tocsin,
     tr: t.Any,
     step: str,
-    funcs: tuple[Hook, ...],
+    funcs: Hooks,
+    signal: Signal,
+    exc: BaseException | None,
+    errors: list[BaseException],
+) -> Pipe | None:
+    """Step 16 or 18: every teardown function, then the step's signal, robustly.
+
+    What the functions and receivers raise is logged and kept in *errors*.
+    When nothing involved is ``async`` the step runs now and ``None`` is
+    returned; otherwise the returned generator runs it (no step starts
+    before its caller is ready to drive it).
+    """
+    if funcs.any_async or signal.has_async_receivers:
+        return _teardown_async(app, tr, step, funcs, signal, exc, errors)
+    for fn, _ in funcs:
+        if tr is not None:
+            tr.call(step, fn)
+        try:
+            fn(exc)
+        except Exception as e:
+            _teardown_failed(app, step, fn, e, errors)
+    if signal.receivers:
+        return _send_robust(app, tr, signal, errors, {"exc": exc})
+    return None
+
+
+def _teardown_async(
+    app: Tocsin,
+    tr: t.Any,
+    step: str,
+    funcs: Hooks,
     signal: Signal,
     exc: BaseException | None,
     errors: list[BaseException],
 ) -> Pipe:
-    """Step 16 or 18: every teardown function, then the step's signal, robustly.
-
-    What the functions and receivers raise is logged and kept in *errors*.
-    """
+    """:func:`teardown_step` when a function or receiver is ``async``."""
     for fn, is_async in funcs:
         if tr is not None:
             tr.call(step, fn)
@@ -289,43 +333,64 @@ def _teardown(
             if is_async:
                 yield rv
         except Exception as e:
-            app.logger.exception("Error in %s function %r", step, getattr(fn, "__qualname__", fn))
-            errors.append(e)
+            _teardown_failed(app, step, fn, e, errors)
     if signal.receivers:
-        aw = _send_robust(app, tr, signal, errors, exc=exc)
-        if aw is not None:
-            _collect(app, signal, (yield aw), errors)
+        rest = _send_robust(app, tr, signal, errors, {"exc": exc})
+        if rest is not None:
+            yield from rest
+
+
+def _teardown_failed(
+    app: Tocsin, step: str, fn: t.Callable[..., t.Any], e: Exception, errors: list[BaseException]
+) -> None:
+    app.logger.exception("Error in %s function %r", step, getattr(fn, "__qualname__", fn))
+    errors.append(e)
 
 
 def _send_robust(
-    app: Tocsin, tr: t.Any, signal: Signal, errors: list[BaseException], **kwargs: t.Any
-) -> t.Any:
+    app: Tocsin, tr: t.Any, signal: Signal, errors: list[BaseException], kwargs: dict[str, t.Any]
+) -> Pipe | None:
     """Send a teardown signal so that every receiver runs; keep (and log) what they raise.
 
-    Returns ``None`` when done, or the coroutine to await for async receivers,
-    whose results then go to :func:`_collect`.
+    Returns ``None`` when done, or a generator that awaits the async receivers.
     """
     if tr is not None:
         tr.signal(signal, app)
-    if signal.has_async_receivers:
-        return signal.send_robust_async(app, **kwargs)
-    _collect(app, signal, signal.send_robust(app, **kwargs), errors)
+    failed: list[tuple[t.Any, Exception]] = []
+    aw = signal._deliver_robust(app, kwargs, failed)
+    if aw is not None:
+        return _await_robust(app, signal, aw, failed, errors)
+    if failed:
+        _log_failed(app, signal, failed, errors)
     return None
 
 
-def _collect(
-    app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]
+def _await_robust(
+    app: Tocsin,
+    signal: Signal,
+    aw: t.Any,
+    failed: list[tuple[t.Any, Exception]],
+    errors: list[BaseException],
+) -> Pipe:
+    yield aw
+    _log_failed(app, signal, failed, errors)
+
+
+def _log_failed(
+    app: Tocsin,
+    signal: Signal,
+    failed: list[tuple[t.Any, Exception]],
+    errors: list[BaseException],
 ) -> None:
-    """Log and keep the exceptions among the results of a robust send (teardown signals)."""
-    for receiver, result in results:
-        if isinstance(result, Exception):
-            app.logger.error(
-                "Error in receiver %r of signal %r",
-                getattr(receiver, "__qualname__", receiver),
-                getattr(signal, "name", signal),
-                exc_info=result,
-            )
-            errors.append(result)
+    """Log each receiver that raised during a teardown signal; keep its exception."""
+    for receiver, exc in failed:
+        app.logger.error(
+            "Error in receiver %r of signal %r",
+            getattr(receiver, "__qualname__", receiver),
+            getattr(signal, "name", signal),
+            exc_info=exc,
+        )
+        errors.append(exc)
 
 
 def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
@@ -340,10 +405,12 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     try:
         if tr is not None:
             tr.step("teardown_request")
-        funcs = ctx.plan.teardown_request if ctx.plan is not None else ()
+        funcs = ctx.plan.teardown_request if ctx.plan is not None else _NO_HOOKS
         sig = _sig.request_tearing_down
-        if funcs or sig.receivers:  # 16 (no generator made when nothing is registered)
-            yield from _teardown(app, tr, "teardown_request", funcs, sig, exc, errors)
+        if funcs or sig.receivers:  # 16
+            rest = teardown_step(app, tr, "teardown_request", funcs, sig, exc, errors)
+            if rest is not None:
+                yield from rest
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -369,16 +436,18 @@ def pop_app_context(
         funcs = app._teardown_appcontext
         sig = _sig.appcontext_tearing_down
         if len(app_ctx._tokens) == 1 and (funcs or sig.receivers):
-            yield from _teardown(app, tr, "teardown_appcontext", funcs, sig, exc, errors)
+            rest = teardown_step(app, tr, "teardown_appcontext", funcs, sig, exc, errors)
+            if rest is not None:
+                yield from rest
     finally:
         if tr is not None:
             tr.step("pop_app_context")
         app_ctx._reset()
     sig = _sig.appcontext_popped
     if sig.receivers:
-        aw = _send_robust(app, tr, sig, errors)
-        if aw is not None:
-            _collect(app, sig, (yield aw), errors)
+        rest = _send_robust(app, tr, sig, errors, {})
+        if rest is not None:
+            yield from rest
 
 
 def _raise_collected(errors: list[BaseException]) -> None:

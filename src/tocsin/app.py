@@ -21,7 +21,7 @@ from werkzeug.routing import BuildError, Map, MapAdapter, Rule
 from . import _pipeline, lifecycle
 from . import signals as _sig
 from ._async import is_async_callable, run_coroutine
-from ._pipeline import Hook, Plan
+from ._pipeline import Hook, Hooks, Plan
 from ._responses import ResponseMaker
 from ._routing import Matcher
 from .config import Config, ConfigAttribute
@@ -166,7 +166,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         self._first_request_lock = threading.Lock()
         self._plans: dict[str | None, Plan] = {}
         self._views: dict[str, Hook] = {}
-        self._teardown_appcontext: tuple[Hook, ...] = ()
+        self._teardown_appcontext = Hooks(())
         self._has_error_handlers = False
         self._matcher = Matcher(self)
         self._asgi: t.Any = None
@@ -263,9 +263,8 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
             handlers for scope in self.error_handler_spec.values() for handlers in scope.values()
         )
         funcs = self.teardown_appcontext_funcs
-        self._teardown_appcontext = tuple(
-            (f, is_async_callable(f))
-            for f in (reversed(funcs) if lifecycle.runs_reversed("teardown_appcontext") else funcs)
+        self._teardown_appcontext = Hooks(
+            reversed(funcs) if lifecycle.runs_reversed("teardown_appcontext") else funcs
         )
 
     # -- registration ---------------------------------------------------------------
@@ -380,12 +379,10 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         """Flatten the hooks of *scope* in the order :mod:`tocsin.lifecycle` gives."""
         chain = tuple(_blueprint_chain(scope)) if scope else ()
 
-        def hooks(hook: str, registry: dict[str | None, list[t.Any]]) -> tuple[Hook, ...]:
+        def hooks(hook: str, registry: dict[str | None, list[t.Any]]) -> Hooks:
             if lifecycle.runs_reversed(hook):
-                funcs = [f for name in (*chain, None) for f in reversed(registry.get(name, ()))]
-            else:
-                funcs = [f for name in (None, *reversed(chain)) for f in registry.get(name, ())]
-            return tuple((f, is_async_callable(f)) for f in funcs)
+                return Hooks(f for name in (*chain, None) for f in reversed(registry.get(name, ())))
+            return Hooks(f for name in (None, *reversed(chain)) for f in registry.get(name, ()))
 
         return Plan(
             blueprints=chain,
@@ -507,14 +504,16 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     def _teardown_step(
         self,
         step: str,
-        funcs: tuple[Hook, ...],
+        funcs: Hooks,
         signal: t.Any,
         exc: BaseException | None,
         tr: t.Any = None,
     ) -> None:
         """Run teardown step 16 or 18 of the pipeline synchronously, outside a request."""
         errors: list[BaseException] = []
-        self._drive(_pipeline._teardown(self, tr, step, funcs, signal, exc, errors))
+        rest = _pipeline.teardown_step(self, tr, step, funcs, signal, exc, errors)
+        if rest is not None:
+            self._drive(rest)
         _pipeline._raise_collected(errors)
 
     def _pop_app_context(self, app_ctx: AppContext, exc: BaseException | None) -> None:
