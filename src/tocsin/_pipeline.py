@@ -25,7 +25,9 @@ from werkzeug.routing import RoutingException
 
 from . import signals as _sig
 from ._async import is_async_callable
+from ._delivery import GENERAL, rebuild_builtin_calls, receiver_failed, send, send_robust
 from .globals import _cv_request
+from .signals import _registry
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -79,13 +81,6 @@ class Direct:
         self.body = body
 
 
-def _send(ctx: RequestContext, signal: Signal, kwargs: dict[str, t.Any]) -> t.Any:
-    """Send *signal* now, or return the awaitable that sends it to async receivers."""
-    if ctx.trace is not None:
-        ctx.trace.signal(signal, ctx.app)
-    return signal._deliver(ctx.app, kwargs)
-
-
 # -- steps 1 to 14 --------------------------------------------------------------
 
 
@@ -98,7 +93,7 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
     tr = ctx.trace
     ctx._set()  # 1, 2
     if _sig.appcontext_pushed.receivers:
-        aw = _send(ctx, _sig.appcontext_pushed, {})
+        aw = send(ctx, _sig.appcontext_pushed, {})
         if aw is not None:
             yield aw
     if tr is not None:
@@ -114,10 +109,18 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
             yield app._run_before_first_request()
         if tr is not None:
             tr.step("request_started")
-        if _sig.request_started.receivers:  # 5
-            aw = _send(ctx, _sig.request_started, {})
-            if aw is not None:
-                yield aw
+        if (sc := app._builtin_calls).generation != _registry.generation:
+            sc = rebuild_builtin_calls(app)
+        calls = sc.request_started
+        if calls:  # 5
+            if calls is GENERAL or tr is not None:
+                aw = send(ctx, _sig.request_started, {})
+                if aw is not None:
+                    yield aw
+            else:
+                for get in calls:
+                    if (receiver := get()) is not None:
+                        receiver(app)
         rv = yield from _dispatch_view(app, ctx)  # 6-9
         return (yield from _finalize(app, ctx, rv, False))  # 10-14
     except Exception as e:
@@ -188,7 +191,7 @@ def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
     if ctx.trace is not None:
         ctx.trace.step("got_request_exception")
     if _sig.got_request_exception.receivers:
-        aw = _send(ctx, _sig.got_request_exception, {"exception": e})
+        aw = send(ctx, _sig.got_request_exception, {"exception": e})
         if aw is not None:
             yield aw
     if app.config["PROPAGATE_EXCEPTIONS"] or (
@@ -215,9 +218,11 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     hooked = plan.after_request or ctx._after_request_functions
     direct = app._direct_response(rv)  # 10
     if direct is not None:
+        if (sc := app._builtin_calls).generation != _registry.generation:
+            sc = rebuild_builtin_calls(app)
         if (  # a plain body that no hook will see needs no Response object
             not hooked
-            and not _sig.request_finished.receivers
+            and not sc.request_finished
             and ctx._session is None
             and not app._session_maybe_refreshed(ctx)
         ):
@@ -237,10 +242,18 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
         if tr is not None:
             tr.step("request_finished")
             tr.status = response.status_code
-        if _sig.request_finished.receivers:  # 14
-            aw = _send(ctx, _sig.request_finished, {"response": response})
-            if aw is not None:
-                yield aw
+        if (sc := app._builtin_calls).generation != _registry.generation:
+            sc = rebuild_builtin_calls(app)
+        calls = sc.request_finished
+        if calls:  # 14
+            if calls is GENERAL or tr is not None:
+                aw = send(ctx, _sig.request_finished, {"response": response})
+                if aw is not None:
+                    yield aw
+            else:
+                for get in calls:
+                    if (receiver := get()) is not None:
+                        receiver(app, response=response)
     except Exception:
         if not from_error:
             raise
@@ -291,17 +304,18 @@ def teardown_step(
     step: str,
     funcs: Hooks,
     signal: Signal,
+    calls: tuple[t.Any, ...],
     exc: BaseException | None,
     errors: list[BaseException],
 ) -> Pipe | None:
     """Step 16 or 18: every teardown function, then the step's signal, robustly.
 
+    *calls* is the signal's entry in :func:`~tocsin._delivery.builtin_calls`.
     What the functions and receivers raise is logged and kept in *errors*.
     When nothing involved is ``async`` the step runs now and ``None`` is
-    returned; otherwise the returned generator runs it (no step starts
-    before its caller is ready to drive it).
+    returned; otherwise the returned generator runs it.
     """
-    if funcs.any_async or signal.has_async_receivers:
+    if funcs.any_async or calls is GENERAL:
         return _teardown_async(app, tr, step, funcs, signal, exc, errors)
     for fn, _ in funcs:
         if tr is not None:
@@ -310,9 +324,32 @@ def teardown_step(
             fn(exc)
         except Exception as e:
             _teardown_failed(app, step, fn, e, errors)
-    if signal.receivers:
-        return _send_robust(app, tr, signal, errors, {"exc": exc})
+    if calls:
+        deliver_teardown(app, tr, signal, calls, exc, errors)
     return None
+
+
+def deliver_teardown(
+    app: Tocsin,
+    tr: t.Any,
+    signal: Signal,
+    calls: tuple[t.Any, ...],
+    exc: BaseException | None,
+    errors: list[BaseException],
+) -> None:
+    """Call the sync receivers of a teardown signal with ``exc=``; log and keep what they raise.
+
+    The receivers-only case of :func:`teardown_step`, which the pipeline
+    calls directly: one call less for the common case.
+    """
+    if tr is not None:
+        tr.signal(signal, app)
+    for get in calls:
+        if (receiver := get()) is not None:
+            try:
+                receiver(app, exc=exc)
+            except Exception as e:
+                receiver_failed(app, signal, receiver, e, errors)
 
 
 def _teardown_async(
@@ -335,7 +372,7 @@ def _teardown_async(
         except Exception as e:
             _teardown_failed(app, step, fn, e, errors)
     if signal.receivers:
-        rest = _send_robust(app, tr, signal, errors, {"exc": exc})
+        rest = send_robust(app, tr, signal, errors, {"exc": exc})
         if rest is not None:
             yield from rest
 
@@ -345,52 +382,6 @@ def _teardown_failed(
 ) -> None:
     app.logger.exception("Error in %s function %r", step, getattr(fn, "__qualname__", fn))
     errors.append(e)
-
-
-def _send_robust(
-    app: Tocsin, tr: t.Any, signal: Signal, errors: list[BaseException], kwargs: dict[str, t.Any]
-) -> Pipe | None:
-    """Send a teardown signal so that every receiver runs; keep (and log) what they raise.
-
-    Returns ``None`` when done, or a generator that awaits the async receivers.
-    """
-    if tr is not None:
-        tr.signal(signal, app)
-    failed: list[tuple[t.Any, Exception]] = []
-    aw = signal._deliver_robust(app, kwargs, failed)
-    if aw is not None:
-        return _await_robust(app, signal, aw, failed, errors)
-    if failed:
-        _log_failed(app, signal, failed, errors)
-    return None
-
-
-def _await_robust(
-    app: Tocsin,
-    signal: Signal,
-    aw: t.Any,
-    failed: list[tuple[t.Any, Exception]],
-    errors: list[BaseException],
-) -> Pipe:
-    yield aw
-    _log_failed(app, signal, failed, errors)
-
-
-def _log_failed(
-    app: Tocsin,
-    signal: Signal,
-    failed: list[tuple[t.Any, Exception]],
-    errors: list[BaseException],
-) -> None:
-    """Log each receiver that raised during a teardown signal; keep its exception."""
-    for receiver, exc in failed:
-        app.logger.error(
-            "Error in receiver %r of signal %r",
-            getattr(receiver, "__qualname__", receiver),
-            getattr(signal, "name", signal),
-            exc_info=exc,
-        )
-        errors.append(exc)
 
 
 def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
@@ -406,11 +397,16 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         if tr is not None:
             tr.step("teardown_request")
         funcs = ctx.plan.teardown_request if ctx.plan is not None else _NO_HOOKS
+        if (sc := app._builtin_calls).generation != _registry.generation:
+            sc = rebuild_builtin_calls(app)
+        calls = sc.request_tearing_down
         sig = _sig.request_tearing_down
-        if funcs or sig.receivers:  # 16
-            rest = teardown_step(app, tr, "teardown_request", funcs, sig, exc, errors)
+        if funcs or calls is GENERAL:  # 16
+            rest = teardown_step(app, tr, "teardown_request", funcs, sig, calls, exc, errors)
             if rest is not None:
                 yield from rest
+        elif calls:
+            deliver_teardown(app, tr, sig, calls, exc, errors)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -421,7 +417,8 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     yield from pop_app_context(app, app_ctx, exc, errors, tr)  # 18, 19
     if tr is not None:
         tr.end()
-    _raise_collected(errors)
+    if errors:
+        _raise_collected(errors)
 
 
 def pop_app_context(
@@ -434,18 +431,25 @@ def pop_app_context(
     """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
     try:
         funcs = app._teardown_appcontext
+        if (sc := app._builtin_calls).generation != _registry.generation:
+            sc = rebuild_builtin_calls(app)
+        calls = sc.appcontext_tearing_down
         sig = _sig.appcontext_tearing_down
-        if len(app_ctx._tokens) == 1 and (funcs or sig.receivers):
-            rest = teardown_step(app, tr, "teardown_appcontext", funcs, sig, exc, errors)
+        if len(app_ctx._tokens) != 1:
+            pass  # pushed more than once (by a test, say): the last pop tears it down
+        elif funcs or calls is GENERAL:
+            rest = teardown_step(app, tr, "teardown_appcontext", funcs, sig, calls, exc, errors)
             if rest is not None:
                 yield from rest
+        elif calls:
+            deliver_teardown(app, tr, sig, calls, exc, errors)
     finally:
         if tr is not None:
             tr.step("pop_app_context")
         app_ctx._reset()
     sig = _sig.appcontext_popped
     if sig.receivers:
-        rest = _send_robust(app, tr, sig, errors, {})
+        rest = send_robust(app, tr, sig, errors, {})
         if rest is not None:
             yield from rest
 

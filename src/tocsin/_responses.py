@@ -130,7 +130,7 @@ class ResponseMaker:
         status = 0  # none given with the body
         if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
             rv, status = rv
-            if status < 200 or status in (204, 304):
+            if status < 200 or status == 204 or status == 304:
                 return None  # a status without a body: Werkzeug drops it and its length
         tp = type(rv)
         if tp is str:
@@ -211,10 +211,10 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     a status without a body, a missing ``Content-Length`` or a ``Location``
     to make absolute.
     """
-    code = response.status_code
+    code: int = response._status_code  # Werkzeug's storage behind status_code
     body = response.response
-    if type(body) is not list or response._on_close or code < 200 or code in (204, 304):
-        return None
+    if type(body) is not list or response._on_close or code < 200 or code == 204 or code == 304:
+        return None  # (== rather than ``in``: an int comparison the interpreter specializes)
     untouched: list[tuple[str, str]] | None = getattr(response, "_header_list", None)
     if untouched is not None:  # built by Response._complete from one bytes body
         return untouched

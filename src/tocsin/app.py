@@ -21,6 +21,7 @@ from werkzeug.routing import BuildError, Map, MapAdapter, Rule
 from . import _pipeline, lifecycle
 from . import signals as _sig
 from ._async import is_async_callable, run_coroutine
+from ._delivery import NOT_BUILT, builtin_calls
 from ._pipeline import Hook, Hooks, Plan
 from ._responses import ResponseMaker
 from ._routing import Matcher
@@ -167,6 +168,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         self._plans: dict[str | None, Plan] = {}
         self._views: dict[str, Hook] = {}
         self._teardown_appcontext = Hooks(())
+        self._builtin_calls = NOT_BUILT
         self._has_error_handlers = False
         self._matcher = Matcher(self)
         self._asgi: t.Any = None
@@ -491,27 +493,33 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         """Run the ``teardown_request`` functions and send ``request_tearing_down``."""
         ctx = _cv_request.get()
         plan = ctx.plan if ctx.plan is not None else self._plan(ctx.url_rule)
+        calls = builtin_calls(self).request_tearing_down
         self._teardown_step(
-            "teardown_request", plan.teardown_request, _sig.request_tearing_down, exc, ctx.trace
+            "teardown_request",
+            plan.teardown_request,
+            _sig.request_tearing_down,
+            calls,
+            exc,
+            ctx.trace,
         )
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and send ``appcontext_tearing_down``."""
-        self._teardown_step(
-            "teardown_appcontext", self._teardown_appcontext, _sig.appcontext_tearing_down, exc
-        )
+        funcs, calls = self._teardown_appcontext, builtin_calls(self).appcontext_tearing_down
+        self._teardown_step("teardown_appcontext", funcs, _sig.appcontext_tearing_down, calls, exc)
 
     def _teardown_step(
         self,
         step: str,
         funcs: Hooks,
         signal: t.Any,
+        calls: tuple[t.Any, ...],
         exc: BaseException | None,
         tr: t.Any = None,
     ) -> None:
         """Run teardown step 16 or 18 of the pipeline synchronously, outside a request."""
         errors: list[BaseException] = []
-        rest = _pipeline.teardown_step(self, tr, step, funcs, signal, exc, errors)
+        rest = _pipeline.teardown_step(self, tr, step, funcs, signal, calls, exc, errors)
         if rest is not None:
             self._drive(rest)
         _pipeline._raise_collected(errors)

@@ -143,6 +143,8 @@ class Response(_WerkzeugResponse):
     #: Whether to autocorrect the ``Location`` header to an absolute URL.
     autocorrect_location_header = False
 
+    direct_passthrough = False  # Werkzeug sets it per instance; the default, for _complete
+
     #: Headers of a response made by :meth:`_complete`, until first read.
     _header_list: list[tuple[str, str]] | None = None
     _headers: Headers | None = None
@@ -181,12 +183,14 @@ class Response(_WerkzeugResponse):
         hold ``Content-Type`` and ``Content-Length`` (``tests/test_wrappers.py``
         checks it), and several times faster: Werkzeug's status storage is set
         directly and the ``Headers`` object is only made if someone reads it.
+        The response takes *headers* over: the caller must not reuse the list.
         """
         self = cls.__new__(cls)
-        self._header_list = list(headers)
-        self._status = status_line(status_code)
+        self._header_list = headers
+        self._status = (
+            _STATUS_LINES[status_code] if status_code in _STATUS_LINES else status_line(status_code)
+        )
         self._status_code = status_code
-        self.direct_passthrough = False
         self._on_close = []
         self.response = [body]
         return self

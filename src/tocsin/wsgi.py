@@ -79,11 +79,21 @@ def handle(
         keep(ctx)
     if ctx.trace is not None:
         app._tracer.annotate(ctx, response)
+    body: cabc.Iterable[bytes]
+    headers: list[tuple[str, str]] | None
     if type(response) is Direct:
-        start_response(status_line(response.status_code), response.headers)
-        drive(finish(app, ctx, ctx.error))
-        return () if ctx.method == "HEAD" else (response.body,)
-    return _emit(app, ctx, response, start_response)
+        status = status_line(response.status_code)
+        headers = response.headers
+        body = (response.body,)
+    else:
+        headers = complete_headers(response)
+        if headers is None:  # Werkzeug must prepare it (streamed, str items, Location...)
+            return _emit(app, ctx, response, start_response)
+        status = response._status  # Werkzeug's storage behind ``status``
+        body = response.response  # a list of bytes: checked
+    start_response(status, headers)
+    drive(finish(app, ctx, ctx.error))
+    return () if ctx.method == "HEAD" else body
 
 
 def finish_after_error(
@@ -102,12 +112,7 @@ def finish_after_error(
 def _emit(
     app: Tocsin, ctx: RequestContext, response: Response, start_response: StartResponse
 ) -> cabc.Iterable[bytes]:
-    body: cabc.Iterable[bytes] = response.response  # type: ignore[assignment]  # bytes: checked
-    headers = complete_headers(response)
-    if headers is not None:  # a complete body: no Werkzeug header rewriting needed
-        start_response(response.status, headers)
-        drive(finish(app, ctx, ctx.error))
-        return () if ctx.method == "HEAD" else body
+    """Send a response that Werkzeug prepares; a streamed body is torn down when closed."""
     app_iter, status, wsgi_headers = response.get_wsgi_response(ctx.environ)
     start_response(status, wsgi_headers)
     if not response.is_streamed:  # the body is in memory: tear down before the server sends it

@@ -53,6 +53,15 @@ _Order: t.TypeAlias = tuple[int, int]
 
 _EMPTY_PLAN: Plan = ((), (), False)
 
+_generations = itertools.count(1)
+generation = 0
+"""Changes whenever the receivers of any signal (or whether it is muted) change.
+
+A cache of what sends will call, such as the one the request pipeline keeps
+per app, stays valid while this number does. Read it *before* building such
+a cache: a change made while building then shows as a new number.
+"""
+
 
 class _AnySender:
     """The type of :data:`ANY`; it has exactly one instance."""
@@ -191,6 +200,8 @@ class Registry:
             self._by_id = (dict.fromkeys(self._by_sender), getters)
 
     def _invalidate(self) -> None:
+        global generation
+        generation = next(_generations)  # a unique number, whatever the threads do
         self._fast = None
         self._by_id = None
         self._any_plan = None
@@ -341,6 +352,8 @@ class Registry:
 
     def _on_sender_death(self, key: c.Hashable, ref: object) -> None:
         # Lock-free, at once: the dead sender's id may be reused right away.
+        global generation
+        generation = next(_generations)
         self._by_id = None
         self._plans = {}
         self._pending.append(("sender", key, ref))

@@ -368,6 +368,20 @@ class Signal(Registry):
 
     # -- delivery for the web core -------------------------------------------
 
+    def _sync_calls(self, sender: t.Any) -> tuple[Getter, ...] | None:
+        """The getters of the receivers a send for ``sender`` calls, or ``None``.
+
+        ``None`` when one of them is ``async`` (a send needs
+        :meth:`send_async`); ``()`` when the signal is muted. Callers may
+        keep the answer while :data:`~tocsin.signals._registry.generation`
+        stays the same, and call each receiver the getters return (unless
+        ``None``: it died) as :meth:`send` would.
+        """
+        if self._muted:
+            return ()
+        getters, _, has_async = self._plan_for(sender)
+        return None if has_async else getters
+
     def _deliver(self, sender: t.Any, kwargs: dict[str, t.Any]) -> c.Awaitable[t.Any] | None:
         """Send without collecting results: now, or as the returned awaitable.
 

@@ -1,0 +1,220 @@
+"""How the pipeline delivers the built-in signals, under both drivers.
+
+The pipeline keeps, per app, what each per-request signal calls for that app
+(``tocsin._delivery``) and rebuilds it whenever any signal changes. These
+tests change the receivers at awkward moments and check the exact calls.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import typing as t
+
+import pytest
+
+from tocsin import Tocsin
+from tocsin.signals import (
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from tocsin.testing import TestClient
+from tocsin.wrappers import Response
+
+PER_REQUEST = (request_started, request_finished, request_tearing_down, appcontext_tearing_down)
+
+
+class Recorder:
+    """Receivers that log ``name(kwargs)`` for each signal, connected for one app."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def receiver(self, name: str) -> t.Callable[..., None]:
+        def receive(sender: t.Any, **kwargs: t.Any) -> None:
+            shown = {
+                key: value.status_code if isinstance(value, Response) else value
+                for key, value in kwargs.items()
+            }
+            self.events.append(f"{name}({shown})")
+
+        return receive
+
+
+def test_each_signal_gets_its_keywords(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    rec = Recorder()
+    receivers = [rec.receiver(s.name) for s in PER_REQUEST]
+    for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
+        signal.connect(receiver, app, weak=False)
+    try:
+        assert client.get("/").data == b"hello"
+    finally:
+        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
+            signal.disconnect(receiver, app)
+    assert rec.events == [
+        "request-started({})",
+        "request-finished({'response': 200})",
+        "request-tearing-down({'exc': None})",
+        "appcontext-tearing-down({'exc': None})",
+    ]
+
+
+def test_receivers_connected_in_the_view_get_the_later_signals(
+    app: Tocsin, client: TestClient
+) -> None:
+    rec = Recorder()
+    receivers = [rec.receiver(s.name) for s in PER_REQUEST]
+
+    @app.route("/")
+    def index() -> str:
+        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
+            signal.connect(receiver, app, weak=False)
+        return "hello"
+
+    try:
+        client.get("/")  # the cached plans are built before the view connects
+    finally:
+        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
+            signal.disconnect(receiver, app)
+    assert rec.events == [
+        "request-finished({'response': 200})",
+        "request-tearing-down({'exc': None})",
+        "appcontext-tearing-down({'exc': None})",
+    ]
+
+
+def test_receivers_disconnected_in_the_view_miss_the_later_signals(
+    app: Tocsin, client: TestClient
+) -> None:
+    rec = Recorder()
+    receivers = [rec.receiver(s.name) for s in PER_REQUEST]
+    for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
+        signal.connect(receiver, app, weak=False)
+
+    @app.route("/")
+    def index() -> str:
+        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
+            signal.disconnect(receiver, app)
+        return "hello"
+
+    client.get("/")
+    assert rec.events == ["request-started({})"]
+
+
+def test_a_muted_signal_is_not_delivered(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    rec = Recorder()
+    started, finished = rec.receiver("started"), rec.receiver("finished")
+    with request_started.connected_to(started, app), request_finished.connected_to(finished, app):
+        client.get("/")
+        with request_finished.muted():
+            client.get("/")
+        client.get("/")
+    assert rec.events == [
+        "started({})",
+        "finished({'response': 200})",
+        "started({})",
+        "started({})",
+        "finished({'response': 200})",
+    ]
+
+
+def test_receivers_of_another_app_are_not_called(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    other = Tocsin("other")
+    rec = Recorder()
+    receiver = rec.receiver("finished")
+    with request_finished.connected_to(receiver, other):
+        assert client.get("/").data == b"hello"
+        assert app._builtin_calls.request_finished == ()  # nothing to call for this app
+    assert rec.events == []
+
+
+def test_a_weak_receiver_that_died_is_skipped(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    events: list[str] = []
+
+    class Listener:
+        def on_finished(self, sender: t.Any, **kwargs: t.Any) -> None:
+            events.append("finished")
+
+    listener = Listener()
+    request_finished.connect(listener.on_finished, app)  # weakly, by default
+    client.get("/")
+    del listener
+    gc.collect()
+    assert client.get("/").status_code == 200
+    assert events == ["finished"]
+    assert not request_finished.receivers
+
+
+class SlottedReceiver:
+    """A callable without ``__weakref__``: only a strong connection can hold it."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, t.Any]] = []
+
+    def __call__(self, sender: t.Any, **kwargs: t.Any) -> None:
+        self.calls.append(kwargs)
+
+
+def test_a_receiver_without_weak_references_is_called(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    receiver = SlottedReceiver()
+    request_tearing_down.connect(receiver, app, weak=False)
+    try:
+        client.get("/")
+        assert request_tearing_down.send(app, exc=None) == [(receiver, None)]
+    finally:
+        request_tearing_down.disconnect(receiver, app)
+    assert receiver.calls == [{"exc": None}, {"exc": None}]
+
+
+@pytest.mark.parametrize("signal", [request_tearing_down, appcontext_tearing_down])
+def test_a_failing_teardown_receiver_does_not_stop_the_others(
+    app: Tocsin, client: TestClient, caplog: pytest.LogCaptureFixture, signal: t.Any
+) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    ran: list[str] = []
+
+    def broken(sender: t.Any, **kwargs: t.Any) -> None:
+        ran.append("broken")
+        raise KeyError("receiver failed")
+
+    def after(sender: t.Any, **kwargs: t.Any) -> None:
+        ran.append("after")
+
+    with (
+        signal.connected_to(broken, app),
+        signal.connected_to(after, app),
+        caplog.at_level(logging.ERROR, logger="tocsin_test_app"),
+        pytest.raises(KeyError, match="receiver failed"),
+    ):
+        client.get("/")
+    assert ran == ["broken", "after"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "tocsin_test_app"]
+    assert messages == [f"Error in receiver '{broken.__qualname__}' of signal '{signal.name}'"]
+
+
+def test_async_receivers_of_the_app_keep_their_place(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    events: list[str] = []
+
+    def sync_first(sender: t.Any, **kwargs: t.Any) -> None:
+        events.append("sync")
+
+    async def then_async(sender: t.Any, **kwargs: t.Any) -> None:
+        events.append(f"async({sorted(kwargs)})")
+
+    with (
+        request_finished.connected_to(sync_first, app),
+        request_finished.connected_to(then_async, app),
+        request_tearing_down.connected_to(then_async, app),
+    ):
+        assert client.get("/").data == b"hello"
+    assert events == ["sync", "async(['response'])", "async(['exc'])"]
