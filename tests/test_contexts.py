@@ -22,6 +22,7 @@ from tocsin import (
     request,
     session,
 )
+from tocsin.ctx import _AppCtxGlobals
 from tocsin.globals import app_ctx, request_ctx
 from tocsin.testing import TestClient
 from tocsin.wrappers import Response
@@ -165,6 +166,34 @@ def test_g_namespace(app: Tocsin) -> None:
         with pytest.raises(KeyError):
             g.pop("x")
         assert repr(g) == "<tocsin.g of 'tocsin_test_app'>"
+
+
+def test_g_attributes_through_the_proxy(app: Tocsin) -> None:
+    with app.app_context() as ctx:
+        g.x = 1
+        assert g.x == 1
+        assert ctx.g.x == 1
+        assert "x" in g
+        assert "y" not in g
+        del g.x
+        assert "x" not in g
+        with pytest.raises(AttributeError, match="'y'"):
+            g.y  # noqa: B018 - the lookup is the test
+        with pytest.raises(AttributeError):
+            del g.y
+        assert g._get_current_object() is ctx.g  # type: ignore[attr-defined]
+        assert isinstance(g, _AppCtxGlobals)
+        assert type(g) is not _AppCtxGlobals  # still a proxy
+
+
+@pytest.mark.parametrize(
+    "use",
+    [lambda: g.x, lambda: setattr(g, "x", 1), lambda: delattr(g, "x"), lambda: "x" in g],
+    ids=["get", "set", "delete", "contains"],
+)
+def test_g_outside_an_app_context_says_so(use: t.Callable[[], object]) -> None:
+    with pytest.raises(RuntimeError, match="Working outside of application context"):
+        use()
 
 
 # -- request context -----------------------------------------------------------------------------

@@ -48,9 +48,44 @@ def _proxy(var: ContextVar[t.Any], name: str | None, message: str) -> t.Any:
     return LocalProxy(var, name, unbound_message=message)
 
 
+def _current_g() -> _AppCtxGlobals:
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx._g if ctx._g is not None else ctx.g
+
+
+class _GlobalsProxy(LocalProxy[t.Any]):
+    """The ``g`` proxy: a Werkzeug ``LocalProxy`` with quick attribute access.
+
+    ``g.name`` and ``g.name = value`` are what applications do most with a
+    proxy; here they cost one function call instead of Werkzeug's generic
+    lookup (about a third of the time). Everything else is ``LocalProxy``'s.
+    """
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> t.Any:
+        if name in _PROXY_OWN:
+            return object.__getattribute__(self, name)
+        return getattr(_current_g(), name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(_current_g(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(_current_g(), name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _current_g().__dict__
+
+
+#: Names the ``g`` proxy answers itself rather than forwarding to ``g``.
+_PROXY_OWN = frozenset(("_get_current_object", "__wrapped__", "__class__", "__dict__"))
+
 app_ctx: AppContext = _proxy(_cv_app, None, _no_app_msg)
 current_app: Tocsin = _proxy(_cv_app, "app", _no_app_msg)
-g: _AppCtxGlobals = _proxy(_cv_app, "g", _no_app_msg)
+g: _AppCtxGlobals = t.cast("_AppCtxGlobals", _GlobalsProxy(_current_g))
 request_ctx: RequestContext = _proxy(_cv_request, None, _no_req_msg)
 request: Request = _proxy(_cv_request, "request", _no_req_msg)
 session: SessionMixin = _proxy(_cv_request, "session", _no_req_msg)
