@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from tocsin import Tocsin
-from tocsin.wrappers import Response, status_line
+from tocsin.wrappers import Response, ResponseHeaders, status_line
 
 
 @pytest.mark.parametrize(
@@ -86,3 +91,38 @@ def test_max_content_length_comes_from_the_app(app: Tocsin) -> None:
         from tocsin import request
 
         assert request.max_content_length == 10
+
+
+_names = st.sampled_from(["X-A", "x-a", "X-B", "Content-Length", "content-length", "Set-Cookie"])
+_values = st.one_of(
+    st.text(alphabet="ab \r\n;=", max_size=4), st.integers(-2, 2), st.none(), st.just(b"v")
+)
+
+
+def _outcome(headers: Headers, name: t.Any, value: t.Any) -> object:
+    try:
+        headers[name] = value
+    except Exception as e:  # the same class and message are expected from both
+        return (type(e), str(e))
+    return list(headers._list)
+
+
+@given(
+    start=st.lists(st.tuples(_names, st.text(alphabet="ab", max_size=2)), max_size=5),
+    sets=st.lists(st.tuples(st.one_of(_names, st.integers(-3, 3)), _values), max_size=6),
+)
+def test_response_headers_set_items_exactly_as_werkzeug(
+    start: list[tuple[str, str]], sets: list[tuple[t.Any, t.Any]]
+) -> None:
+    ours, theirs = ResponseHeaders(start), Headers(start)
+    for name, value in sets:
+        if isinstance(name, int):  # index assignment takes a (name, value) pair
+            value = ("X-I", value)
+        assert _outcome(ours, name, value) == _outcome(theirs, name, value)
+
+
+def test_response_headers_refuse_a_line_break() -> None:
+    headers = ResponseHeaders([("X-A", "1")])
+    with pytest.raises(ValueError, match="newline"):
+        headers["X-A"] = "1\r\nX-Injected: 1"
+    assert headers.to_wsgi_list() == [("X-A", "1")]

@@ -221,7 +221,7 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     for chunk in body:
         if type(chunk) is not bytes:
             return None  # str items: Werkzeug encodes them
-    headers = response.headers.to_wsgi_list()
+    headers = list(response.headers._list)  # what to_wsgi_list() gives, without two calls
     has_length = False
     for name, _ in headers:
         lowered = name.lower()

@@ -226,7 +226,7 @@ class ASGIApp:
                 {"type": "http.response.body", "body": b"" if head else response.body},
             )
         headers = complete_headers(response)
-        if headers is not None:
+        if headers is not None:  # a list of bytes and nothing to call on close
             body = b"" if head else b"".join(response.response)
         elif response.is_streamed:
             return None
@@ -234,11 +234,11 @@ class ASGIApp:
             environ = ctx.environ
             headers = response.get_wsgi_headers(environ).to_wsgi_list()
             body = b"".join(response.get_app_iter(environ))
-        response.close()
+            response.close()
         return (
             {
                 "type": "http.response.start",
-                "status": response.status_code,
+                "status": response._status_code,  # Werkzeug's storage behind status_code
                 "headers": encode_headers(headers),
             },
             {"type": "http.response.body", "body": body},

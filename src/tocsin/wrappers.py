@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:
 
     from .typing import WSGIEnvironment
 
-__all__ = ["Request", "Response", "status_line"]
+__all__ = ["Request", "Response", "ResponseHeaders", "status_line"]
 
 _QUERY_SAFE = string.punctuation  # quote only spaces, controls and non-ASCII bytes
 
@@ -136,6 +136,30 @@ def _blueprint_chain(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
+class ResponseHeaders(Headers):
+    """Werkzeug's ``Headers``, with a quicker ``headers[name] = value`` for strings.
+
+    Responses made from a plain return value get these. A name and value
+    that are not both ``str``, or a value with a line break, go to
+    Werkzeug's own ``__setitem__``, so results and errors are Werkzeug's.
+    """
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        if type(key) is not str or type(value) is not str or "\n" in value or "\r" in value:
+            return super().__setitem__(key, value)
+        lowered = key.lower()
+        items = self._list
+        for index, (name, _) in enumerate(items):
+            if name.lower() == lowered:  # replace the first, drop the others
+                items[index] = (key, value)
+                items[index + 1 :] = [
+                    pair for pair in items[index + 1 :] if pair[0].lower() != lowered
+                ]
+                return None
+        items.append((key, value))
+        return None
+
+
 class Response(_WerkzeugResponse):
     """The response object: Werkzeug's response, HTML by default."""
 
@@ -155,7 +179,7 @@ class Response(_WerkzeugResponse):
         headers = self._headers
         if headers is None:
             # A plain Werkzeug response re-classed by force_type keeps its own.
-            headers = self.__dict__.pop("headers", None) or Headers()
+            headers = self.__dict__.pop("headers", None) or ResponseHeaders()
             if self._header_list is not None:
                 headers._list = self._header_list
                 self._header_list = None
