@@ -233,8 +233,20 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     else:
         response = app.make_response(rv)
     try:
-        if hooked or tr is not None:
-            response = yield from _process_response(app, ctx, response)  # 11, 12
+        if tr is not None:
+            tr.step("after_this_request")
+        for fn in ctx._after_request_functions:  # 11
+            if tr is not None:
+                tr.call("after_this_request", fn)
+            response = fn(response)
+        if tr is not None:
+            tr.step("after_request")
+        for fn, is_async in plan.after_request:  # 12
+            if tr is not None:
+                tr.call("after_request", fn)
+            response = fn(response)
+            if is_async:
+                response = yield response
         if tr is not None:
             tr.step("save_session")
         if ctx._session is not None or app._session_maybe_refreshed(ctx):  # 13
@@ -258,26 +270,6 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
         if not from_error:
             raise
         app.logger.exception("Request finalizing failed with an error while handling an error")
-    return response
-
-
-def _process_response(app: Tocsin, ctx: RequestContext, response: Response) -> Pipe:
-    """Steps 11 and 12: one-shot functions, then after-request functions."""
-    tr = ctx.trace
-    if tr is not None:
-        tr.step("after_this_request")
-    for fn in ctx._after_request_functions:  # 11
-        if tr is not None:
-            tr.call("after_this_request", fn)
-        response = fn(response)
-    if tr is not None:
-        tr.step("after_request")
-    for fn, is_async in ctx.plan.after_request:  # 12
-        if tr is not None:
-            tr.call("after_request", fn)
-        response = fn(response)
-        if is_async:
-            response = yield response
     return response
 
 

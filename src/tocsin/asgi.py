@@ -42,12 +42,17 @@ if t.TYPE_CHECKING:
 __all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "scope_from_environ"]
 
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
+_UNSTARTED = object()
 
 
-async def drive_async(pipe: Pipe) -> t.Any:
-    """Run *pipe* to its end: await coroutines, run sync views in a worker thread."""
+async def drive_async(pipe: Pipe, item: t.Any = _UNSTARTED) -> t.Any:
+    """Run *pipe* to its end: await coroutines, run sync views in a worker thread.
+
+    :param item: what *pipe* yielded first, when the caller started it.
+    """
     try:
-        item = next(pipe)
+        if item is _UNSTARTED:
+            item = next(pipe)
         while True:
             try:
                 if type(item) is tuple:
@@ -156,9 +161,11 @@ class ASGIApp:
         """
         app = self.app
         ctx = _request_context(app, scope)
-        body = [b""]
-        ctx._environ_factory = lambda: environ_from_scope(scope, body[0])
-        body[0] = await self._body_for(ctx, scope, receive)
+        ctx._environ_factory = functools.partial(environ_from_scope, scope, b"")
+        has_body, ctx.has_cookie = _body_and_cookie(scope)
+        if has_body or ctx.method not in _BODYLESS:
+            body = await self._body_for(ctx, receive)
+            ctx._environ_factory = functools.partial(environ_from_scope, scope, body)
         if not app._got_first_request:
             app._start_serving()
         if app._tracer is not None:
@@ -177,7 +184,13 @@ class ASGIApp:
         if messages is None:
             await self._stream(ctx, response, receive, send)
             return
-        await drive_async(finish(app, ctx, ctx.error))
+        teardown = finish(app, ctx, ctx.error)
+        try:
+            item = next(teardown)
+        except StopIteration:
+            pass  # nothing async in teardown (the usual case): done, no coroutine made
+        else:
+            await drive_async(teardown, item)
         await send(messages[0])
         await send(messages[1])
 
@@ -244,11 +257,8 @@ class ASGIApp:
             {"type": "http.response.body", "body": body},
         )
 
-    async def _body_for(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> bytes:
+    async def _body_for(self, ctx: RequestContext, receive: ASGIReceive) -> bytes:
         """Read the request body before dispatch, unless the view streams it."""
-        has_body, ctx.has_cookie = _body_and_cookie(scope)
-        if not has_body and ctx.method in _BODYLESS:
-            return b""
         limit = self.app.config["MAX_CONTENT_LENGTH"]
         if _streams_body(self.app, ctx):
             ctx.body_receiver = _body_chunks(receive, limit)

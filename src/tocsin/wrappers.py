@@ -144,6 +144,13 @@ class ResponseHeaders(Headers):
     Werkzeug's own ``__setitem__``, so results and errors are Werkzeug's.
     """
 
+    @classmethod
+    def _adopt(cls, items: list[tuple[str, str]]) -> ResponseHeaders:
+        """Headers that hold *items* (not a copy): ``Headers(items)`` without its checks."""
+        self = cls.__new__(cls)
+        self._list = items
+        return self
+
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
         if type(key) is not str or type(value) is not str or "\n" in value or "\r" in value:
             return super().__setitem__(key, value)
@@ -178,11 +185,12 @@ class Response(_WerkzeugResponse):
         """The response headers (a Werkzeug ``Headers``)."""
         headers = self._headers
         if headers is None:
-            # A plain Werkzeug response re-classed by force_type keeps its own.
-            headers = self.__dict__.pop("headers", None) or ResponseHeaders()
-            if self._header_list is not None:
-                headers._list = self._header_list
+            items = self._header_list
+            if items is not None:  # made by _complete: the list becomes the headers
+                headers = ResponseHeaders._adopt(items)
                 self._header_list = None
+            else:  # a plain Werkzeug response re-classed by force_type keeps its own
+                headers = self.__dict__.pop("headers", None) or ResponseHeaders()
             self._headers = headers
         return headers
 
