@@ -406,7 +406,15 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     if tr is not None:
         tr.step("teardown_appcontext")
     app_ctx: AppContext = ctx.app_ctx  # type: ignore[assignment]  # set in step 1
-    yield from pop_app_context(app, app_ctx, exc, errors, tr)  # 18, 19
+    if (
+        tr is None
+        and not app._teardown_appcontext
+        and not _sig.appcontext_tearing_down.receivers
+        and not _sig.appcontext_popped.receivers
+    ):
+        app_ctx._reset()  # 18 has nothing to run and 19 nothing to send: no generator
+    else:
+        yield from pop_app_context(app, app_ctx, exc, errors, tr)  # 18, 19
     if tr is not None:
         tr.end()
     if errors:
