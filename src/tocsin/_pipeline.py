@@ -101,7 +101,7 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
         tr.step("match_url")
     if ctx.url_rule is None and ctx.routing_exception is None:
         ctx.match_request()  # 3 (the ASGI driver may have matched already)
-    ctx.plan = app._plan(ctx.url_rule)
+    plan = ctx.plan = app._plan(ctx.url_rule)
     try:
         if not app._first_request_done:  # 4
             if tr is not None:
@@ -121,48 +121,44 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
                 for get in calls:
                     if (receiver := get()) is not None:
                         receiver(app)
-        rv = yield from _dispatch_view(app, ctx)  # 6-9
+        try:
+            if tr is not None:
+                tr.step("url_value_preprocessor")
+            for fn, is_async in plan.url_value_preprocessors:  # 6
+                if tr is not None:
+                    tr.call("url_value_preprocessor", fn)
+                rv = fn(ctx.url_rule.endpoint if ctx.url_rule else None, ctx.view_args)
+                if is_async:
+                    yield rv
+            if tr is not None:
+                tr.step("before_request")
+            for fn, is_async in plan.before_request:  # 7
+                if tr is not None:
+                    tr.call("before_request", fn)
+                rv = fn()
+                if is_async:
+                    rv = yield rv
+                if rv is not None:
+                    break  # short-circuit: rv is the response
+            else:
+                if tr is not None:
+                    tr.step("dispatch")
+                error = ctx.routing_exception
+                if error is not None:  # 8: 404, 405 or a redirect, raised only now
+                    rv = yield from _handle_user_exception(app, ctx, plan, error)
+                else:
+                    view, is_async = app._view(ctx)
+                    if tr is not None:
+                        tr.call("view", view)
+                    if is_async:
+                        rv = yield view(**ctx.view_args)  # type: ignore[arg-type]  # matched: a dict
+                    else:
+                        rv = yield (view, ctx.view_args)
+        except Exception as e:  # 9
+            rv = yield from _handle_user_exception(app, ctx, plan, e)
         return (yield from _finalize(app, ctx, rv, False))  # 10-14
     except Exception as e:
         return (yield from _handle_exception(app, ctx, e))
-
-
-def _dispatch_view(app: Tocsin, ctx: RequestContext) -> Pipe:
-    """Steps 6 to 9: preprocessors, before-request functions, the view, error handlers."""
-    plan = ctx.plan
-    tr = ctx.trace
-    try:
-        values = ctx.view_args
-        if tr is not None:
-            tr.step("url_value_preprocessor")
-        for fn, is_async in plan.url_value_preprocessors:  # 6
-            if tr is not None:
-                tr.call("url_value_preprocessor", fn)
-            rv = fn(ctx.url_rule.endpoint if ctx.url_rule else None, values)
-            if is_async:
-                yield rv
-        if tr is not None:
-            tr.step("before_request")
-        for fn, is_async in plan.before_request:  # 7
-            if tr is not None:
-                tr.call("before_request", fn)
-            rv = fn()
-            if is_async:
-                rv = yield rv
-            if rv is not None:
-                return rv
-        if tr is not None:
-            tr.step("dispatch")
-        if ctx.routing_exception is not None:  # 8
-            return (yield from _handle_user_exception(app, ctx, plan, ctx.routing_exception))
-        view, is_async = app._view(ctx)
-        if tr is not None:
-            tr.call("view", view)
-        if is_async:
-            return (yield view(**ctx.view_args))  # type: ignore[arg-type]  # matched: a dict
-        return (yield (view, ctx.view_args))
-    except Exception as e:  # 9
-        return (yield from _handle_user_exception(app, ctx, plan, e))
 
 
 def _handle_user_exception(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> Pipe:
