@@ -220,7 +220,7 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
             not hooked
             and not sc.request_finished
             and ctx._session is None
-            and not app._session_maybe_refreshed(ctx)
+            and not (ctx.has_cookie and app._session_maybe_refreshed(ctx))
         ):
             if tr is not None:
                 _trace_skipped_steps(tr, direct.status_code)
@@ -245,7 +245,7 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
                 response = yield response
         if tr is not None:
             tr.step("save_session")
-        if ctx._session is not None or app._session_maybe_refreshed(ctx):  # 13
+        if ctx._session is not None or (ctx.has_cookie and app._session_maybe_refreshed(ctx)):  # 13
             _save_session(app, ctx, response)
         if tr is not None:
             tr.step("request_finished")

@@ -714,7 +714,10 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     # -- sessions -------------------------------------------------------------------------------
 
     def _session_maybe_refreshed(self, ctx: RequestContext) -> bool:
-        """True when an untouched session may still need saving (its cookie came in)."""
+        """True when an untouched session may still need saving (its cookie came in).
+
+        Callers test ``ctx.has_cookie`` first: without cookies, nothing to refresh.
+        """
         return ctx.has_cookie and self.session_interface.wants_refresh(self, ctx)
 
 
