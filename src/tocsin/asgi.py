@@ -32,7 +32,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from ._pipeline import Direct, Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
-from .wsgi import drive, finish_after_error
+from .wsgi import drive, finish_after_error, tear_down
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -185,12 +185,9 @@ class ASGIApp:
             await self._stream(ctx, response, receive, send)
             return
         teardown = finish(app, ctx, ctx.error)
-        try:
-            item = next(teardown)
-        except StopIteration:
-            pass  # nothing async in teardown (the usual case): done, no coroutine made
-        else:
+        for item in teardown:  # usually nothing to await: a loop starts it at no cost
             await drive_async(teardown, item)
+            break
         await send(messages[0])
         await send(messages[1])
 
@@ -209,7 +206,7 @@ class ASGIApp:
                 raise
             messages = self._prepare(ctx, scope, response)
             if messages is not None:  # a complete body: tear down before handing it over
-                drive(finish(self.app, ctx, ctx.error), on_loop)
+                tear_down(self.app, ctx, ctx.error, on_loop)
             return response, messages
 
         response, messages = await loop.run_in_executor(None, context.run, run)
