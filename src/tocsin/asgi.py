@@ -43,6 +43,7 @@ __all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "sc
 
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
 _UNSTARTED = object()
+_BODY_OR_COOKIE = frozenset((b"content-length", b"transfer-encoding", b"cookie"))
 
 
 async def drive_async(pipe: Pipe, item: t.Any = _UNSTARTED) -> t.Any:
@@ -379,10 +380,11 @@ def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:
     """Whether the request announces a body, and whether it carries cookies."""
     has_body = has_cookie = False
     for name, _ in scope.get("headers", ()):
-        if name == b"content-length" or name == b"transfer-encoding":
-            has_body = True
-        elif name == b"cookie":
-            has_cookie = True
+        if name in _BODY_OR_COOKIE:  # one set lookup for most headers
+            if name == b"cookie":
+                has_cookie = True
+            else:
+                has_body = True
     return has_body, has_cookie
 
 

@@ -194,7 +194,8 @@ class RequestContext:
         self._session = session
         self.app_ctx: AppContext | None = None
         self._tokens: list[contextvars.Token[RequestContext]] = []
-        self._after_request_functions: list[t.Callable[[Response], Response]] = []
+        #: after_this_request functions: a list once there is one (most requests have none).
+        self._after_request_functions: list[t.Callable[[Response], Response]] | tuple[()] = ()
         self.method = "GET"
         self.path = "/"
         #: Whether the request carries a ``Cookie`` header (set by the drivers).
@@ -379,7 +380,10 @@ def after_this_request(f: F) -> F:
         )
     if not callable(f):
         raise TypeError(f"after_this_request() needs a callable, got {f!r}")
-    ctx._after_request_functions.append(f)
+    if ctx._after_request_functions:
+        ctx._after_request_functions.append(f)  # a list once non-empty
+    else:
+        ctx._after_request_functions = [f]
     return f
 
 
