@@ -176,8 +176,19 @@ class ASGIApp:
         if ctx.routing_exception is None and not app._view(ctx)[1]:
             await self._handle_in_thread(ctx, scope, receive, send)
             return
-        try:
-            response = await drive_async(dispatch(app, ctx))
+        pipe = dispatch(app, ctx)
+        try:  # drive_async(pipe), written out: the request's own coroutine drives it
+            try:
+                item = next(pipe)
+                while True:
+                    try:
+                        value = await item
+                    except BaseException as e:
+                        item = pipe.throw(e)
+                    else:
+                        item = pipe.send(value)
+            except StopIteration as stop:
+                response = stop.value
         except BaseException as e:
             await _finish_after_error(app, ctx, e)
             raise
