@@ -214,17 +214,17 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     hooked = plan.after_request or ctx._after_request_functions
     direct = app._direct_response(rv)  # 10
     if direct is not None:
-        if (sc := app._builtin_calls).generation != _registry.generation:
-            sc = rebuild_builtin_calls(app)
-        if (  # a plain body that no hook will see needs no Response object
+        if (  # a plain body that no hook will see needs no Response object...
             not hooked
-            and not sc.request_finished
             and ctx._session is None
             and not (ctx.has_cookie and app._session_maybe_refreshed(ctx))
         ):
-            if tr is not None:
-                _trace_skipped_steps(tr, direct.status_code)
-            return direct
+            if (sc := app._builtin_calls).generation != _registry.generation:
+                sc = rebuild_builtin_calls(app)
+            if not sc.request_finished:  # ... nor any receiver
+                if tr is not None:
+                    _trace_skipped_steps(tr, direct.status_code)
+                return direct
         response = app.response_class._complete(direct.status_code, direct.headers, direct.body)
     else:
         response = app.make_response(rv)

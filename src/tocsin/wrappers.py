@@ -156,14 +156,15 @@ class ResponseHeaders(Headers):
             return super().__setitem__(key, value)
         lowered = key.lower()
         items = self._list
-        for index, (name, _) in enumerate(items):
-            if name.lower() == lowered:  # replace the first, drop the others
-                items[index] = (key, value)
-                items[index + 1 :] = [
-                    pair for pair in items[index + 1 :] if pair[0].lower() != lowered
-                ]
-                return None
-        items.append((key, value))
+        for pair in items:
+            if pair[0].lower() == lowered:
+                break
+        else:  # a new name (the usual case)
+            items.append((key, value))
+            return None
+        index = items.index(pair)  # replace the first, drop the others
+        items[index] = (key, value)
+        items[index + 1 :] = [pair for pair in items[index + 1 :] if pair[0].lower() != lowered]
         return None
 
 
