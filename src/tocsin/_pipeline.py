@@ -67,18 +67,10 @@ class Plan(t.NamedTuple):
     teardown_request: Hooks
 
 
-class Direct:
-    """A response that no hook needs as an object: status, headers, one body.
-
-    The drivers write it without building a :class:`~tocsin.wrappers.Response`.
-    """
-
-    __slots__ = ("body", "headers", "status_code")
-
-    def __init__(self, status_code: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status_code = status_code
-        self.headers = headers
-        self.body = body
+#: A response that no hook needs as an object: ``(status code, headers, body)``,
+#: a plain tuple (no Response object is ever a tuple). The drivers write it
+#: without building a :class:`~tocsin.wrappers.Response`.
+Direct = tuple[int, list[tuple[str, str]], bytes]
 
 
 # -- steps 1 to 14 --------------------------------------------------------------
@@ -223,9 +215,9 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
                 sc = rebuild_builtin_calls(app)
             if not sc.request_finished:  # ... nor any receiver
                 if tr is not None:
-                    _trace_skipped_steps(tr, direct.status_code)
+                    _trace_skipped_steps(tr, direct[0])
                 return direct
-        response = app.response_class._complete(direct.status_code, direct.headers, direct.body)
+        response = app.response_class._complete(*direct)
     else:
         response = app.make_response(rv)
     try:

@@ -124,7 +124,7 @@ class ResponseMaker:
         )
 
     def _direct_response(self, rv: t.Any) -> Direct | None:
-        """A :class:`Direct` for a plain return value, or ``None`` when an object is needed."""
+        """A :data:`~tocsin._pipeline.Direct` tuple for a plain return value, or ``None``."""
         if self.response_class is not Response:
             return None  # a custom response class may do anything; give it the object
         status = 0  # none given with the body
@@ -146,11 +146,11 @@ class ResponseMaker:
             body = _error_body(rv)
             headers = rv.get_headers()
             headers.append(("Content-Length", str(len(body))))
-            return Direct(status or t.cast(int, rv.code), headers, body)
+            return (status or t.cast(int, rv.code), headers, body)
         else:
             return None
         headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
-        return Direct(status or 200, headers, body)
+        return (status or 200, headers, body)
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""

@@ -29,7 +29,7 @@ import typing as t
 
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from ._pipeline import Direct, Pipe, _raise_collected, dispatch, finish, pop_app_context
+from ._pipeline import Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
 from .wsgi import drive, finish_after_error, tear_down
@@ -238,14 +238,11 @@ class ASGIApp:
         if ctx.trace is not None:
             self.app._tracer.annotate(ctx, response)
         head = ctx.method == "HEAD"
-        if type(response) is Direct:
+        if type(response) is tuple:  # a Direct response
+            code, headers, content = response
             return (
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": encode_headers(response.headers),
-                },
-                {"type": "http.response.body", "body": b"" if head else response.body},
+                {"type": "http.response.start", "status": code, "headers": encode_headers(headers)},
+                {"type": "http.response.body", "body": b"" if head else content},
             )
         headers = complete_headers(response)
         if headers is not None:  # a list of bytes and nothing to call on close

@@ -193,11 +193,12 @@ class Tracer:
     def annotate(self, ctx: RequestContext, response: t.Any) -> None:
         """Mark step 15 and, if asked for, add ``Server-Timing`` (called by the drivers)."""
         trace = ctx.trace
-        trace.status = response.status_code
+        direct = type(response) is tuple  # (status code, headers, body): see _pipeline.Direct
+        trace.status = response[0] if direct else response.status_code
         if self.server_timing:
             value = trace.server_timing()
-            if isinstance(response.headers, list):
-                response.headers.append(("Server-Timing", value))
+            if direct:
+                response[1].append(("Server-Timing", value))
             else:
                 response.headers["Server-Timing"] = value
         trace.step("send_response")

@@ -15,7 +15,7 @@ import typing as t
 from werkzeug.exceptions import HTTPException
 
 from ._async import run_coroutine
-from ._pipeline import Direct, Pipe, dispatch, finish
+from ._pipeline import Pipe, dispatch, finish
 from ._responses import complete_headers
 from ._routing import decode_path
 from .ctx import RequestContext
@@ -105,10 +105,10 @@ def handle(
         app._tracer.annotate(ctx, response)
     body: cabc.Iterable[bytes]
     headers: list[tuple[str, str]] | None
-    if type(response) is Direct:
-        status = status_line(response.status_code)
-        headers = response.headers
-        body = (response.body,)
+    if type(response) is tuple:  # a Direct response
+        code, headers, content = response
+        status = status_line(code)
+        body = (content,)
     else:
         headers = complete_headers(response)
         if headers is None:  # Werkzeug must prepare it (streamed, str items, Location...)
