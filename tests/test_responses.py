@@ -453,3 +453,35 @@ def test_list_of_str_with_content_length_is_encoded(app: Tocsin, client: TestCli
 
     response = client.get("/")
     assert (response.status_code, response.data) == (200, b"abc")
+
+
+# -- headers an after_request function changes on a plain response ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda h: h.__setitem__("X-After", "1"), {"x-after": "1", "content-length": "5"}),
+        (lambda h: h.__delitem__("Content-Length"), {"content-length": "5"}),  # recomputed
+        (lambda h: h.__setitem__("content-LENGTH", "5"), {"content-length": "5"}),
+        (lambda h: h.__setitem__("LOCATION", "/caf\u00e9"), {"location": "/caf%C3%A9"}),
+        (lambda h: h.add("Content-Location", "/\u00e9"), {"content-location": "/%C3%A9"}),
+    ],
+    ids=["add", "drop-length", "length-odd-case", "location-iri", "content-location-iri"],
+)
+def test_after_request_header_changes_reach_the_client(
+    app: Tocsin, client: TestClient, change: t.Callable[[Headers], None], expected: dict[str, str]
+) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        change(response.headers)
+        return response
+
+    rv = client.get("/")
+    assert rv.status_code == 200
+    assert rv.data == b"hello"
+    got = {name.lower(): value for name, value in rv.headers.items()}
+    for name, value in expected.items():
+        assert got[name] == value

@@ -204,6 +204,23 @@ def _environ() -> t.Any:
     return ctx.environ if ctx is not None else None
 
 
+_NAME_KINDS: dict[str, int] = {}
+
+
+def _name_kind(name: str) -> int:
+    """1 for ``Content-Length``, 2 for ``Location`` and ``Content-Location``, else 0 (cached)."""
+    lowered = name.lower()
+    if lowered == "content-length":
+        kind = 1
+    elif lowered == "location" or lowered == "content-location":
+        kind = 2
+    else:
+        kind = 0
+    if len(_NAME_KINDS) < 512:  # bounded: names are few, unless an app makes them up
+        _NAME_KINDS[name] = kind
+    return kind
+
+
 def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     """The headers to send as they are, or ``None`` when Werkzeug must prepare the response.
 
@@ -215,18 +232,24 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     body = response.response
     if type(body) is not list or response._on_close or code < 200 or code == 204 or code == 304:
         return None  # (== rather than ``in``: an int comparison the interpreter specializes)
-    untouched: list[tuple[str, str]] | None = getattr(response, "_header_list", None)
+    try:
+        untouched = response._header_list
+    except AttributeError:  # a response class not derived from Tocsin's
+        untouched = None
     if untouched is not None:  # built by Response._complete from one bytes body
         return untouched
     for chunk in body:
         if type(chunk) is not bytes:
             return None  # str items: Werkzeug encodes them
-    headers = list(response.headers._list)  # what to_wsgi_list() gives, without two calls
+    headers = response.headers._list[:]  # what to_wsgi_list() gives, without two calls
     has_length = False
+    kinds = _NAME_KINDS
     for name, _ in headers:
-        lowered = name.lower()
-        if lowered == "content-length":
+        kind = kinds.get(name)
+        if kind is None:
+            kind = _name_kind(name)
+        if kind == 1:
             has_length = True
-        elif lowered in ("location", "content-location"):
+        elif kind == 2:
             return None  # Werkzeug makes an IRI a URI (and joins it, if autocorrecting)
     return headers if has_length else None
