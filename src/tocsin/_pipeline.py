@@ -394,13 +394,20 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     if tr is not None:
         tr.step("teardown_appcontext")
     app_ctx: AppContext = ctx.app_ctx  # type: ignore[assignment]  # set in step 1
+    if (sc := app._builtin_calls).generation != _registry.generation:
+        sc = rebuild_builtin_calls(app)
+    calls = sc.appcontext_tearing_down
     if (
         tr is None
+        and calls is not GENERAL
         and not app._teardown_appcontext
-        and not _sig.appcontext_tearing_down.receivers
         and not _sig.appcontext_popped.receivers
-    ):
-        app_ctx._reset()  # 18 has nothing to run and 19 nothing to send: no generator
+    ):  # the usual case, without the generator of pop_app_context
+        try:
+            if calls and len(app_ctx._tokens) == 1:  # 18: sync receivers only
+                deliver_teardown(app, None, _sig.appcontext_tearing_down, calls, exc, errors)
+        finally:
+            app_ctx._reset()  # 19, with nobody to tell
     else:
         yield from pop_app_context(app, app_ctx, exc, errors, tr)  # 18, 19
     if tr is not None:
