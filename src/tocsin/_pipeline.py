@@ -221,20 +221,21 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
     else:
         response = app.make_response(rv)
     try:
-        if tr is not None:
-            tr.step("after_this_request")
-        for fn in ctx._after_request_functions:  # 11
+        if hooked or tr is not None:
             if tr is not None:
-                tr.call("after_this_request", fn)
-            response = fn(response)
-        if tr is not None:
-            tr.step("after_request")
-        for fn, is_async in plan.after_request:  # 12
+                tr.step("after_this_request")
+            for fn in ctx._after_request_functions:  # 11
+                if tr is not None:
+                    tr.call("after_this_request", fn)
+                response = fn(response)
             if tr is not None:
-                tr.call("after_request", fn)
-            response = fn(response)
-            if is_async:
-                response = yield response
+                tr.step("after_request")
+            for fn, is_async in plan.after_request:  # 12
+                if tr is not None:
+                    tr.call("after_request", fn)
+                response = fn(response)
+                if is_async:
+                    response = yield response
         if tr is not None:
             tr.step("save_session")
         if ctx._session is not None or (ctx.has_cookie and app._session_maybe_refreshed(ctx)):  # 13
