@@ -31,6 +31,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[str] = []
+        self.connected: list[tuple[t.Any, t.Callable[..., None]]] = []
 
     def receiver(self, name: str) -> t.Callable[..., None]:
         def receive(sender: t.Any, **kwargs: t.Any) -> None:
@@ -42,18 +43,26 @@ class Recorder:
 
         return receive
 
+    def connect(self, app: Tocsin) -> None:
+        """Connect one receiver (kept strongly) to each per-request signal, for *app*."""
+        self.connected = [(s, self.receiver(s.name)) for s in PER_REQUEST]
+        for signal, receiver in self.connected:
+            signal.connect(receiver, app, weak=False)
+
+    def disconnect(self, app: Tocsin) -> None:
+        """Undo :meth:`connect` (safe to call twice)."""
+        for signal, receiver in self.connected:
+            signal.disconnect(receiver, app)
+
 
 def test_each_signal_gets_its_keywords(app: Tocsin, client: TestClient) -> None:
     app.add_url_rule("/", "index", lambda: "hello")
     rec = Recorder()
-    receivers = [rec.receiver(s.name) for s in PER_REQUEST]
-    for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
-        signal.connect(receiver, app, weak=False)
+    rec.connect(app)
     try:
         assert client.get("/").data == b"hello"
     finally:
-        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
-            signal.disconnect(receiver, app)
+        rec.disconnect(app)
     assert rec.events == [
         "request-started({})",
         "request-finished({'response': 200})",
@@ -66,19 +75,16 @@ def test_receivers_connected_in_the_view_get_the_later_signals(
     app: Tocsin, client: TestClient
 ) -> None:
     rec = Recorder()
-    receivers = [rec.receiver(s.name) for s in PER_REQUEST]
 
     @app.route("/")
     def index() -> str:
-        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
-            signal.connect(receiver, app, weak=False)
+        rec.connect(app)
         return "hello"
 
     try:
         client.get("/")  # the cached plans are built before the view connects
     finally:
-        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
-            signal.disconnect(receiver, app)
+        rec.disconnect(app)
     assert rec.events == [
         "request-finished({'response': 200})",
         "request-tearing-down({'exc': None})",
@@ -90,14 +96,11 @@ def test_receivers_disconnected_in_the_view_miss_the_later_signals(
     app: Tocsin, client: TestClient
 ) -> None:
     rec = Recorder()
-    receivers = [rec.receiver(s.name) for s in PER_REQUEST]
-    for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
-        signal.connect(receiver, app, weak=False)
+    rec.connect(app)
 
     @app.route("/")
     def index() -> str:
-        for signal, receiver in zip(PER_REQUEST, receivers, strict=True):
-            signal.disconnect(receiver, app)
+        rec.disconnect(app)
         return "hello"
 
     client.get("/")
