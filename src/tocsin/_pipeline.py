@@ -139,7 +139,7 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
                 if error is not None:  # 8: 404, 405 or a redirect, raised only now
                     rv = yield from _handle_user_exception(app, ctx, plan, error)
                 else:
-                    view, is_async = app._view(ctx)
+                    view, is_async = ctx.view or app._view(ctx)
                     if tr is not None:
                         tr.call("view", view)
                     if is_async:

@@ -395,14 +395,20 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         )
 
     def _view(self, ctx: RequestContext) -> Hook:
-        """The view of the matched rule and whether it is async (or the OPTIONS responder)."""
+        """The view of the matched rule and whether it is async (or the OPTIONS responder).
+
+        Kept in ``ctx.view``, where the pipeline looks first.
+        """
         rule: Rule = ctx.url_rule  # type: ignore[assignment]  # only called once matched
+        hook: Hook | None
         if ctx.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
-            return (self._options_view, False)
-        hook = self._views.get(rule.endpoint)
-        if hook is None:
-            view = self.view_functions[rule.endpoint]
-            hook = self._views[rule.endpoint] = (view, is_async_callable(view))
+            hook = (self._options_view, False)
+        else:
+            hook = self._views.get(rule.endpoint)
+            if hook is None:
+                view = self.view_functions[rule.endpoint]
+                hook = self._views[rule.endpoint] = (view, is_async_callable(view))
+        ctx.view = hook
         return hook
 
     def _options_view(self, **values: t.Any) -> Response:

@@ -43,6 +43,7 @@ __all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "sc
 
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
 _UNSTARTED = object()
+_KEEP = "tocsin.preserve_context"
 _BODY_OR_COOKIE = frozenset((b"content-length", b"transfer-encoding", b"cookie"))
 
 
@@ -173,7 +174,7 @@ class ASGIApp:
             app._tracer.begin(ctx)
         if ctx.url_rule is None and ctx.routing_exception is None:
             ctx.match_request()
-        if ctx.routing_exception is None and not app._view(ctx)[1]:
+        if ctx.routing_exception is None and not app._view(ctx)[1]:  # (kept in ctx.view)
             await self._handle_in_thread(ctx, scope, receive, send)
             return
         pipe = dispatch(app, ctx)
@@ -232,9 +233,8 @@ class ASGIApp:
         self, ctx: RequestContext, scope: ASGIScope, response: t.Any
     ) -> tuple[ASGIMessage, ASGIMessage] | None:
         """Step 15: the two messages of a complete response, or ``None`` for a streamed one."""
-        keep = scope.get("tocsin.preserve_context")
-        if keep is not None:
-            keep(ctx)
+        if _KEEP in scope:  # the test client's ``with client:``
+            scope[_KEEP](ctx)
         if ctx.trace is not None:
             self.app._tracer.annotate(ctx, response)
         head = ctx.method == "HEAD"
