@@ -221,3 +221,25 @@ def test_async_receivers_of_the_app_keep_their_place(app: Tocsin, client: TestCl
     ):
         assert client.get("/").data == b"hello"
     assert events == ["sync", "async(['response'])", "async(['exc'])"]
+
+
+def test_a_send_in_flight_reaches_a_strong_receiver_disconnected_meanwhile(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    events: list[str] = []
+    request_finished.connect(lambda sender, **kw: events.append("second"), app, weak=False)
+    holder = list(request_finished.receivers_for(app))  # the lambda, held only by the signal
+
+    def first(sender: t.Any, **kwargs: t.Any) -> None:
+        events.append("first")
+        if holder:
+            request_finished.disconnect(holder.pop(), app)  # its last strong reference goes
+
+    request_finished.connect(first, app, weak=False, priority=1)
+    try:
+        client.get("/")  # the snapshot of this send still reaches the lambda
+        client.get("/")
+    finally:
+        request_finished.disconnect(first, app)
+    assert events == ["first", "second", "first"]

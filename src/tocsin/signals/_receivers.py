@@ -173,7 +173,6 @@ class ReceiverRecord:
 
     __slots__ = (
         "_repeat",
-        "_strong",
         "is_async",
         "key",
         "label",
@@ -191,7 +190,6 @@ class ReceiverRecord:
         self.notify = notify
         self.ref: Getter | None = None
         self._repeat: Getter = _nothing
-        self._strong: Receiver | None = None
         self.usage: Usage | None = None
         self.probing = False
         self.label = describe(receiver)
@@ -203,17 +201,15 @@ class ReceiverRecord:
         its lock), or ``None`` when nothing changed.
         """
         if weak and self.ref is None:
-            old: object = self._strong
+            old: object = self._repeat
             self.ref = _weak(receiver, on_death)
             self._repeat = _nothing
-            self._strong = None
             self.usage = usage_of(receiver) if is_ephemeral(receiver) else None
             self.probing = self.usage is not None and not self.usage.used
             return old
         if not weak and (self.ref is not None or self._repeat is _nothing):
             old = self.ref
-            self._repeat = _strong_getter(receiver)
-            self._strong = receiver
+            self._repeat = itertools.repeat(receiver).__next__
             self.ref = None
             self.usage = None
             self.probing = False
@@ -260,18 +256,6 @@ def _weak(receiver: Receiver, on_death: Callback) -> Getter:
             f"cannot connect {receiver!r} weakly: {type(receiver).__name__} objects do not "
             "support weak references; pass weak=False to connect()"
         ) from None
-
-
-def _strong_getter(receiver: Receiver) -> Getter:
-    """A getter for a receiver held strongly (by the record).
-
-    A weak reference when the receiver takes one: calling it is cheaper
-    than any Python-level getter, and the record keeps the receiver alive.
-    """
-    try:
-        return weakref.ref(receiver)
-    except TypeError:
-        return itertools.repeat(receiver).__next__
 
 
 def _nothing() -> None:
