@@ -126,3 +126,62 @@ def test_response_headers_refuse_a_line_break() -> None:
     with pytest.raises(ValueError, match="newline"):
         headers["X-A"] = "1\r\nX-Injected: 1"
     assert headers.to_wsgi_list() == [("X-A", "1")]
+
+
+_CHANGE_CALLS: dict[str, t.Callable[[ResponseHeaders], object]] = {
+    "__delitem__": lambda h: h.__delitem__("X-A"),
+    "__ior__": lambda h: h.__ior__({"X-B": "1"}),
+    "add": lambda h: h.add("X-B", "1"),
+    "add_header": lambda h: h.add_header("X-B", "1"),
+    "clear": lambda h: h.clear(),
+    "extend": lambda h: h.extend([("X-B", "1")]),
+    "pop": lambda h: h.pop("X-A"),
+    "popitem": lambda h: h.popitem(),
+    "remove": lambda h: h.remove("X-A"),
+    "set": lambda h: h.set("X-B", "1"),
+    "setdefault": lambda h: h.setdefault("X-B", "1"),
+    "setlist": lambda h: h.setlist("X-B", ["1"]),
+    "setlistdefault": lambda h: h.setlistdefault("X-B", ["1"]),
+    "update": lambda h: h.update({"X-B": "1"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_CHANGE_CALLS))
+def test_every_werkzeug_change_marks_adopted_headers(name: str) -> None:
+    headers = ResponseHeaders._adopt([("X-A", "1"), ("Content-Length", "2")])
+    assert headers._adopted_intact
+    _CHANGE_CALLS[name](headers)
+    assert not headers._adopted_intact
+
+
+def test_the_changers_are_all_of_werkzeugs() -> None:
+    """A Werkzeug release with a new way to change headers must be looked at here."""
+    from tocsin.wrappers import _CHANGERS
+
+    readers = {"__contains__", "__copy__", "__eq__", "__getitem__", "__init__", "__iter__"}
+    readers |= {"__len__", "__or__", "__repr__", "__str__", "_get_key", "copy", "get"}
+    readers |= {"get_all", "getlist", "items", "keys", "to_wsgi_list", "values"}
+    ours = {"__setitem__", "_del_key"}  # our own fast path; a helper of the changers
+    methods = {k for k, v in vars(Headers).items() if callable(v)}
+    assert methods == readers | ours | set(_CHANGERS) == readers | ours | set(_CHANGE_CALLS)
+
+
+@pytest.mark.parametrize(
+    ("name", "intact"),
+    [
+        ("X-After", True),
+        ("Content-Length", False),
+        ("LOCATION", False),
+        ("content-location", False),
+    ],
+)
+def test_setting_a_decisive_name_marks_adopted_headers(name: str, intact: bool) -> None:
+    headers = ResponseHeaders._adopt([("Content-Type", "text/plain"), ("Content-Length", "2")])
+    headers[name] = "1"
+    assert headers._adopted_intact is intact
+
+
+def test_copies_and_new_headers_are_not_adopted() -> None:
+    headers = ResponseHeaders._adopt([("Content-Length", "2")])
+    assert not headers.copy()._adopted_intact
+    assert not ResponseHeaders([("Content-Length", "2")])._adopted_intact

@@ -16,7 +16,7 @@ from ._async import run_coroutine
 from ._pipeline import Direct
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider
-from .wrappers import Response
+from .wrappers import Response, ResponseHeaders
 
 if t.TYPE_CHECKING:
     from .json.provider import JSONProvider
@@ -241,7 +241,10 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     for chunk in body:
         if type(chunk) is not bytes:
             return None  # str items: Werkzeug encodes them
-    headers = response.headers._list[:]  # what to_wsgi_list() gives, without two calls
+    current = response.headers
+    headers = current._list[:]  # what to_wsgi_list() gives, without two calls
+    if type(current) is ResponseHeaders and current._adopted_intact:
+        return headers  # a _complete response's list, with no decisive name changed
     has_length = False
     kinds = _NAME_KINDS
     for name, _ in headers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 import typing as t
 from urllib.parse import quote_from_bytes
@@ -142,19 +143,32 @@ class ResponseHeaders(Headers):
     Responses made from a plain return value get these. A name and value
     that are not both ``str``, or a value with a line break, go to
     Werkzeug's own ``__setitem__``, so results and errors are Werkzeug's.
+
+    They also know whether the names that decide how a response is sent
+    (``Content-Length``, ``Location``, ``Content-Location``) may have
+    changed since the list was taken from a complete response: every
+    Werkzeug method that changes headers says so (see :data:`_CHANGERS`).
     """
+
+    #: True while no change could have touched a name of :data:`_DECISIVE`
+    #: since :meth:`_adopt`; the drivers then send the list with no checks.
+    _adopted_intact = False
 
     @classmethod
     def _adopt(cls, items: list[tuple[str, str]]) -> ResponseHeaders:
         """Headers that hold *items* (not a copy): ``Headers(items)`` without its checks."""
         self = cls.__new__(cls)
         self._list = items
+        self._adopted_intact = True
         return self
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
         if type(key) is not str or type(value) is not str or "\n" in value or "\r" in value:
+            self._adopted_intact = False
             return super().__setitem__(key, value)
         lowered = key.lower()
+        if lowered in _DECISIVE:
+            self._adopted_intact = False
         items = self._list
         for pair in items:
             if pair[0].lower() == lowered:
@@ -166,6 +180,41 @@ class ResponseHeaders(Headers):
         items[index] = (key, value)
         items[index + 1 :] = [pair for pair in items[index + 1 :] if pair[0].lower() != lowered]
         return None
+
+
+#: The header names that decide whether a complete response needs Werkzeug's preparation.
+_DECISIVE = frozenset(("content-length", "location", "content-location"))
+
+#: Every method of Werkzeug's ``Headers`` that changes the headers (Werkzeug 3.1).
+_CHANGERS = (
+    "__delitem__",
+    "__ior__",
+    "add",
+    "add_header",
+    "clear",
+    "extend",
+    "pop",
+    "popitem",
+    "remove",
+    "set",
+    "setdefault",
+    "setlist",
+    "setlistdefault",
+    "update",
+)
+
+
+def _marks_change(method: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    @functools.wraps(method)
+    def change(self: ResponseHeaders, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        self._adopted_intact = False
+        return method(self, *args, **kwargs)
+
+    return change
+
+
+for _name in _CHANGERS:
+    setattr(ResponseHeaders, _name, _marks_change(getattr(Headers, _name)))
 
 
 class Response(_WerkzeugResponse):
