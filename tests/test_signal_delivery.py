@@ -243,3 +243,21 @@ def test_a_send_in_flight_reaches_a_strong_receiver_disconnected_meanwhile(
     finally:
         request_finished.disconnect(first, app)
     assert events == ["first", "second", "first"]
+
+
+def test_a_receiver_connected_by_a_teardown_function_is_called_at_step_18(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    rec = Recorder()
+    receiver = rec.receiver("appcontext")
+
+    @app.teardown_request
+    def connect_late(exc: BaseException | None) -> None:
+        appcontext_tearing_down.connect(receiver, app, weak=False)
+
+    try:
+        client.get("/")
+    finally:
+        appcontext_tearing_down.disconnect(receiver, app)
+    assert rec.events == ["appcontext({'exc': None})"]

@@ -381,13 +381,13 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         if (sc := app._builtin_calls).generation != _registry.generation:
             sc = rebuild_builtin_calls(app)
         calls = sc.request_tearing_down
-        sig = _sig.request_tearing_down
         if funcs or calls is GENERAL:  # 16
+            sig = _sig.request_tearing_down
             rest = teardown_step(app, tr, "teardown_request", funcs, sig, calls, exc, errors)
             if rest is not None:
                 yield from rest
         elif calls:
-            deliver_teardown(app, tr, sig, calls, exc, errors)
+            deliver_teardown(app, tr, _sig.request_tearing_down, calls, exc, errors)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -395,7 +395,7 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     if tr is not None:
         tr.step("teardown_appcontext")
     app_ctx: AppContext = ctx.app_ctx  # type: ignore[assignment]  # set in step 1
-    if (sc := app._builtin_calls).generation != _registry.generation:
+    if (funcs or calls) and sc.generation != _registry.generation:  # code ran: look again
         sc = rebuild_builtin_calls(app)
     calls = sc.appcontext_tearing_down
     if (
