@@ -89,10 +89,14 @@ def rebuild_builtin_calls(app: Tocsin) -> BuiltinCalls:
 
 
 def send(ctx: RequestContext, signal: Signal, kwargs: dict[str, t.Any]) -> t.Any:
-    """The general path: send *signal* now, or return the awaitable that sends it."""
+    """The general path: send *signal* now, or return the coroutine that sends it."""
+    app = ctx.app
     if ctx.trace is not None:
-        ctx.trace.signal(signal, ctx.app)
-    return signal._deliver(ctx.app, kwargs)
+        ctx.trace.signal(signal, app)
+    if signal.has_async_receivers:
+        return signal.send_async(app, **kwargs)
+    signal.send(app, **kwargs)
+    return None
 
 
 def send_robust(
@@ -104,25 +108,22 @@ def send_robust(
     """
     if tr is not None:
         tr.signal(signal, app)
-    failed: list[tuple[t.Any, Exception]] = []
-    aw = signal._deliver_robust(app, kwargs, failed)
-    if aw is not None:
-        return _await_robust(app, signal, aw, failed, errors)
-    for receiver, exc in failed:
-        receiver_failed(app, signal, receiver, exc, errors)
+    if signal.has_async_receivers:
+        return _await_robust(app, signal, signal.send_robust_async(app, **kwargs), errors)
+    _keep_failures(app, signal, signal.send_robust(app, **kwargs), errors)
     return None
 
 
-def _await_robust(
-    app: Tocsin,
-    signal: Signal,
-    aw: t.Any,
-    failed: list[tuple[t.Any, Exception]],
-    errors: list[BaseException],
-) -> Pipe:
-    yield aw
-    for receiver, exc in failed:
-        receiver_failed(app, signal, receiver, exc, errors)
+def _await_robust(app: Tocsin, signal: Signal, aw: t.Any, errors: list[BaseException]) -> Pipe:
+    _keep_failures(app, signal, (yield aw), errors)
+
+
+def _keep_failures(
+    app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]
+) -> None:
+    for receiver, value in results:
+        if isinstance(value, Exception):
+            receiver_failed(app, signal, receiver, value, errors)
 
 
 def receiver_failed(

@@ -25,7 +25,14 @@ from werkzeug.routing import RoutingException
 
 from . import signals as _sig
 from ._async import is_async_callable
-from ._delivery import GENERAL, rebuild_builtin_calls, receiver_failed, send, send_robust
+from ._delivery import (
+    GENERAL,
+    builtin_calls,
+    rebuild_builtin_calls,
+    receiver_failed,
+    send,
+    send_robust,
+)
 from .globals import _cv_request
 from .signals import _registry
 
@@ -386,7 +393,7 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
             rest = teardown_step(app, tr, "teardown_request", funcs, sig, calls, exc, errors)
             if rest is not None:
                 yield from rest
-        elif calls:
+        elif calls:  # receivers only (the common case): without teardown_step's frame
             deliver_teardown(app, tr, _sig.request_tearing_down, calls, exc, errors)
     finally:
         if tr is not None:
@@ -427,18 +434,12 @@ def pop_app_context(
     """Steps 18 and 19: ``teardown_appcontext``, then pop the app context."""
     try:
         funcs = app._teardown_appcontext
-        if (sc := app._builtin_calls).generation != _registry.generation:
-            sc = rebuild_builtin_calls(app)
-        calls = sc.appcontext_tearing_down
-        sig = _sig.appcontext_tearing_down
-        if len(app_ctx._tokens) != 1:
-            pass  # pushed more than once (by a test, say): the last pop tears it down
-        elif funcs or calls is GENERAL:
+        calls = builtin_calls(app).appcontext_tearing_down
+        if len(app_ctx._tokens) == 1 and (funcs or calls):  # else the last pop tears down
+            sig = _sig.appcontext_tearing_down
             rest = teardown_step(app, tr, "teardown_appcontext", funcs, sig, calls, exc, errors)
             if rest is not None:
                 yield from rest
-        elif calls:
-            deliver_teardown(app, tr, sig, calls, exc, errors)
     finally:
         if tr is not None:
             tr.step("pop_app_context")

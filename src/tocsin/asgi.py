@@ -32,7 +32,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from ._pipeline import Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
-from .wsgi import drive, finish_after_error, tear_down
+from .wsgi import _UNSTARTED, drive, finish_after_error, tear_down
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -42,7 +42,6 @@ if t.TYPE_CHECKING:
 __all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "scope_from_environ"]
 
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
-_UNSTARTED = object()
 _KEEP = "tocsin.preserve_context"
 _BODY_OR_COOKIE = frozenset((b"content-length", b"transfer-encoding", b"cookie"))
 

@@ -382,56 +382,6 @@ class Signal(Registry):
         getters, _, has_async = self._plan_for(sender)
         return None if has_async else getters
 
-    def _deliver(self, sender: t.Any, kwargs: dict[str, t.Any]) -> c.Awaitable[t.Any] | None:
-        """Send without collecting results: now, or as the returned awaitable.
-
-        When every receiver for ``sender`` is synchronous they are called now
-        and ``None`` is returned; otherwise the coroutine of
-        :meth:`send_async` is returned for the caller to await. The request
-        pipeline sends the built-in signals this way, at the cost of one call.
-        """
-        calls = self._hot_calls(sender, ())
-        if calls is None:
-            if self.has_async_receivers:
-                return self.send_async(sender, **kwargs)
-            self._send_slow(sender, (), kwargs)
-            return None
-        for get in calls:
-            receiver = get()
-            if receiver is not None:
-                receiver(sender, **kwargs)
-        return None
-
-    def _deliver_robust(
-        self, sender: t.Any, kwargs: dict[str, t.Any], failed: list[tuple[Receiver, Exception]]
-    ) -> c.Awaitable[t.Any] | None:
-        """:meth:`_deliver` that calls every receiver even when some raise.
-
-        Each ``(receiver, exception)`` is appended to ``failed`` (once the
-        returned awaitable, if any, is done).
-        """
-        calls = self._hot_calls(sender, ())
-        if calls is None:
-            if self.has_async_receivers:
-                return self._robust_async_into(sender, kwargs, failed)
-            results = self._send_robust_slow(sender, (), kwargs)
-            failed.extend(pair for pair in results if isinstance(pair[1], Exception))
-            return None
-        for get in calls:
-            receiver = get()
-            if receiver is not None:
-                try:
-                    receiver(sender, **kwargs)
-                except Exception as exc:
-                    failed.append((receiver, exc))
-        return None
-
-    async def _robust_async_into(
-        self, sender: t.Any, kwargs: dict[str, t.Any], failed: list[tuple[Receiver, Exception]]
-    ) -> None:
-        results = await self.send_robust_async(sender, **kwargs)
-        failed.extend(pair for pair in results if isinstance(pair[1], Exception))
-
     # -- sending ------------------------------------------------------------
 
     def _send_slow(
