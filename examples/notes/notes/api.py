@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from tocsin import Blueprint, Response, abort, g, jsonify, request, url_for
 
 from . import store
-from .auth import login_required
+from .auth import authored_note, login_required
 from .db import commit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -87,11 +87,6 @@ def create_note() -> t.Any:
 @login_required
 def delete_note(note_id: int) -> t.Any:
     """Delete a note (its author only); 204."""
-    note = store.get_note(note_id)
-    if note is None:
-        abort(404, f"There is no note #{note_id}.")
-    if note["author_id"] != g.user["id"]:
-        abort(403, "Only the author of a note can delete it.")
-    store.delete_note(note, g.user)
+    store.delete_note(authored_note(note_id), g.user)
     commit()
     return "", 204

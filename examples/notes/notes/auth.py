@@ -25,6 +25,7 @@ from tocsin import (
     url_for,
 )
 
+from . import store
 from .db import commit, get_db
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -55,6 +56,16 @@ def login_required(view: F) -> F:
         return view(**kwargs)
 
     return t.cast(F, wrapped)
+
+
+def authored_note(note_id: int) -> dict[str, t.Any]:
+    """The note *note_id* if the signed-in user wrote it; else a 404 or a 403."""
+    note = store.get_note(note_id)
+    if note is None:
+        abort(404, f"There is no note #{note_id}.")
+    if note["author_id"] != g.user["id"]:
+        abort(403, "Only the author of a note can delete it.")
+    return note
 
 
 def _check_form(name: str, password: str) -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typing as t
 
-from tocsin import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from tocsin import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from . import store
-from .auth import login_required
+from .auth import authored_note, login_required
 from .db import commit, get_db
 
 bp = Blueprint("notes", __name__)
@@ -38,12 +38,7 @@ def create() -> t.Any:
 @login_required
 def delete(note_id: int) -> t.Any:
     """Delete a note: only its author may (403 for anyone else)."""
-    note = store.get_note(note_id)
-    if note is None:
-        abort(404, f"There is no note #{note_id}.")
-    if note["author_id"] != g.user["id"]:
-        abort(403, "Only the author of a note can delete it.")
-    store.delete_note(note, g.user)
+    store.delete_note(authored_note(note_id), g.user)
     commit()
     flash(f"Note #{note_id} deleted.", "info")
     return redirect(url_for("notes.index"))
