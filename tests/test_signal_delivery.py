@@ -13,7 +13,7 @@ import typing as t
 
 import pytest
 
-from tocsin import Tocsin
+from tocsin import Tocsin, request
 from tocsin.signals import (
     appcontext_tearing_down,
     request_finished,
@@ -261,3 +261,58 @@ def test_a_receiver_connected_by_a_teardown_function_is_called_at_step_18(
     finally:
         appcontext_tearing_down.disconnect(receiver, app)
     assert rec.events == ["appcontext({'exc': None})"]
+
+
+def test_what_a_request_finished_receiver_changes_reaches_the_client(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.add_url_rule("/", "index", lambda: "hello")
+    app.add_url_rule("/calls", "calls", lambda: "ok")
+    app.add_url_rule("/closing", "closing", lambda: "ok")
+    closed: list[str] = []
+
+    def change(sender: t.Any, response: Response, **kwargs: t.Any) -> None:
+        if request.path == "/":
+            response.set_data(b"changed!")
+            response.status_code = 201
+        elif request.path == "/calls":
+            response.headers["X-Seen"] = "yes"
+        else:
+            response.call_on_close(lambda: closed.append("closed"))
+
+    with request_finished.connected_to(change, app):
+        changed, with_header, closing = (
+            client.get("/"),
+            client.get("/calls"),
+            client.get("/closing"),
+        )
+    assert (changed.status_code, changed.data, changed.headers["Content-Length"]) == (
+        201,
+        b"changed!",
+        "8",
+    )
+    assert (
+        with_header.data,
+        with_header.headers["X-Seen"],
+        with_header.headers["Content-Length"],
+    ) == (b"ok", "yes", "2")
+    assert closing.data == b"ok"
+    closing.close()
+    assert closed == ["closed"]
+
+
+def test_a_failing_request_finished_receiver_makes_a_500_that_it_also_sees(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.add_url_rule("/", "index", lambda: "hello")
+    seen: list[int] = []
+
+    def fail_on_success(sender: t.Any, response: Response, **kwargs: t.Any) -> None:
+        seen.append(response.status_code)
+        if response.status_code == 200:
+            raise LookupError("receiver failed")
+
+    with request_finished.connected_to(fail_on_success, app):
+        response = client.get("/")
+    assert (response.status_code, seen) == (500, [200, 500])

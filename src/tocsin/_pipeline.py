@@ -220,10 +220,17 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
         ):
             if (sc := app._builtin_calls).generation != _registry.generation:
                 sc = rebuild_builtin_calls(app)
-            if not sc.request_finished:  # ... nor any receiver
+            calls = sc.request_finished
+            if not calls:  # ... nor any receiver
                 if tr is not None:
                     _trace_skipped_steps(tr, direct[0])
                 return direct
+            if calls is not GENERAL and tr is None and not from_error:
+                response = app.response_class._complete(*direct)  # 14 is all there is to do
+                for get in calls:
+                    if (receiver := get()) is not None:
+                        receiver(app, response=response)
+                return response
         response = app.response_class._complete(*direct)
     else:
         response = app.make_response(rv)
@@ -312,24 +319,8 @@ def teardown_step(
             fn(exc)
         except Exception as e:
             _teardown_failed(app, step, fn, e, errors)
-    if calls:
-        deliver_teardown(app, tr, signal, calls, exc, errors)
-    return None
-
-
-def deliver_teardown(
-    app: Tocsin,
-    tr: t.Any,
-    signal: Signal,
-    calls: tuple[t.Any, ...],
-    exc: BaseException | None,
-    errors: list[BaseException],
-) -> None:
-    """Call the sync receivers of a teardown signal with ``exc=``; log and keep what they raise.
-
-    The receivers-only case of :func:`teardown_step`, which the pipeline
-    calls directly: one call less for the common case.
-    """
+    if not calls:
+        return None
     if tr is not None:
         tr.signal(signal, app)
     for get in calls:
@@ -388,13 +379,18 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         if (sc := app._builtin_calls).generation != _registry.generation:
             sc = rebuild_builtin_calls(app)
         calls = sc.request_tearing_down
-        if funcs or calls is GENERAL:  # 16
+        if funcs or calls is GENERAL or tr is not None:  # 16
             sig = _sig.request_tearing_down
             rest = teardown_step(app, tr, "teardown_request", funcs, sig, calls, exc, errors)
             if rest is not None:
                 yield from rest
-        elif calls:  # receivers only (the common case): without teardown_step's frame
-            deliver_teardown(app, tr, _sig.request_tearing_down, calls, exc, errors)
+        elif calls:  # sync receivers only (the common case), called here: two frames fewer
+            for get in calls:
+                if (receiver := get()) is not None:
+                    try:
+                        receiver(app, exc=exc)
+                    except Exception as e:
+                        receiver_failed(app, _sig.request_tearing_down, receiver, e, errors)
     finally:
         if tr is not None:
             tr.step("pop_request_context")
@@ -412,8 +408,13 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         and not _sig.appcontext_popped.receivers
     ):  # the usual case, without the generator of pop_app_context
         try:
-            if calls and len(app_ctx._tokens) == 1:  # 18: sync receivers only
-                deliver_teardown(app, None, _sig.appcontext_tearing_down, calls, exc, errors)
+            if calls and len(app_ctx._tokens) == 1:  # 18: sync receivers only, called here
+                for get in calls:
+                    if (receiver := get()) is not None:
+                        try:
+                            receiver(app, exc=exc)
+                        except Exception as e:
+                            receiver_failed(app, _sig.appcontext_tearing_down, receiver, e, errors)
         finally:
             app_ctx._reset()  # 19, with nobody to tell
     else:
