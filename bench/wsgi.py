@@ -313,9 +313,10 @@ def derived_lines(results: dict[str, h.Outcome]) -> list[str]:
         if name not in results:
             continue
         flask, tocsin = results[name].delta_us("flask"), results[name].delta_us("tocsin")
+        share = None if not flask or tocsin is None else tocsin / flask
         lines.append(
             f"- {phrase} {h.fmt_us(flask)} us over hello in Flask, {h.fmt_us(tocsin)} us in"
-            f" Tocsin (bar <= {bar:g} us: {h.verdict(tocsin, bar)})"
+            f" Tocsin, {h.fmt_ratio(share)} Flask's (bar <= {bar:g} us: {h.verdict(tocsin, bar)})"
         )
     return lines
 
