@@ -230,7 +230,6 @@ def test_streaming_body_runs_before_teardown(app: Tocsin, client: TestClient, lo
 
     response = client.get("/stream")
     assert response.get_data() == b"ab"
-    response.close()
     assert log == [
         *START,
         "url_value_preprocessor(stream)",

@@ -329,6 +329,7 @@ def teardown_step(
                 receiver(app, exc=exc)
             except Exception as e:
                 receiver_failed(app, signal, receiver, e, errors)
+    return None
 
 
 def _teardown_async(

@@ -145,7 +145,7 @@ def _emit(
 
 
 class StreamedBody:
-    """A streamed response body; closing it (as every WSGI server does) runs teardown.
+    """A streamed response body; teardown runs when it is finished or closed, once.
 
     Both contexts are current while each chunk is produced and while the body
     is closed, and only then: between chunks, and between the return of the
@@ -161,6 +161,7 @@ class StreamedBody:
         self._app_iter = app_iter
         self._exc: BaseException | None = ctx.error
         self._closed = False
+        self._deferred: Exception | None = None
         ctx._reset()
 
     def __iter__(self) -> cabc.Iterator[bytes]:
@@ -171,17 +172,28 @@ class StreamedBody:
             try:
                 chunk = next(chunks)
             except StopIteration:
-                return
+                break
             except BaseException as e:
                 self._exc = e
                 raise
             finally:
                 ctx._reset()
             yield chunk
+        try:  # the body is finished: tear down now rather than at the server's close()
+            self.close()
+        except Exception as e:  # logged already; raised by close(), after the server ends the body
+            self._deferred = e
 
     def close(self) -> None:
-        """Close the body, then run teardown (steps 16 to 19), once."""
+        """Close the body, then run teardown (steps 16 to 19), once.
+
+        If teardown already ran when the body finished and failed, its error
+        is raised here.
+        """
         if self._closed:
+            if self._deferred is not None:
+                error, self._deferred = self._deferred, None
+                raise error
             return
         self._closed = True
         if _cv_request.get(None) is not self._ctx:  # current if a test client preserved it
