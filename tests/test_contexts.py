@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import typing as t
@@ -21,6 +22,7 @@ from tocsin import (
     has_request_context,
     request,
     session,
+    signals,
 )
 from tocsin.ctx import _AppCtxGlobals
 from tocsin.globals import app_ctx, request_ctx
@@ -266,6 +268,220 @@ def test_copy_current_request_context_in_thread(app: Tocsin, client: TestClient)
 def test_copy_current_request_context_outside_request() -> None:
     with pytest.raises(RuntimeError, match="request context is active"):
         copy_current_request_context(lambda: None)
+
+
+@contextlib.contextmanager
+def _recording(app: Tocsin, events: list[t.Any]) -> t.Iterator[None]:
+    """Record teardown functions and context signals of *app* into *events*."""
+    app.teardown_request(lambda exc: events.append(("teardown_request", exc)))
+    app.teardown_appcontext(lambda exc: events.append(("teardown_appcontext", exc)))
+    with contextlib.ExitStack() as stack:
+        for name in (
+            "request_tearing_down",
+            "appcontext_tearing_down",
+            "appcontext_pushed",
+            "appcontext_popped",
+        ):
+
+            def receiver(sender: Tocsin, _name: str = name, **extra: t.Any) -> None:
+                events.append(_name)
+
+            stack.enter_context(getattr(signals, name).connected_to(receiver, app))
+        yield
+
+
+def test_same_request_context_pushed_twice(app: Tocsin) -> None:
+    events: list[t.Any] = []
+    ctx = app.test_request_context("/a")
+    with _recording(app, events), ctx:
+        g.x = 1
+        with ctx:
+            events.append(("inner", request.path, g.x))
+        events.append(("after inner", has_request_context(), g.x))
+    assert events == [
+        "appcontext_pushed",
+        ("inner", "/a", 1),
+        ("after inner", True, 1),
+        ("teardown_request", None),
+        "request_tearing_down",
+        ("teardown_appcontext", None),
+        "appcontext_tearing_down",
+        "appcontext_popped",
+    ]  # what Flask 3.1 does: one app context, torn down by the outer pop
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+def test_same_request_context_pushed_twice_manually(app: Tocsin) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_request(torn_down.append)
+    ctx = app.test_request_context("/")
+    ctx.push()
+    ctx.push()
+    ctx.pop()
+    assert torn_down == []
+    assert request_ctx._get_current_object() is ctx  # type: ignore[attr-defined]
+    ctx.pop()
+    assert torn_down == [None]
+    assert not has_app_context()
+    with pytest.raises(RuntimeError, match="which was not pushed"):
+        ctx.pop()
+
+
+def test_request_context_pushed_again_over_another_app_context_keeps_its_g(
+    app: Tocsin,
+) -> None:
+    torn_down: list[str] = []
+    app.teardown_appcontext(lambda exc: torn_down.append(g.get("name", "?")))
+    ctx = app.test_request_context("/")
+    with ctx:
+        g.name = "request"
+        with app.app_context():
+            g.name = "other"
+            with ctx:
+                assert g.name == "request"  # never the g of another app context
+            assert g.name == "other"
+            assert torn_down == []
+        assert torn_down == ["other"]
+        assert g.name == "request"
+    assert torn_down == ["other", "request"]
+    assert not has_app_context()
+
+
+def test_copy_current_request_context_tears_down_in_thread(app: Tocsin, client: TestClient) -> None:
+    events: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        g.user = "ann"
+
+        @copy_current_request_context
+        def work(n: int) -> int:
+            events.append(("work", request.path, g.get("user"), has_app_context()))
+            g.user = "worker"
+            return n * 2
+
+        results: list[int] = []
+        events.append("start")
+        thread = threading.Thread(target=lambda: results.append(work(21)))
+        thread.start()
+        thread.join()
+        events.append(("joined", results, g.user))
+        return "ok"
+
+    with _recording(app, events):
+        assert client.get("/").data == b"ok"
+    start = events.index("start")
+    assert events[start:] == [
+        "start",
+        "appcontext_pushed",  # a fresh app context (and g) in the other thread
+        ("work", "/", None, True),
+        ("teardown_request", None),
+        "request_tearing_down",
+        ("teardown_appcontext", None),
+        "appcontext_tearing_down",
+        "appcontext_popped",
+        ("joined", [42], "ann"),
+        ("teardown_request", None),  # then the request's own teardown
+        "request_tearing_down",
+        ("teardown_appcontext", None),
+        "appcontext_tearing_down",
+        "appcontext_popped",
+    ]
+
+
+def test_copy_current_request_context_in_view_shares_g(app: Tocsin, client: TestClient) -> None:
+    events: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        g.user = "ann"
+
+        @copy_current_request_context
+        def work() -> str:
+            events.append(("work", g.user))
+            g.user = "changed"
+            return request.path
+
+        events.append("start")
+        events.append(("returned", work(), g.user))
+        events.append(("again", work()))
+        return "ok"
+
+    with _recording(app, events):
+        assert client.get("/").data == b"ok"
+    start = events.index("start")
+    assert events[start:] == [
+        "start",
+        ("work", "ann"),
+        ("teardown_request", None),  # the copy's pop: no app context of its own
+        "request_tearing_down",
+        ("returned", "/", "changed"),
+        ("work", "changed"),
+        ("teardown_request", None),  # once per call
+        "request_tearing_down",
+        ("again", "/"),
+        ("teardown_request", None),
+        "request_tearing_down",
+        ("teardown_appcontext", None),
+        "appcontext_tearing_down",
+        "appcontext_popped",
+    ]
+
+
+def test_copy_current_request_context_teardown_gets_exception(
+    app: Tocsin, client: TestClient
+) -> None:
+    torn_down: list[BaseException | None] = []
+    error = ValueError("in the copy")
+
+    @app.route("/")
+    def index() -> str:
+        @copy_current_request_context
+        def work() -> None:
+            raise error
+
+        with pytest.raises(ValueError, match="in the copy"):
+            work()
+        assert torn_down == [error]
+        return "ok"
+
+    app.teardown_request(torn_down.append)
+    assert client.get("/").data == b"ok"
+    assert torn_down == [error, None]
+
+
+def test_copy_current_request_context_async_function(app: Tocsin, client: TestClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        @copy_current_request_context
+        async def work(n: int) -> str:
+            await asyncio.sleep(0)
+            return f"{request.args['q']} {n}"
+
+        assert not asyncio.iscoroutinefunction(work)
+        results: list[str] = []
+        thread = threading.Thread(target=lambda: results.append(work(2)))
+        thread.start()
+        thread.join()
+        return f"{results[0]} {work.__name__}"
+
+    assert client.get("/?q=hi").data == b"hi 2 work"
+
+
+def test_copy_current_request_context_shares_the_session(app: Tocsin, client: TestClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        @copy_current_request_context
+        def work() -> None:
+            session["from"] = "copy"
+
+        work()  # the session was not opened before the copy was made
+        return "ok"
+
+    assert client.get("/").data == b"ok"
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"from": "copy"}
 
 
 def test_after_this_request(app: Tocsin, client: TestClient) -> None:

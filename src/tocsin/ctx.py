@@ -162,6 +162,8 @@ class RequestContext:
         "_after_request_functions",
         "_environ",
         "_environ_factory",
+        "_origin_app_ctx",
+        "_pushed_app_ctxs",
         "_request",
         "_session",
         "_tokens",
@@ -195,6 +197,11 @@ class RequestContext:
         self._session = session
         self.app_ctx: AppContext | None = None
         self._tokens: list[contextvars.Token[RequestContext]] = []
+        #: For each :meth:`push` not yet popped: the app context it pushed, or
+        #: ``None`` when it reused the current one.
+        self._pushed_app_ctxs: list[AppContext | None] = []
+        #: For a :meth:`copy`: the app context of the request it was copied from.
+        self._origin_app_ctx: AppContext | None = None
         #: after_this_request functions: a list once there is one (most requests have none).
         self._after_request_functions: list[t.Callable[[Response], Response]] | tuple[()] = ()
         self.method = "GET"
@@ -297,23 +304,43 @@ class RequestContext:
         self.app_ctx._reset()
 
     def push(self) -> None:
-        """Push a fresh app context and this request context, then match the URL.
+        """Make this context current, with an app context, then match the URL.
 
-        Used by ``test_request_context()``; handling a real request goes
-        through the pipeline instead, which also runs the hooks.
+        Used by ``test_request_context()`` and :func:`copy_current_request_context`;
+        handling a real request goes through the pipeline instead, which also
+        runs the hooks. The first push pushes a fresh app context (a fresh
+        ``g``), except for a copy pushed where the app context of the request it
+        was copied from is current: it shares that one. Pushing a context that
+        is already pushed pushes no new app context (its own is pushed again
+        only if another one is current meanwhile); only the outermost
+        :meth:`pop` runs the teardown functions, as in Flask.
         """
-        self.app_ctx = AppContext(self.app)
-        self.app_ctx.push()
+        current = _cv_app.get(None)
+        app_ctx: AppContext | None
+        if self._tokens:  # pushed again: keep the app context it already has
+            app_ctx = self.app_ctx if current is not self.app_ctx else None
+        elif self._origin_app_ctx is not None and current is self._origin_app_ctx:
+            self.app_ctx, app_ctx = current, None
+        else:
+            app_ctx = self.app_ctx = AppContext(self.app)
+        if app_ctx is not None:
+            app_ctx.push()
         self._tokens.append(_cv_request.set(self))
+        self._pushed_app_ctxs.append(app_ctx)
         if self.url_rule is None and self.routing_exception is None:
             self.match_request()
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
-        """Run ``teardown_request`` functions, pop this context and its app context."""
+        """Stop being current; the last pop runs ``teardown_request`` functions.
+
+        The app context that the matching :meth:`push` pushed is popped too
+        (running ``teardown_appcontext`` when that was its last push).
+        """
         if exc is _sentinel:
             exc = sys.exc_info()[1]
         _check_current(_cv_request, self, "request")  # before any teardown runs
-        app_ctx = self.app_ctx
+        # A context made current by the pipeline (not by push) pops its app context.
+        app_ctx = self._pushed_app_ctxs.pop() if self._pushed_app_ctxs else self.app_ctx
         try:
             if len(self._tokens) == 1:
                 self.app.do_teardown_request(exc)
@@ -323,8 +350,13 @@ class RequestContext:
                 app_ctx.pop(exc)
 
     def copy(self) -> RequestContext:
-        """A new context for the same request and session, to push elsewhere."""
-        ctx = self.__class__(self.app, self._environ, self.request, self._session)
+        """A new context for the same request and session object, to push elsewhere.
+
+        The session is opened now if it was not yet, so that the copy and this
+        context share it.
+        """
+        ctx = self.__class__(self.app, self._environ, self.request, self.session)
+        ctx._origin_app_ctx = self.app_ctx
         ctx._environ_factory = self._environ_factory
         ctx.method, ctx.path = self.method, self.path
         ctx.url_rule, ctx.view_args = self.url_rule, self.view_args
@@ -394,7 +426,16 @@ def copy_current_request_context(f: F) -> F:
     """Decorate *f* so that it runs in a copy of the current request context.
 
     Useful for work handed to another thread or greenlet: ``request`` and
-    ``session`` are available inside *f* wherever it is called.
+    ``session`` (the same session object) are available inside *f* wherever
+    it is called. As in Flask, each call pushes the copy and pops it when *f*
+    returns, so ``teardown_request`` functions run for it once per call.
+
+    ``g``: called where the request's own app context is current (in the
+    view, on the same thread or task), the copy shares it, and so its ``g``;
+    elsewhere (another thread) each call gets a fresh app context and ``g``,
+    whose ``teardown_appcontext`` functions run when the call ends, as in
+    Flask. An ``async def`` *f* is run to its end by :meth:`Tocsin.ensure_sync`
+    (the decorated function is sync).
     """
     ctx = _cv_request.get(None)
     if ctx is None:
@@ -406,11 +447,8 @@ def copy_current_request_context(f: F) -> F:
 
     @functools.wraps(f)
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        copied._set()
-        try:
-            return f(*args, **kwargs)
-        finally:
-            copied._reset()
+        with copied:
+            return copied.app.ensure_sync(f)(*args, **kwargs)
 
     return t.cast(F, wrapper)
 
