@@ -10,7 +10,7 @@ import typing as t
 import httpx
 import pytest
 
-from tocsin import Tocsin, g, has_request_context, request
+from tocsin import Tocsin, g, has_app_context, has_request_context, request
 from tocsin.testing import TestClient
 from tocsin.wrappers import Response
 
@@ -463,3 +463,32 @@ def test_hook_decorators_return_the_function(app: Tocsin) -> None:
     assert app.teardown_request_funcs[None] == [hook]
     assert app.teardown_appcontext_funcs == [hook]
     assert app.before_first_request_funcs == [hook]
+
+
+@pytest.mark.parametrize("returned", [None, "text"])
+def test_after_request_must_return_a_response(
+    app: Tocsin, client: TestClient, returned: t.Any
+) -> None:
+    torn_down: list[str] = []
+
+    @app.after_request
+    def forgets_to_return(response: Response) -> t.Any:
+        return returned
+
+    app.teardown_request(lambda exc: torn_down.append(f"request {type(exc).__name__}"))
+    app.teardown_appcontext(lambda exc: torn_down.append(f"app {type(exc).__name__}"))
+    app.add_url_rule("/", "index", lambda: "hello")
+    with pytest.raises(TypeError) as info:
+        client.get("/")
+    assert str(info.value) == (
+        "The after-request function"
+        " 'test_after_request_must_return_a_response.<locals>.forgets_to_return' returned"
+        f" {type(returned).__name__}, not a response object. It must return the response it"
+        " was given (or a new one)."
+    )
+    assert torn_down == ["request TypeError", "app TypeError"]
+    assert not has_request_context() and not has_app_context()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/")  # the 500 is made once: its own after_request error is logged
+    assert response.status_code == 500
+    assert torn_down[2:] == ["request TypeError", "app TypeError"]

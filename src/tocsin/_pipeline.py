@@ -22,6 +22,7 @@ import typing as t
 
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
+from werkzeug.wrappers import Response as BaseResponse
 
 from . import signals as _sig
 from ._async import is_async_callable
@@ -241,15 +242,17 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
             for fn in ctx._after_request_functions:  # 11
                 if tr is not None:
                     tr.call("after_this_request", fn)
-                response = fn(response)
+                rv = fn(response)
+                response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)  # type: ignore[assignment]  # any Werkzeug response will do
             if tr is not None:
                 tr.step("after_request")
             for fn, is_async in plan.after_request:  # 12
                 if tr is not None:
                     tr.call("after_request", fn)
-                response = fn(response)
+                rv = fn(response)
                 if is_async:
-                    response = yield response
+                    rv = yield rv
+                response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)  # type: ignore[assignment]  # any Werkzeug response will do
         if tr is not None:
             tr.step("save_session")
         if ctx._session is not None or (ctx.has_cookie and app._session_maybe_refreshed(ctx)):  # 13
@@ -274,6 +277,15 @@ def _finalize(app: Tocsin, ctx: RequestContext, rv: t.Any, from_error: bool) -> 
             raise
         app.logger.exception("Request finalizing failed with an error while handling an error")
     return response
+
+
+def _not_a_response(fn: t.Callable[..., t.Any], rv: t.Any) -> t.NoReturn:
+    """An after-request function returned something else than a response object."""
+    name = getattr(fn, "__qualname__", repr(fn))
+    raise TypeError(
+        f"The after-request function {name!r} returned {type(rv).__name__}, not a response"
+        " object. It must return the response it was given (or a new one)."
+    )
 
 
 def _save_session(app: Tocsin, ctx: RequestContext, response: Response) -> None:
