@@ -14,6 +14,7 @@ import pytest
 from tocsin import Tocsin, json, jsonify, request
 from tocsin.json.provider import DefaultJSONProvider, JSONProvider
 from tocsin.testing import TestClient
+from tocsin.wrappers import Response
 
 
 @dataclasses.dataclass
@@ -213,3 +214,48 @@ def test_custom_default(app: Tocsin, client: TestClient) -> None:
     app.json = Provider(app)
     app.add_url_rule("/s", "s", lambda: {"s": {3, 1, 2}, "d": decimal.Decimal("2.5")})
     assert client.get("/s").data == b'{"d":"2.5","s":[1,2,3]}\n'
+
+
+class TaggingProvider(DefaultJSONProvider):
+    """Overrides only ``dumps``: every response must still go through it."""
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        kwargs.setdefault("default", lambda o: "CUSTOM")
+        return super().dumps(obj, **kwargs)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_subclass_dumps_used_for_every_json_response(client: TestClient, debug: bool) -> None:
+    class App(Tocsin):
+        json_provider_class = TaggingProvider
+
+    app = App("dumps_app", root_path="/nonexistent")
+    app.debug = debug
+    app.add_url_rule("/d", "d", lambda: {"t": object()})
+    app.add_url_rule("/j", "j", lambda: jsonify(t=object()))
+    c = app.test_client(driver=client.driver)
+    expected = b'{\n  "t": "CUSTOM"\n}\n' if debug else b'{"t":"CUSTOM"}\n'
+    assert (c.get("/d").data, c.get("/j").data) == (expected, expected)
+
+
+def test_instance_patches_of_the_provider_are_used(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/d", "d", lambda: {"a": 1})
+    app.json.dumps = lambda obj, **kwargs: '"patched"'  # type: ignore[method-assign]
+    assert client.get("/d").data == b'"patched"\n'
+    del app.json.dumps  # type: ignore[attr-defined]
+    app.json.response = lambda *args, **kw: Response("by response()", 201)  # type: ignore[method-assign]
+    assert (client.get("/d").status_code, client.get("/d").data) == (201, b"by response()")
+
+
+def test_provider_mimetype_for_returned_dicts(app: Tocsin, client: TestClient) -> None:
+    app.json.mimetype = "application/vnd.api+json"  # type: ignore[attr-defined]
+    app.add_url_rule("/d", "d", lambda: {"a": 1})
+    app.add_url_rule("/t", "t", lambda: ({"a": 1}, 201))
+    app.add_url_rule("/j", "j", lambda: jsonify(a=1))
+    for path, status in (("/d", 200), ("/t", 201), ("/j", 200)):
+        response = client.get(path)
+        assert (response.status_code, response.content_type, response.data) == (
+            status,
+            "application/vnd.api+json",
+            b'{"a":1}\n',
+        )

@@ -504,3 +504,26 @@ def test_a_teardown_error_after_a_finished_stream_is_raised_by_close(app: Tocsin
         body.close()  # type: ignore[attr-defined]  # a WSGI body with close()
     body.close()  # type: ignore[attr-defined]  # raised once
     assert not has_request_context()
+
+
+def test_overridden_make_response_sees_every_return_value(client: TestClient) -> None:
+    seen: list[str] = []
+
+    class App(Tocsin):
+        def make_response(self, rv: t.Any) -> Response:
+            seen.append(type(rv).__name__)
+            response = super().make_response(rv)
+            response.headers["X-Made"] = "yes"
+            return response
+
+    app = App("made_app", root_path="/nonexistent")
+    app.add_url_rule("/s", "s", lambda: "text")
+    app.add_url_rule("/d", "d", lambda: {"a": 1})
+    app.add_url_rule("/t", "t", lambda: ("made", 201))
+    app.add_url_rule("/e", "e", lambda: abort(403))
+    c = app.test_client(driver=client.driver)
+    got = [(c.get(p).status_code, c.get(p).headers.get("X-Made")) for p in ("/s", "/d", "/t", "/e")]
+    assert got == [(200, "yes"), (200, "yes"), (201, "yes"), (403, "yes")]
+    missing = c.get("/missing")
+    assert (missing.status_code, missing.headers.get("X-Made")) == (404, "yes")
+    assert seen[:2] == ["str", "str"] and seen[-1] == "NotFound"

@@ -24,7 +24,6 @@ if t.TYPE_CHECKING:
 __all__ = ["AsyncBody", "ResponseMaker", "complete_headers"]
 
 _TEXT = "text/html; charset=utf-8"
-_JSON = "application/json"
 _BAD_TUPLE = (
     "The view function did not return a valid response tuple. The tuple must have the"
     " form (body, status, headers), (body, status), or (body, headers)."
@@ -62,6 +61,17 @@ class ResponseMaker:
 
     response_class: type[Response]
     json: JSONProvider
+    #: Whether plain return values may skip the response object: the stock
+    #: response class and ``make_response`` (decided when serving starts).
+    _direct_ok = False
+
+    def _decide_direct(self) -> None:
+        """Allow the fast path unless the response class or ``make_response`` is custom."""
+        self._direct_ok = (
+            self.response_class is Response
+            and type(self).make_response is ResponseMaker.make_response
+            and "make_response" not in self.__dict__
+        )
 
     def make_response(self, rv: t.Any) -> Response:
         """Convert a view's return value into a response object.
@@ -125,8 +135,8 @@ class ResponseMaker:
 
     def _direct_response(self, rv: t.Any) -> Direct | None:
         """A :data:`~tocsin._pipeline.Direct` tuple for a plain return value, or ``None``."""
-        if self.response_class is not Response:
-            return None  # a custom response class may do anything; give it the object
+        if not self._direct_ok:
+            return None  # a custom response class or make_response may do anything
         status = 0  # none given with the body
         if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
             rv, status = rv
@@ -139,9 +149,11 @@ class ResponseMaker:
         elif tp is bytes:
             body = rv
             ctype = _TEXT
-        elif (tp is dict or tp is list) and type(self.json) is DefaultJSONProvider:
-            body = self.json._encode(rv).encode()
-            ctype = _JSON
+        elif (tp is dict or tp is list) and type(json := self.json) is DefaultJSONProvider:
+            if "dumps" in json.__dict__ or "response" in json.__dict__:
+                return None  # patched on the instance: let json.response() run
+            body = json._encode(rv).encode()
+            ctype = json.mimetype
         elif isinstance(rv, HTTPException) and _plain_http_error(rv):
             body = _error_body(rv)
             headers = rv.get_headers()

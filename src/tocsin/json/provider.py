@@ -102,6 +102,8 @@ class DefaultJSONProvider(JSONProvider):
     def _encode(self, obj: t.Any) -> str:
         if self.compact is False or (self.compact is None and self._app.debug):
             return self.dumps(obj, indent=2) + "\n"
+        if type(self).dumps is not DefaultJSONProvider.dumps or "dumps" in self.__dict__:
+            return self.dumps(obj, separators=(",", ":")) + "\n"  # a custom dumps decides
         key = (self.default, self.ensure_ascii, self.sort_keys)
         encoder = self.__dict__.get("_compact_encoder")
         if encoder is None or encoder[0] != key:  # made once, remade if a setting changes
