@@ -5,9 +5,9 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, Rule
 
-from tocsin import Tocsin, request
+from tocsin import Tocsin, request, url_for
 from tocsin.testing import TestClient
 
 
@@ -399,3 +399,21 @@ def test_subdomain_matching(client: TestClient) -> None:
     c = app.test_client(driver=client.driver)
     assert c.get("/").data == b"root"
     assert c.get("/", subdomain="api").data == b"api"
+
+
+def test_build_only_rules_are_never_matched(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/cdn/logo.png", "cdn_logo", build_only=True)
+    app.add_url_rule("/cdn/app.js", "cdn_js", view_func=lambda: "never", build_only=True)
+    assert [client.get(p).status_code for p in ("/cdn/logo.png", "/cdn/app.js")] == [404, 404]
+    with app.test_request_context():
+        assert url_for("cdn_logo") == "/cdn/logo.png"
+
+
+def test_rules_and_views_changed_after_the_first_request(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/a", "a", lambda: "a")
+    assert client.get("/a").data == b"a"
+    app.url_map.add(Rule("/direct", endpoint="direct"))  # not a setup method: still seen
+    app.view_functions["direct"] = lambda: "direct"
+    assert client.get("/direct").data == b"direct"
+    app.view_functions["a"] = lambda: "swapped"  # as monkeypatch.setitem does in tests
+    assert client.get("/a").data == b"swapped"

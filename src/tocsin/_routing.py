@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
     from .app import Tocsin
     from .ctx import RequestContext
 
-__all__ = ["Matcher", "decode_path"]
+__all__ = ["Matcher", "WatchedMap", "decode_path"]
 
 _EMPTY: dict[str, t.Any] = {}
 
@@ -65,6 +65,22 @@ def _first_segments(url_map: Map) -> frozenset[str] | None:
     return frozenset(firsts)
 
 
+class WatchedMap(Map):
+    """Werkzeug's :class:`~werkzeug.routing.Map`, telling its app of rules added directly.
+
+    ``app.url_map.add(Rule(...))`` bypasses ``add_url_rule``; the app's
+    matcher still has to forget what it built from the old rules.
+    """
+
+    #: Called after each :meth:`add` (set by the app).
+    on_add: t.Callable[[], None] | None = None
+
+    def add(self, rulefactory: t.Any) -> None:
+        super().add(rulefactory)
+        if self.on_add is not None:
+            self.on_add()
+
+
 class Matcher:
     """Matches a request context's method and path against the app's URL map."""
 
@@ -91,7 +107,13 @@ class Matcher:
         )
         static: dict[str, list[tuple[Rule, frozenset[str] | None]]] = {}
         for rule in url_map.iter_rules():
-            if rule.arguments or rule.defaults or rule.redirect_to is not None or rule.websocket:
+            if (
+                rule.arguments
+                or rule.defaults
+                or rule.redirect_to is not None
+                or rule.websocket
+                or rule.build_only
+            ):
                 continue
             methods = frozenset(rule.methods) if rule.methods is not None else None
             static.setdefault(rule.rule, []).append((rule, methods))

@@ -24,7 +24,7 @@ from ._async import is_async_callable, run_coroutine
 from ._delivery import NOT_BUILT, builtin_calls
 from ._pipeline import Hook, Hooks, Plan
 from ._responses import ResponseMaker
-from ._routing import Matcher
+from ._routing import Matcher, WatchedMap
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import _cv_request, g
@@ -71,7 +71,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     config_class = Config
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     url_rule_class = Rule
-    url_map_class = Map
+    url_map_class: type[Map] = WatchedMap
     #: The session interface; the default signs a cookie with ``SECRET_KEY``.
     session_interface: SessionInterface = SecureCookieSessionInterface()
     test_client_class: type[TestClient] | None = None
@@ -171,6 +171,8 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         self._builtin_calls = NOT_BUILT
         self._has_error_handlers = False
         self._matcher = Matcher(self)
+        if isinstance(self.url_map, WatchedMap):
+            self.url_map.on_add = self._matcher.invalidate
         self._asgi: t.Any = None
         #: The lifecycle tracer, when ``TRACE`` is on (see :mod:`tocsin.tracing`).
         self._tracer: t.Any = None
@@ -243,6 +245,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
     def _start_serving(self) -> None:
         """Called by the drivers on the first request: freeze setup, start tracing if asked."""
         self._got_first_request = True
+        self._decide_direct()
         if self.config["TRACE"] and self._tracer is None:
             from .tracing import Tracer
 
@@ -280,12 +283,12 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:
+        if view_func is not None:
+            _require_callable("add_url_rule", view_func)
         if endpoint is None:
             if view_func is None:
                 raise TypeError("add_url_rule() needs an endpoint or a view function.")
             endpoint = view_func.__name__
-        if view_func is not None:
-            _require_callable("add_url_rule", view_func)
         options["endpoint"] = endpoint
         methods = options.pop("methods", None)
         if methods is None:
@@ -404,9 +407,9 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         if ctx.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             hook = (self._options_view, False)
         else:
+            view = self.view_functions[rule.endpoint]
             hook = self._views.get(rule.endpoint)
-            if hook is None:
-                view = self.view_functions[rule.endpoint]
+            if hook is None or hook[0] is not view:  # (a test may swap a view function)
                 hook = self._views[rule.endpoint] = (view, is_async_callable(view))
         ctx.view = hook
         return hook
