@@ -173,7 +173,9 @@ class ASGIApp:
             app._tracer.begin(ctx)
         if ctx.url_rule is None and ctx.routing_exception is None:
             ctx.match_request()
-        if ctx.routing_exception is None and not app._view(ctx)[1]:  # (kept in ctx.view)
+        if app._request_methods or (  # overridden Flask request methods are synchronous
+            ctx.routing_exception is None and not app._view(ctx)[1]  # (kept in ctx.view)
+        ):
             await self._handle_in_thread(ctx, scope, receive, send)
             return
         pipe = dispatch(app, ctx)
