@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import werkzeug.test
 
 from tocsin import Tocsin, g, render_template_string_async, request, session
 from tocsin.signals import template_rendered
@@ -86,3 +87,15 @@ def test_sync_render_in_async_view_explains_what_to_do(app: Tocsin, client: Test
 
     with pytest.raises(RuntimeError, match=r"await render_template_async"):
         client.get("/")
+
+
+def test_open_with_a_builder_or_request_adds_the_client_environ(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.add_url_rule("/who", "who", lambda: f"{request.remote_addr} {request.user_agent}")
+    builder = werkzeug.test.EnvironBuilder(path="/who")
+    assert client.open(builder).data == b"127.0.0.1 Tocsin test client"
+    assert builder.environ_base is None  # the caller's builder is not changed
+    bare = werkzeug.test.EnvironBuilder(path="/who").get_request()
+    assert client.open(bare).data == b"127.0.0.1 Tocsin test client"
+    assert "REMOTE_ADDR" not in bare.environ

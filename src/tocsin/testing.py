@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc as cabc
 import contextlib
+import copy
 import typing as t
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -171,7 +172,7 @@ class TestClient(Client):
     ) -> TestResponse:
         if args and isinstance(args[0], (werkzeug.test.EnvironBuilder, dict, BaseRequest)):
             if isinstance(args[0], werkzeug.test.EnvironBuilder):
-                builder = args[0].copy() if hasattr(args[0], "copy") else args[0]
+                builder = copy.copy(args[0])  # the caller's builder stays as it was
                 builder.environ_base = {**self.environ_base, **(builder.environ_base or {})}
                 request = builder.get_request()
             elif isinstance(args[0], dict):
@@ -179,7 +180,8 @@ class TestClient(Client):
                     args[0], environ_base=self.environ_base
                 ).get_request()
             else:
-                request = args[0]
+                request = copy.copy(args[0])
+                request.environ = {**self.environ_base, **request.environ}
         else:
             request = self._request_from_builder_args(args, kwargs)
         self._release_preserved()
