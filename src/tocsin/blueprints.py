@@ -130,11 +130,13 @@ class Blueprint(Scaffold):
     @setupmethod
     def record(self, func: DeferredSetupFunction) -> None:
         """Call *func* with the setup state each time the blueprint is registered."""
+        _require_callable("record", func)
         self.deferred_functions.append(func)
 
     @setupmethod
     def record_once(self, func: DeferredSetupFunction) -> None:
         """Like :meth:`record`, but only on the first registration on an app."""
+        _require_callable("record_once", func)
 
         def wrapper(state: BlueprintSetupState) -> None:
             if state.first_registration:
@@ -342,6 +344,7 @@ class Blueprint(Scaffold):
         return decorator
 
     def _app_template(self, kind: str, f: t.Callable[..., t.Any], name: str | None) -> None:
+        _require_callable(f"add_app_template_{kind}", f)
         self.record_once(lambda s: getattr(s.app, f"add_template_{kind}")(f, name=name))
 
     @t.overload
@@ -351,7 +354,7 @@ class Blueprint(Scaffold):
     @setupmethod
     def app_template_filter(self, name: t.Any = None) -> t.Any:
         """Register a template filter on the app (``@bp.app_template_filter()`` or bare)."""
-        return _decorator(self.add_app_template_filter, name)
+        return _decorator(self.add_app_template_filter, name, "app_template_filter")
 
     @t.overload
     def app_template_test(self, name: F) -> F: ...
@@ -360,7 +363,7 @@ class Blueprint(Scaffold):
     @setupmethod
     def app_template_test(self, name: t.Any = None) -> t.Any:
         """Register a template test on the app (``@bp.app_template_test()`` or bare)."""
-        return _decorator(self.add_app_template_test, name)
+        return _decorator(self.add_app_template_test, name, "app_template_test")
 
     @t.overload
     def app_template_global(self, name: F) -> F: ...
@@ -369,7 +372,7 @@ class Blueprint(Scaffold):
     @setupmethod
     def app_template_global(self, name: t.Any = None) -> t.Any:
         """Register a template global on the app (``@bp.app_template_global()`` or bare)."""
-        return _decorator(self.add_app_template_global, name)
+        return _decorator(self.add_app_template_global, name, "app_template_global")
 
     @setupmethod
     def add_app_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:

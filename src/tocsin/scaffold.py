@@ -41,11 +41,13 @@ def setupmethod(f: F) -> F:
 
 
 def _require_callable(what: str, f: t.Any) -> None:
+    """Raise a clear :class:`TypeError` when *f*, given to the method *what*, is not callable."""
     if not callable(f):
-        raise TypeError(
-            f"{what} needs a callable, got {f!r} of type {type(f).__name__}."
-            f" Use it as a decorator, @{what}, on a function."
-        )
+        if what.startswith(("add_", "register_")):  # called with the function, not a decorator
+            hint = " Pass it a function."
+        else:
+            hint = f" Use it as a decorator, @{what}, on a function."
+        raise TypeError(f"{what} needs a callable, got {f!r} of type {type(f).__name__}.{hint}")
 
 
 def _exc_class_and_code(
@@ -243,6 +245,7 @@ class Scaffold:
         """
 
         def decorator(f: F) -> F:
+            _require_callable("route", f)  # None would register a rule without a view
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(rule, endpoint, f, **options)
             return f

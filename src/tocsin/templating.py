@@ -13,7 +13,7 @@ from . import signals as _sig
 from ._async import call_sync, is_async_callable
 from .ctx import _iter_in_context
 from .globals import _cv_app, _cv_request, g, request, session
-from .scaffold import setupmethod
+from .scaffold import _require_callable, setupmethod
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -109,14 +109,24 @@ def _loader_for(scaffold: Scaffold) -> FileSystemLoader | None:
 
 
 def _decorator(
-    register: t.Callable[[t.Callable[..., t.Any], str | None], None], name: t.Any
+    register: t.Callable[[t.Callable[..., t.Any], str | None], None], name: t.Any, what: str
 ) -> t.Any:
-    """Both decorator forms: ``@x.template_filter`` (bare) and ``@x.template_filter(name)``."""
+    """Both decorator forms: ``@x.template_filter`` (bare) and ``@x.template_filter(name)``.
+
+    *what* names the decorator in the errors: a *name* that is neither a
+    string nor ``None``, or a decorated object that is not callable.
+    """
     if callable(name):
         register(name, None)
         return name
+    if name is not None and not isinstance(name, str):
+        raise TypeError(
+            f"{what} takes a name (a string) or a function, got {name!r}"
+            f" of type {type(name).__name__}."
+        )
 
     def decorator(f: F) -> F:
+        _require_callable(what, f)
         register(f, name)
         return f
 
@@ -235,7 +245,7 @@ class TemplatingMixin:
         Both ``@app.template_filter`` and ``@app.template_filter("name")``
         work (in Flask the bare form registers nothing).
         """
-        return _decorator(self.add_template_filter, name)
+        return _decorator(self.add_template_filter, name, "template_filter")
 
     @t.overload
     def template_test(self, name: F) -> F: ...
@@ -247,7 +257,7 @@ class TemplatingMixin:
 
         Works bare or called, like :meth:`template_filter`.
         """
-        return _decorator(self.add_template_test, name)
+        return _decorator(self.add_template_test, name, "template_test")
 
     @t.overload
     def template_global(self, name: F) -> F: ...
@@ -259,21 +269,24 @@ class TemplatingMixin:
 
         Works bare or called, like :meth:`template_filter`.
         """
-        return _decorator(self.add_template_global, name)
+        return _decorator(self.add_template_global, name, "template_global")
 
     @setupmethod
     def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
         """Register *f* as a template filter named *name* (default: its name)."""
+        _require_callable("add_template_filter", f)
         self.jinja_env.filters[name or f.__name__] = f
 
     @setupmethod
     def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
         """Register *f* as a template test named *name* (default: its name)."""
+        _require_callable("add_template_test", f)
         self.jinja_env.tests[name or f.__name__] = f
 
     @setupmethod
     def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
         """Register *f* as a template global named *name* (default: its name)."""
+        _require_callable("add_template_global", f)
         self.jinja_env.globals[name or f.__name__] = f
 
 
