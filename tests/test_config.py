@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tocsin import Config, Tocsin
+from tocsin.helpers import get_debug_flag, get_load_dotenv
 from tocsin.testing import TestClient
 
 
@@ -57,16 +58,110 @@ def test_default_config_is_a_copy() -> None:
     assert Tocsin.default_config["SECRET_KEY"] is None
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [("1", True), ("true", True), ("On", True), ("0", False), ("", False)]
-)
+#: Flask 3.1's get_debug_flag: anything but empty, "0", "false" and "no" (any case) is on.
+DEBUG_VALUES = [
+    ("1", True),
+    ("true", True),
+    ("On", True),
+    ("2", True),
+    ("off", True),
+    ("yes", True),
+    (" 0", True),
+    ("0", False),
+    ("false", False),
+    ("FALSE", False),
+    ("No", False),
+    ("", False),
+]
+
+
+@pytest.fixture
+def no_debug_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Neither TOCSIN_DEBUG nor FLASK_DEBUG is set."""
+    monkeypatch.delenv("TOCSIN_DEBUG", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(("value", "expected"), DEBUG_VALUES)
+@pytest.mark.parametrize("variable", ["TOCSIN_DEBUG", "FLASK_DEBUG"])
 def test_debug_from_environment(
-    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
+    no_debug_env: pytest.MonkeyPatch, variable: str, value: str, expected: bool
 ) -> None:
-    monkeypatch.setenv("TOCSIN_DEBUG", value)
+    no_debug_env.setenv(variable, value)
+    assert get_debug_flag() is expected
     app = Tocsin("debug_env_app", root_path="/nonexistent")
     assert app.debug is expected
     assert app.config["DEBUG"] is expected
+
+
+@pytest.mark.parametrize(("value", "expected"), DEBUG_VALUES)
+def test_get_debug_flag_is_flasks(
+    no_debug_env: pytest.MonkeyPatch, value: str, expected: bool
+) -> None:
+    import flask.helpers
+
+    no_debug_env.setenv("FLASK_DEBUG", value)
+    assert flask.helpers.get_debug_flag() is expected
+    assert get_debug_flag() is expected
+
+
+@pytest.mark.parametrize(("tocsin", "expected"), [("0", False), ("", False), ("1", True)])
+def test_tocsin_debug_wins_when_set(
+    no_debug_env: pytest.MonkeyPatch, tocsin: str, expected: bool
+) -> None:
+    no_debug_env.setenv("FLASK_DEBUG", "0" if expected else "1")
+    no_debug_env.setenv("TOCSIN_DEBUG", tocsin)
+    assert get_debug_flag() is expected
+    assert Tocsin("debug_env_app", root_path="/nonexistent").debug is expected
+
+
+def test_debug_off_without_variables(no_debug_env: pytest.MonkeyPatch) -> None:
+    assert get_debug_flag() is False
+    assert Tocsin("debug_env_app", root_path="/nonexistent").debug is False
+
+
+@pytest.mark.parametrize(
+    ("value", "default", "expected"),
+    [
+        (None, True, True),
+        (None, False, False),
+        ("", False, False),
+        ("1", True, False),
+        ("true", True, False),
+        ("anything", True, False),
+        ("0", False, True),
+        ("False", False, True),
+        ("no", False, True),
+    ],
+)
+@pytest.mark.parametrize("variable", ["TOCSIN_SKIP_DOTENV", "FLASK_SKIP_DOTENV"])
+def test_get_load_dotenv(
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str | None,
+    default: bool,
+    expected: bool,
+) -> None:
+    monkeypatch.delenv("TOCSIN_SKIP_DOTENV", raising=False)
+    monkeypatch.delenv("FLASK_SKIP_DOTENV", raising=False)
+    if value is not None:
+        monkeypatch.setenv(variable, value)
+    assert get_load_dotenv(default) is expected
+
+
+def test_tocsin_skip_dotenv_wins_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")
+    monkeypatch.setenv("TOCSIN_SKIP_DOTENV", "0")
+    assert get_load_dotenv(False) is True
+    monkeypatch.setenv("TOCSIN_SKIP_DOTENV", "")
+    assert get_load_dotenv() is True  # set but empty: the default, not FLASK_SKIP_DOTENV
+
+
+@pytest.mark.parametrize("stored", [None, "yes", 0, True])
+def test_debug_returns_the_stored_value(app: Tocsin, stored: object) -> None:
+    app.config["DEBUG"] = stored
+    assert app.debug is stored  # as Flask's property: no bool() applied
 
 
 def test_app_attributes_forward_to_config(app: Tocsin) -> None:
@@ -212,6 +307,55 @@ def test_from_prefixed_env_custom_prefix_and_loads(monkeypatch: pytest.MonkeyPat
     assert config == {"PORT": "<80>"}
 
 
+@pytest.fixture
+def prefixed_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No FLASK_, TOCSIN_ or MYAPP_ variable from the outer environment."""
+    for key in list(os.environ):
+        if key.startswith(("FLASK_", "TOCSIN_", "MYAPP_")):
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+def test_from_prefixed_env_default_loads_flask_then_tocsin(
+    prefixed_env: pytest.MonkeyPatch,
+) -> None:
+    prefixed_env.setenv("FLASK_SECRET_KEY", "flask key")
+    prefixed_env.setenv("FLASK_SHARED", "1")
+    prefixed_env.setenv("TOCSIN_SHARED", "2")
+    prefixed_env.setenv("FLASK_DB__HOST", "flask.db")
+    prefixed_env.setenv("FLASK_DB__NAME", "flask")
+    prefixed_env.setenv("TOCSIN_DB__NAME", "tocsin")
+    prefixed_env.setenv("TOCSIN_ONLY", "[true]")
+    config = Config("/nonexistent")
+    assert config.from_prefixed_env() is True
+    assert config == {
+        "SECRET_KEY": "flask key",
+        "SHARED": 2,  # TOCSIN_ wins
+        "DB": {"HOST": "flask.db", "NAME": "tocsin"},
+        "ONLY": [True],
+    }
+
+
+def test_from_prefixed_env_ported_flask_code(prefixed_env: pytest.MonkeyPatch) -> None:
+    prefixed_env.setenv("FLASK_SECRET_KEY", "abc")
+    app = Tocsin("prefixed_app", root_path="/nonexistent")
+    app.config.from_prefixed_env()
+    assert app.secret_key == "abc"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"), [("FLASK", {"A": "flask"}), ("TOCSIN", {"A": "tocsin"})]
+)
+def test_from_prefixed_env_explicit_prefix_alone(
+    prefixed_env: pytest.MonkeyPatch, prefix: str, expected: dict[str, str]
+) -> None:
+    prefixed_env.setenv("FLASK_A", "flask")
+    prefixed_env.setenv("TOCSIN_A", "tocsin")
+    config = Config("/nonexistent")
+    config.from_prefixed_env(prefix)
+    assert config == expected
+
+
 def test_from_envvar(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = tmp_path / "env_settings.py"
     path.write_text("SECRET_KEY = 'from envvar'\n")
@@ -262,6 +406,19 @@ def test_get_namespace() -> None:
 def test_config_repr() -> None:
     config = Config("/nonexistent", {"A": 1})
     assert repr(config) == "<Config {'A': 1}>"
+
+
+@pytest.mark.parametrize("name", ["nopkg_xyz_missing.sub", "nopkg_xyz_missing.sub.deeper"])
+def test_app_of_an_unimportable_package_uses_cwd(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flask
+
+    monkeypatch.chdir(tmp_path)
+    app = Tocsin(name)
+    assert app.root_path == os.fspath(tmp_path)
+    assert app.instance_path == os.fspath(tmp_path / "instance")
+    assert flask.Flask(name).instance_path == app.instance_path
 
 
 def test_instance_relative_config(tmp_path: Path) -> None:

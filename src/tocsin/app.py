@@ -210,8 +210,9 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
 
     @property
     def debug(self) -> bool:
-        """Debug mode (the ``DEBUG`` config key)."""
-        return bool(self.config["DEBUG"])
+        """Debug mode: the ``DEBUG`` config key, returned as stored, as in Flask."""
+        value: bool = self.config["DEBUG"]
+        return value
 
     @debug.setter
     def debug(self, value: bool) -> None:
@@ -220,12 +221,16 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
             self.jinja_env.auto_reload = self.templates_auto_reload
 
     def make_config(self, instance_relative: bool = False) -> Config:
-        """Create the config, with defaults and ``DEBUG`` from ``TOCSIN_DEBUG``."""
+        """Create the config, with defaults and ``DEBUG`` from ``TOCSIN_DEBUG``.
+
+        ``FLASK_DEBUG`` is read when ``TOCSIN_DEBUG`` is not set; see
+        :func:`~tocsin.helpers.get_debug_flag` for the values that mean on.
+        """
+        from .helpers import get_debug_flag
+
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        defaults["DEBUG"] = os.environ.get(
-            "TOCSIN_DEBUG", os.environ.get("FLASK_DEBUG", "")
-        ).lower() in {"1", "true", "yes", "on"}
+        defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
     def auto_find_instance_path(self) -> str:
@@ -233,11 +238,14 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         module = sys.modules.get(self.import_name)
         is_package = module is not None and hasattr(module, "__path__")
         if module is None:
-            spec = (
-                importlib.util.find_spec(self.import_name)
-                if self.import_name != "__main__"
-                else None
-            )
+            try:  # a missing parent package raises; like get_root_path, fall back to cwd
+                spec = (
+                    importlib.util.find_spec(self.import_name)
+                    if self.import_name != "__main__"
+                    else None
+                )
+            except (ImportError, ValueError):
+                spec = None
             is_package = spec is not None and spec.submodule_search_locations is not None
         base = os.path.dirname(self.root_path) if is_package else self.root_path
         return os.path.join(base, "instance")

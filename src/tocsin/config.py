@@ -63,14 +63,24 @@ class Config(dict[str, t.Any]):
         return self.from_pyfile(rv, silent=silent)
 
     def from_prefixed_env(
-        self, prefix: str = "TOCSIN", *, loads: t.Callable[[str], t.Any] = json.loads
+        self, prefix: str | None = None, *, loads: t.Callable[[str], t.Any] = json.loads
     ) -> bool:
         """Load variables named ``{prefix}_KEY``; values are parsed with *loads* when they can be.
 
+        Without *prefix*, ``FLASK_`` variables are loaded (Flask's default, so
+        ported code keeps working), then ``TOCSIN_`` ones, which win when both
+        set a key. An explicit *prefix* loads that prefix alone. Within a
+        prefix, names are loaded in sorted order. A value that *loads* cannot
+        parse stays a string.
+
         ``__`` in a name sets a nested key: ``TOCSIN_DB__HOST`` sets
-        ``config["DB"]["HOST"]``.
+        ``config["DB"]["HOST"]``, making ``config["DB"]`` a dict if it is unset.
         """
-        prefix = f"{prefix}_"
+        for name in ("FLASK", "TOCSIN") if prefix is None else (prefix,):
+            self._load_prefixed(f"{name}_", loads)
+        return True
+
+    def _load_prefixed(self, prefix: str, loads: t.Callable[[str], t.Any]) -> None:
         for key in sorted(os.environ):
             if not key.startswith(prefix):
                 continue
@@ -88,7 +98,6 @@ class Config(dict[str, t.Any]):
             for part in parts:
                 current = current.setdefault(part, {})
             current[tail] = value
-        return True
 
     def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
         """Execute a Python file and load its UPPERCASE names."""

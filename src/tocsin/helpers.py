@@ -26,7 +26,9 @@ if t.TYPE_CHECKING:
 __all__ = [
     "abort",
     "flash",
+    "get_debug_flag",
     "get_flashed_messages",
+    "get_load_dotenv",
     "get_root_path",
     "get_template_attribute",
     "make_response",
@@ -41,6 +43,36 @@ __all__ = [
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+def _env(name: str) -> str | None:
+    """``TOCSIN_{name}`` when it is set (even empty), else ``FLASK_{name}``, else ``None``."""
+    value = os.environ.get(f"TOCSIN_{name}")
+    return os.environ.get(f"FLASK_{name}") if value is None else value
+
+
+def get_debug_flag() -> bool:
+    """Whether ``TOCSIN_DEBUG`` (else ``FLASK_DEBUG``) turns debug mode on.
+
+    As in Flask, any value other than empty, ``0``, ``false`` or ``no``
+    (in any case) is on: ``"2"`` and ``"off"`` are on too.
+    """
+    value = _env("DEBUG")
+    return bool(value and value.lower() not in {"0", "false", "no"})
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether to load the default dotenv files, as ``TOCSIN_SKIP_DOTENV`` says.
+
+    ``FLASK_SKIP_DOTENV`` is read when ``TOCSIN_SKIP_DOTENV`` is not set. A value
+    other than ``0``, ``false`` or ``no`` skips them (the answer is ``False``).
+
+    :param default: the answer when the variable is not set or empty.
+    """
+    value = _env("SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in {"0", "false", "no"}
 
 
 def _current_app(what: str) -> Tocsin:
