@@ -42,6 +42,8 @@ ENV_VARS = (
     "TOCSIN_RUN_PORT",
     "PYTHONSTARTUP",
     "WERKZEUG_RUN_MAIN",
+    "TOCSIN_RUN_FROM_CLI",
+    "FLASK_RUN_FROM_CLI",
 )
 
 HELLO = """
@@ -57,9 +59,13 @@ HELLO = """
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No variable from the outer environment chooses the app or its options."""
+    """No variable from the outer environment chooses the app or its options.
+
+    Each is restored after the test (or removed again), also when a command set it.
+    """
     for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "recorded")
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -494,6 +500,42 @@ def test_run_defaults(project: Path, served: list[t.Any]) -> None:
         "extra_files": None,
         "exclude_patterns": None,
     }
+
+
+UNGUARDED_RUN = """
+    from tocsin import Tocsin
+
+    app = Tocsin("unguarded")
+    app.add_url_rule("/", "index", lambda: "hi")
+    app.run()
+"""
+
+
+def test_command_line_sets_run_from_cli(project: Path) -> None:
+    write(project, "hello.py")
+    assert "TOCSIN_RUN_FROM_CLI" not in os.environ
+    assert run_cli("--app", "hello", "routes").exit_code == 0
+    assert os.environ["TOCSIN_RUN_FROM_CLI"] == "true"
+
+
+def test_unguarded_app_run_does_not_block_a_command(
+    project: Path, served: list[t.Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[t.Any] = []
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *a, **kw: started.append(a))
+    write(project, "unguarded.py", UNGUARDED_RUN)
+    result = run_cli("--app", "unguarded", "routes")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        " * Ignoring a call to 'app.run()' that would block the current 'tocsin' CLI command.",
+        "   Only call 'app.run()' in an 'if __name__ == \"__main__\"' guard.",
+        "Endpoint  Methods  Rule",
+        "--------  -------  -----------------------",
+        "index     GET      /",
+        "static    GET      /static/<path:filename>",
+    ]
+    assert started == []
+    assert served == []
 
 
 @pytest.mark.parametrize(
@@ -946,6 +988,26 @@ def test_env_file_option_only_with_python_dotenv(
     assert result.exit_code == 0, result.output
     assert (os.environ["FROM_ENV"], os.environ["SHARED"]) == ("dotenv", "custom")
     assert (os.environ["ONLY_TOCSINENV"], os.environ["ALREADY_SET"]) == ("1", "environment")
+
+
+@pytest.mark.parametrize("variable", ["TOCSIN_SKIP_DOTENV", "FLASK_SKIP_DOTENV"])
+def test_skip_dotenv_variable_skips_the_default_files(
+    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    files = {".env": {"FROM_DEFAULT": "1"}, "custom.env": {"FROM_CUSTOM": "1"}}
+    for name in files:
+        (project / name).write_text("")
+    fake = types.ModuleType("dotenv")
+    fake.dotenv_values = lambda path: files[os.path.basename(path)]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "dotenv", fake)
+    for key in ("FROM_DEFAULT", "FROM_CUSTOM", "TOCSIN_SKIP_DOTENV", "FLASK_SKIP_DOTENV"):
+        monkeypatch.setenv(key, "recorded")  # restored (or removed) after the test
+        monkeypatch.delenv(key)
+    monkeypatch.setenv(variable, "1")
+    result = CliRunner().invoke(TocsinGroup(), ["-e", "custom.env", "explain"])
+    assert result.exit_code == 0, result.output
+    assert "FROM_DEFAULT" not in os.environ
+    assert os.environ["FROM_CUSTOM"] == "1"
 
 
 # -- as a program ------------------------------------------------------------------------

@@ -88,10 +88,13 @@ FLASK_SUBMODULE_NAMES = {
         "has_request_context",
     ],
     "globals": ["app_ctx", "current_app", "g", "request", "request_ctx", "session"],
+    "cli": ["AppGroup", "FlaskGroup", "ScriptInfo", "load_dotenv", "with_appcontext"],
     "helpers": [
         "abort",
         "flash",
+        "get_debug_flag",
         "get_flashed_messages",
+        "get_load_dotenv",
         "get_root_path",
         "get_template_attribute",
         "make_response",

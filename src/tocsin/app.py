@@ -627,9 +627,38 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         load_dotenv: bool = True,
         **options: t.Any,
     ) -> None:
-        """Serve the app with Werkzeug's development server (not for production)."""
-        from werkzeug.serving import run_simple
+        """Serve the app with Werkzeug's development server (not for production).
 
+        As in Flask: under the ``tocsin run`` (or ``flask run``) command, which
+        sets ``TOCSIN_RUN_FROM_CLI`` (``FLASK_RUN_FROM_CLI``), the call only
+        warns and returns, so an unguarded ``app.run()`` does not block the
+        command. Otherwise the dotenv files are loaded (see
+        :func:`tocsin.cli.load_dotenv`) unless *load_dotenv* is false or
+        ``TOCSIN_SKIP_DOTENV`` says so, and then ``TOCSIN_DEBUG`` or
+        ``FLASK_DEBUG``, when set, sets :attr:`debug`; *debug*, when given, wins.
+        *host* and *port* default to those of ``SERVER_NAME``, else
+        ``127.0.0.1:5000``; ``port=0`` picks a free port. The other *options*
+        go to :func:`werkzeug.serving.run_simple`.
+        """
+        import click
+        from werkzeug.serving import is_running_from_reloader, run_simple
+
+        from .cli import load_dotenv as load_env_files
+        from .helpers import get_debug_flag, get_load_dotenv
+
+        if "true" in (os.environ.get("TOCSIN_RUN_FROM_CLI"), os.environ.get("FLASK_RUN_FROM_CLI")):
+            if not is_running_from_reloader():
+                click.secho(
+                    " * Ignoring a call to 'app.run()' that would block the current 'tocsin'"
+                    " CLI command.\n   Only call 'app.run()' in an"
+                    " 'if __name__ == \"__main__\"' guard.",
+                    fg="red",
+                )
+            return
+        if get_load_dotenv(load_dotenv):
+            load_env_files()
+            if "TOCSIN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
+                self.debug = get_debug_flag()
         if debug is not None:
             self.debug = bool(debug)
         server_name = self.config.get("SERVER_NAME")
@@ -637,11 +666,18 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         if server_name:
             sn_host, _, sn_port = server_name.partition(":")
         host = host or sn_host or "127.0.0.1"
-        port = int(port or sn_port or 5000)
+        port = int(port) if port or port == 0 else int(sn_port or 5000)
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
-        run_simple(host, port, self, **options)
+        if not is_running_from_reloader():
+            click.echo(f" * Serving Tocsin app {self.name!r}")
+            click.echo(f" * Debug mode: {'on' if self.debug else 'off'}")
+        try:
+            run_simple(host, port, self, **options)
+        finally:
+            # As in Flask: setup methods may be used again, e.g. to restart from a shell.
+            self._got_first_request = False
 
     # -- URLs ------------------------------------------------------------------------------
 

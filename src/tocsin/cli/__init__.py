@@ -68,7 +68,7 @@ from ._explain import _scope_label as _scope_label
 from ._explain import _step_details as _step_details
 from ._explain import explain_command
 from ._group import _BUILTIN_COMMANDS as _BUILTIN_COMMANDS
-from ._group import FlaskGroup, TocsinGroup, cli, main
+from ._group import FlaskGroup, TocsinGroup, cli, load_dotenv, main
 from ._group import _dotenv as _dotenv
 from ._group import _group_options as _group_options
 from ._group import _load_env_files as _load_env_files
@@ -99,6 +99,7 @@ __all__ = [
     "explain_command",
     "find_app_by_string",
     "find_best_app",
+    "load_dotenv",
     "locate_app",
     "main",
     "pass_script_info",

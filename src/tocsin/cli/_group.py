@@ -15,6 +15,7 @@ import click
 
 from ..app import Tocsin
 from ..globals import _cv_app
+from ..helpers import get_load_dotenv
 from ._appgroup import AppGroup
 from ._discovery import NoAppException, ScriptInfo
 from ._explain import explain_command
@@ -55,25 +56,43 @@ def _dotenv() -> t.Any:
         return None
 
 
-def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """Load ``.tocsinenv``, ``.flaskenv``, ``.env`` and the ``--env-file`` into ``os.environ``.
+def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
+    """Set environment variables from ``.tocsinenv``, ``.flaskenv``, ``.env`` and *path*.
 
-    Later files win over earlier ones; variables already in the
-    environment win over all of them. The default files are skipped when
-    the group was made with ``load_dotenv=False``.
+    The default files are those of the current directory (skipped when
+    *load_defaults* is false). Later files win over earlier ones; variables
+    already in the environment win over all of them. Does nothing when
+    python-dotenv is not installed.
+
+    :return: whether a variable was set.
     """
     dotenv = _dotenv()
-    if dotenv is None or ctx.resilient_parsing:
-        return
-    files = [name for name in (".tocsinenv", ".flaskenv", ".env") if os.path.isfile(name)]
-    if not getattr(ctx.command, "load_dotenv", True):
-        files = []
+    if dotenv is None:
+        return False
+    names = [".tocsinenv", ".flaskenv", ".env"] if load_defaults else []
+    files = [name for name in names if os.path.isfile(name)]
+    if path is not None and os.path.isfile(path):
+        files.append(os.fspath(path))
     values: dict[str, str | None] = {}
-    for name in [*files, *([value] if value else [])]:
+    for name in files:
         values.update(dotenv.dotenv_values(name))
+    loaded = False
     for key, text in values.items():
-        if text is not None:
-            os.environ.setdefault(key, text)
+        if text is not None and key not in os.environ:
+            os.environ[key] = text
+            loaded = True
+    return loaded
+
+
+def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Load the default env files and the ``--env-file`` (see :func:`load_dotenv`).
+
+    The default files are skipped when the group was made with
+    ``load_dotenv=False`` or ``TOCSIN_SKIP_DOTENV`` (or ``FLASK_SKIP_DOTENV``) says so.
+    """
+    if ctx.resilient_parsing:
+        return
+    load_dotenv(value, load_defaults=get_load_dotenv(getattr(ctx.command, "load_dotenv", True)))
 
 
 def _group_options(add_version_option: bool) -> list[click.Parameter]:
@@ -211,7 +230,13 @@ class TocsinGroup(AppGroup):
         parent: click.Context | None = None,
         **extra: t.Any,
     ) -> click.Context:
-        """Make click's context, with a fresh :class:`ScriptInfo` unless ``obj`` is given."""
+        """Make click's context, with a fresh :class:`ScriptInfo` unless ``obj`` is given.
+
+        Also sets ``TOCSIN_RUN_FROM_CLI=true`` in the environment, so that an
+        ``app.run()`` call outside an ``if __name__ == "__main__"`` guard in the
+        loaded module returns at once instead of blocking the command.
+        """
+        os.environ["TOCSIN_RUN_FROM_CLI"] = "true"
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo(
                 create_app=self.create_app, set_debug_flag=self.set_debug_flag
