@@ -117,6 +117,36 @@ def test_decorators_applied_in_order(app: Tocsin, client: TestClient) -> None:
     assert client.get("/t").data == b"outer(inner(view))"
 
 
+def test_decorators_see_endpoint_name_and_module(app: Tocsin, client: TestClient) -> None:
+    seen: list[str] = []
+
+    def record(f: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        seen.append(f"{f.__module__}.{f.__name__}")
+
+        def plain(**kwargs: t.Any) -> t.Any:  # no functools.wraps
+            return f(**kwargs)
+
+        return plain
+
+    class Report(MethodView):
+        """The report."""
+
+        decorators: t.ClassVar[list[t.Callable[..., t.Any]]] = [record, record]
+
+        def get(self) -> str:
+            return "report"
+
+    view = Report.as_view("report_page")
+    assert seen == [f"{__name__}.report_page", f"{__name__}.plain"]
+    assert (view.__name__, view.__module__) == ("report_page", __name__)
+    assert view.__doc__ == "The report."
+    assert view.view_class is Report  # type: ignore[attr-defined]
+    assert view.methods == {"GET"}  # type: ignore[attr-defined]
+    app.add_url_rule("/report", view_func=view)
+    assert app.view_functions["report_page"] is view
+    assert client.get("/report").data == b"report"
+
+
 def test_provide_automatic_options_false(app: Tocsin, client: TestClient) -> None:
     class NoOptions(View):
         provide_automatic_options = False

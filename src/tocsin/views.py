@@ -25,7 +25,8 @@ class View:
     methods: t.ClassVar[t.Collection[str] | None] = None
     #: Whether to add an automatic ``OPTIONS`` handler.
     provide_automatic_options: t.ClassVar[bool | None] = None
-    #: Decorators applied, in order, to the generated view function.
+    #: Decorators applied, in order, to the generated view function; they see its
+    #: ``__name__`` (the endpoint name given to :meth:`as_view`) and ``__module__``.
     decorators: t.ClassVar[list[t.Callable[..., t.Any]]] = []
     #: Create a new instance for every request.
     init_every_request: t.ClassVar[bool] = True
@@ -63,6 +64,10 @@ class View:
                 def view(**kwargs: t.Any) -> t.Any:
                     return instance.dispatch_request(**kwargs)
 
+        # As in Flask, the decorators see the endpoint name and the class's module
+        # (for logging, caching keys, functools.wraps); the rest is set on their result.
+        view.__name__ = name
+        view.__module__ = cls.__module__
         for decorator in cls.decorators:
             view = decorator(view)
         # setattr: mypy cannot declare attributes on a function (read as view.view_class above).
