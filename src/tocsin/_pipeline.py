@@ -20,7 +20,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import typing as t
 
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -102,6 +102,10 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
     if ctx.url_rule is None and ctx.routing_exception is None:
         ctx.match_request()  # 3 (the ASGI driver may have matched already)
     plan = ctx.plan = app._plan(ctx.url_rule)
+    if app._request_methods:  # the app overrides Flask's request methods: use them
+        from ._dispatching import run_request_methods
+
+        return run_request_methods(app, ctx)
     try:
         if not app._first_request_done:  # 4
             if tr is not None:
@@ -163,6 +167,8 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
 
 def _handle_user_exception(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> Pipe:
     """Step 9: give *e* to its handler; HTTP errors without one become their response."""
+    if isinstance(e, BadRequestKeyError) and (app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]):
+        e.show_exception = True  # the 400 page names the missing key
     if isinstance(e, HTTPException) and not app.trap_http_exception(e):
         if e.code is None or isinstance(e, RoutingException) or not app._has_error_handlers:
             return e

@@ -11,17 +11,14 @@ import threading
 import typing as t
 from datetime import timedelta
 
-from werkzeug.exceptions import (
-    BadRequestKeyError,
-    HTTPException,
-    InternalServerError,
-)
+from werkzeug.exceptions import BadRequest, BadRequestKeyError
 from werkzeug.routing import BuildError, Map, MapAdapter, Rule
 
 from . import _pipeline, lifecycle
 from . import signals as _sig
 from ._async import is_async_callable, run_coroutine
 from ._delivery import NOT_BUILT, builtin_calls
+from ._dispatching import RequestMethods, overridden_request_methods
 from ._pipeline import Hook, Hooks, Plan
 from ._responses import ResponseMaker
 from ._routing import Matcher, WatchedMap
@@ -51,7 +48,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
+class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
     """The application: a WSGI application, and through :attr:`asgi` an ASGI one.
 
     :param import_name: the name of the application package or module,
@@ -163,6 +160,8 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        #: Flask request methods this app overrides (see :mod:`tocsin._dispatching`).
+        self._request_methods: frozenset[str] = frozenset()
         self._first_request_done = False
         self._first_request_lock = threading.Lock()
         self._plans: dict[str | None, Plan] = {}
@@ -233,6 +232,15 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open a file relative to :attr:`instance_path`; unlike resources, it may be written."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
     def auto_find_instance_path(self) -> str:
         """The ``instance`` folder next to the package (or next to a single module), as Flask."""
         module = sys.modules.get(self.import_name)
@@ -254,6 +262,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         """Called by the drivers on the first request: freeze setup, start tracing if asked."""
         self._got_first_request = True
         self._decide_direct()
+        self._request_methods = overridden_request_methods(self)
         if self.config["TRACE"] and self._tracer is None:
             from .tracing import Tracer
 
@@ -264,7 +273,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
             raise AssertionError(
                 f"The setup method '{f_name}' can no longer be called on the application."
                 " It has already handled its first request, any changes will not be applied"
-                " consistently. Make sure all imports, decorators, functions, etc. needed to"
+                " consistently.\nMake sure all imports, decorators, functions, etc. needed to"
                 " set up the application are done before running it."
             )
 
@@ -472,7 +481,7 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
             return True
         if trap_bad_request:
-            return isinstance(e, HTTPException) and e.code == 400
+            return isinstance(e, BadRequest)
         return False
 
     def log_exception(self, exc_info: BaseException) -> None:
@@ -480,14 +489,6 @@ class Tocsin(TemplatingMixin, ResponseMaker, Scaffold):
         ctx = _cv_request.get(None)
         where = f"{ctx.path} [{ctx.method}]" if ctx is not None else "?"
         self.logger.error(f"Exception on {where}", exc_info=exc_info)
-
-    def handle_exception(self, e: Exception) -> Response:
-        """Turn an unhandled exception into a 500 response outside the pipeline."""
-        server_error: t.Any = InternalServerError(original_exception=e)
-        handler = self._find_error_handler(server_error, ())
-        if handler is not None:
-            server_error = self.ensure_sync(handler[0])(server_error)
-        return self.make_response(server_error)
 
     # -- running async code -----------------------------------------------------------
 
