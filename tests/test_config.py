@@ -479,3 +479,13 @@ def test_config_changes_after_first_request_are_allowed(app: Tocsin, client: Tes
     client.get("/")
     app.config["CUSTOM"] = 1
     assert app.config["CUSTOM"] == 1
+
+
+def test_open_instance_resource(tmp_path: Path) -> None:
+    app = Tocsin("instance_app", instance_path=str(tmp_path))
+    with app.open_instance_resource("notes.txt", "w") as f:
+        f.write("né")
+    with app.open_instance_resource("notes.txt") as f:
+        assert f.read() == "né".encode()
+    with app.open_instance_resource("notes.txt", "r") as f:
+        assert f.read() == "né"

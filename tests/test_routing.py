@@ -417,3 +417,21 @@ def test_rules_and_views_changed_after_the_first_request(app: Tocsin, client: Te
     assert client.get("/direct").data == b"direct"
     app.view_functions["a"] = lambda: "swapped"  # as monkeypatch.setitem does in tests
     assert client.get("/a").data == b"swapped"
+
+
+def test_overridden_create_url_adapter_decides_the_match(client: TestClient) -> None:
+    class App(Tocsin):
+        def create_url_adapter(self, request: t.Any) -> t.Any:
+            adapter = super().create_url_adapter(request)
+            if request is not None and request.path.startswith("/t/"):
+                adapter.path_info = "/" + request.path.split("/", 3)[-1]  # /t/<tenant>/x -> /x
+            return adapter
+
+    app = App("adapter_app", root_path="/nonexistent")
+    app.add_url_rule("/home", "home", lambda: f"home of {request.path}")
+    c = app.test_client(driver=client.driver)
+    assert (c.get("/t/acme/home").data, c.get("/home").data) == (
+        b"home of /t/acme/home",
+        b"home of /home",
+    )
+    assert c.get("/t/acme/nowhere").status_code == 404

@@ -6,7 +6,8 @@ lookup); the set of first path segments (a path no rule could match is a
 404 at once); a bounded memo of recent matches of variable rules, kept only
 while all converters are Werkzeug's own; and one adapter bound once. An adapter is
 bound per request only when matching depends on the host (host matching,
-subdomains) or to build the exact redirect URL of a strict-slash redirect.
+subdomains) or on an overridden ``app.create_url_adapter``, or to build the
+exact redirect URL of a strict-slash redirect.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class Matcher:
         self._static: dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]] | None = None
         self._adapter: MapAdapter | None = None
         self._per_request = False
+        self._custom_adapter = False
         self._first_segments: frozenset[str] | None = None
         self._memo: dict[tuple[str, str], tuple[Rule, dict[str, t.Any]]] | None = None
 
@@ -98,10 +100,15 @@ class Matcher:
         self._adapter = None
 
     def _build(self) -> dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]]:
+        from .app import Tocsin
+
         url_map = self.app.url_map
         url_map.update()
+        #: An overridden ``create_url_adapter`` decides each match, as in Flask.
+        self._custom_adapter = type(self.app).create_url_adapter is not Tocsin.create_url_adapter
         self._per_request = (
-            url_map.host_matching
+            self._custom_adapter
+            or url_map.host_matching
             or self.app.subdomain_matching
             or any(r.subdomain or r.host for r in url_map.iter_rules())
         )
@@ -161,7 +168,10 @@ class Matcher:
                 adapter: MapAdapter = ctx.get_url_adapter()  # type: ignore[assignment]  # bound
             else:
                 adapter = self._adapter  # type: ignore[assignment]  # made by _build
-            rule, values = adapter.match(ctx.path, ctx.method, return_rule=True)
+            if self._custom_adapter:  # its path and method, which it may have changed
+                rule, values = adapter.match(return_rule=True)
+            else:
+                rule, values = adapter.match(ctx.path, ctx.method, return_rule=True)
         except RequestRedirect as e:
             ctx.routing_exception = e if self._per_request else self._exact_redirect(ctx, e)
         except HTTPException as e:
