@@ -501,3 +501,32 @@ def test_teardown_gets_exception_or_none(app: Tocsin, client: TestClient) -> Non
         ("request", "SpecificError"),
         ("app", "SpecificError"),
     ]
+
+
+def test_abort_uses_the_apps_aborter(app: Tocsin, client: TestClient) -> None:
+    class ClientClosed(HTTPException):
+        code = 499
+        description = "The client closed the request."
+
+    app.aborter.mapping[499] = ClientClosed
+    app.add_url_rule("/closed", "closed", lambda: abort(499))
+    response = client.get("/closed")
+    assert response.status_code == 499
+    assert b"The client closed the request." in response.data
+    with pytest.raises(LookupError):  # outside an app context: Werkzeug's own codes
+        abort(499)
+
+
+def test_trap_bad_request_errors_traps_bad_requests_only(app: Tocsin, client: TestClient) -> None:
+    class Custom400(HTTPException):
+        code = 400
+
+    def custom() -> t.NoReturn:
+        raise Custom400()
+
+    app.config["TRAP_BAD_REQUEST_ERRORS"] = True
+    app.add_url_rule("/custom", "custom", custom)
+    app.add_url_rule("/bad", "bad", lambda: abort(400))
+    assert client.get("/custom").status_code == 400  # not a BadRequest: not trapped
+    with pytest.raises(BadRequest):
+        client.get("/bad")

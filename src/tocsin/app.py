@@ -11,7 +11,7 @@ import threading
 import typing as t
 from datetime import timedelta
 
-from werkzeug.exceptions import BadRequest, BadRequestKeyError
+from werkzeug.exceptions import Aborter, BadRequest, BadRequestKeyError
 from werkzeug.routing import BuildError, Map, MapAdapter, Rule
 
 from . import _pipeline, lifecycle
@@ -68,6 +68,8 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
     config_class = Config
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     url_rule_class = Rule
+    #: The class of :attr:`aborter`, made by :meth:`make_aborter`.
+    aborter_class = Aborter
     url_map_class: type[Map] = WatchedMap
     #: The session interface; the default signs a cookie with ``SECRET_KEY``.
     session_interface: SessionInterface = SecureCookieSessionInterface()
@@ -137,6 +139,8 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         #: Folder for files that belong to this deployment, not to the package.
         self.instance_path = instance_path
         self.config = self.make_config(instance_relative_config)
+        #: Raises the HTTP errors of :func:`tocsin.abort`; add codes to its ``mapping``.
+        self.aborter = self.make_aborter()
         #: How this app turns data into JSON and back.
         self.json: JSONProvider = self.json_provider_class(self)
         #: Functions run once, before the first request's ``request_started``.
@@ -231,6 +235,10 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         defaults = dict(self.default_config)
         defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
+
+    def make_aborter(self) -> Aborter:
+        """Create :attr:`aborter` (an instance of :attr:`aborter_class`)."""
+        return self.aborter_class()
 
     def open_instance_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"

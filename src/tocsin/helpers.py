@@ -173,7 +173,14 @@ def redirect(
 
 
 def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
-    """Raise the ``HTTPException`` for *code* (e.g. ``abort(404)``)."""
+    """Raise the ``HTTPException`` for *code* (e.g. ``abort(404)``).
+
+    In an application context the app's :attr:`~tocsin.Tocsin.aborter`
+    raises it, so codes added to its ``mapping`` work.
+    """
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        app_ctx.app.aborter(code, *args, **kwargs)
     _wz_abort(code, *args, **kwargs)
 
 
