@@ -492,3 +492,22 @@ def test_after_request_must_return_a_response(
     response = client.get("/")  # the 500 is made once: its own after_request error is logged
     assert response.status_code == 500
     assert torn_down[2:] == ["request TypeError", "app TypeError"]
+
+
+def test_ensure_sync_and_async_to_sync(app: Tocsin) -> None:
+    def plain() -> str:
+        return "plain"
+
+    async def coroutine_function(x: int) -> int:
+        """Doubles."""
+        await asyncio.sleep(0)
+        return 2 * x
+
+    assert app.ensure_sync(plain) is plain
+    wrapped = app.ensure_sync(coroutine_function)
+    assert (wrapped(21), wrapped.__name__, wrapped.__doc__) == (
+        42,
+        "coroutine_function",
+        "Doubles.",
+    )
+    assert app.async_to_sync(coroutine_function)(4) == 8

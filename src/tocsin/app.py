@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import functools
 import importlib.util
 import logging
 import os
@@ -504,7 +505,16 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         """Return a sync callable for *func*; an async one runs on this thread's loop."""
         if not is_async_callable(func):
             return func
+        return self.async_to_sync(func)
 
+    def async_to_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """A sync callable that runs the coroutine function *func* on this thread's loop.
+
+        Flask needs its ``async`` extra (asgiref) for this; Tocsin keeps one
+        event loop per thread, so a call does not start a new loop.
+        """
+
+        @functools.wraps(func)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
             return run_coroutine(func(*args, **kwargs))
 

@@ -8,10 +8,13 @@ import typing as t
 from ._async import is_async_callable
 from .globals import _cv_request
 
-__all__ = ["MethodView", "View"]
+__all__ = ["MethodView", "View", "http_method_funcs"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-_HTTP_METHODS = frozenset(["get", "post", "head", "options", "delete", "put", "trace", "patch"])
+#: The method names a :class:`MethodView` looks for, as in Flask.
+http_method_funcs = frozenset(
+    ["get", "post", "head", "options", "delete", "put", "trace", "patch"]
+)
 
 
 class View:
@@ -95,13 +98,13 @@ class MethodView(View):
                 base_methods = getattr(base, "methods", None)
                 if base_methods:
                     methods.update(base_methods)
-            for key in _HTTP_METHODS:
+            for key in http_method_funcs:
                 if hasattr(cls, key):
                     methods.add(key.upper())
             if methods:
                 cls.methods = methods
         if cls.dispatch_request is MethodView.dispatch_request and any(
-            is_async_callable(getattr(cls, key)) for key in _HTTP_METHODS if hasattr(cls, key)
+            is_async_callable(getattr(cls, key)) for key in http_method_funcs if hasattr(cls, key)
         ):  # an async handler is awaited in the request's task, so the view is async
             cls.dispatch_request = MethodView._dispatch_async  # type: ignore[method-assign]  # chosen per subclass
 
