@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "helpers",
     "json",
     "json.provider",
+    "json.tag",
     "sessions",
     "signals",
     "templating",
@@ -106,12 +107,25 @@ FLASK_SUBMODULE_NAMES = {
     ],
     "json": ["dump", "dumps", "jsonify", "load", "loads"],
     "json.provider": ["DefaultJSONProvider", "JSONProvider"],
+    "json.tag": [
+        "JSONTag",
+        "PassDict",
+        "PassList",
+        "TagBytes",
+        "TagDateTime",
+        "TagDict",
+        "TagMarkup",
+        "TagTuple",
+        "TagUUID",
+        "TaggedJSONSerializer",
+    ],
     "sessions": [
         "NullSession",
         "SecureCookieSession",
         "SecureCookieSessionInterface",
         "SessionInterface",
         "SessionMixin",
+        "session_json_serializer",
     ],
     "signals": [
         "Namespace",
@@ -229,6 +243,35 @@ def test_module_all_is_complete(module: str) -> None:
 def test_flask_submodule_name_importable(module: str, name: str) -> None:
     mod = importlib.import_module(f"tocsin.{module}")
     assert hasattr(mod, name), f"'from flask.{module} import {name}' does not port"
+
+
+def test_flask_submodule_names_are_current() -> None:
+    """The listed classes of flask.json.tag and flask.sessions are all the ones Flask defines."""
+    for module in ("json.tag", "sessions"):
+        flask_module = importlib.import_module(f"flask.{module}")
+        defined = {
+            name
+            for name, value in vars(flask_module).items()
+            if not name.startswith("_")
+            and inspect.isclass(value)
+            and value.__module__ == flask_module.__name__
+        }
+        assert defined <= set(FLASK_SUBMODULE_NAMES[module]), module
+
+
+def test_submodule_public_names_have_docstrings() -> None:
+    """Every class and function in tocsin.json.tag, and each of their public methods."""
+    from tocsin.json import tag
+
+    missing = []
+    for name in tag.__all__:
+        value = getattr(tag, name)
+        if not value.__doc__:
+            missing.append(name)
+        for attr, member in vars(value).items():
+            if not attr.startswith("_") and inspect.isfunction(member) and not member.__doc__:
+                missing.append(f"{name}.{attr}")
+    assert missing == []
 
 
 def test_public_names_have_docstrings() -> None:

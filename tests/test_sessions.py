@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import time
 import typing as t
 import uuid
+from collections import OrderedDict
 
 import flask
+import flask.json.tag as flask_tag
+import flask.sessions
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.http import parse_date
 
 from tocsin import Tocsin, session
-from tocsin._tag import TaggedJSONSerializer
+from tocsin.json.tag import JSONTag, TaggedJSONSerializer
 from tocsin.sessions import (
     NullSession,
     SecureCookieSession,
     SecureCookieSessionInterface,
     SessionInterface,
     SessionMixin,
+    session_json_serializer,
 )
 from tocsin.testing import TestClient
 from tocsin.wrappers import Request, Response
@@ -641,6 +647,126 @@ def test_flask_reads_a_cookie_written_by_tocsin(app: Tocsin, client: TestClient)
     flask_signer = flask_app.session_interface.get_signing_serializer(flask_app)  # type: ignore[attr-defined]
     with flask_app.app_context():
         assert flask_signer.loads(value) == data
+
+
+# -- the serializer --------------------------------------------------------------------------------
+
+
+def test_session_json_serializer_is_the_interfaces() -> None:
+    assert isinstance(session_json_serializer, TaggedJSONSerializer)
+    assert SecureCookieSessionInterface.serializer is session_json_serializer
+    assert SecureCookieSessionInterface().serializer is session_json_serializer
+    app = Tocsin("serializer", root_path="/nonexistent")
+    assert app.session_interface.serializer is session_json_serializer  # type: ignore[attr-defined]
+    assert type(flask.sessions.session_json_serializer).__name__ == "TaggedJSONSerializer"
+
+
+class TagOrderedDict(JSONTag):
+    """Flask's documented example of a custom tag."""
+
+    __slots__ = ("serializer",)
+    key = " od"
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, OrderedDict)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return [[k, self.serializer.tag(v)] for k, v in value.items()]
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return OrderedDict(value)
+
+
+class FlaskTagOrderedDict(flask_tag.JSONTag):
+    """The same tag for a Flask app."""
+
+    __slots__ = ("serializer",)
+    key = " od"
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, OrderedDict)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return [[k, self.serializer.tag(v)] for k, v in value.items()]
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return OrderedDict(value)
+
+
+class RawJSON:
+    """An itsdangerous serializer that hands back the JSON text of the payload."""
+
+    @staticmethod
+    def dumps(obj: t.Any) -> str:
+        return json.dumps(obj)
+
+    @staticmethod
+    def loads(s: str) -> str:
+        return s
+
+
+def _flask_app_with_od_tag() -> flask.Flask:
+    flask_app = _flask_app()
+    iface = flask.sessions.SecureCookieSessionInterface()
+    iface.serializer = flask_tag.TaggedJSONSerializer()
+    iface.serializer.register(FlaskTagOrderedDict, index=0)
+    flask_app.session_interface = iface
+    return flask_app
+
+
+def test_custom_tag_at_index_0_round_trips_through_a_session(
+    app: Tocsin, client: TestClient
+) -> None:
+    iface = SecureCookieSessionInterface()
+    iface.serializer = TaggedJSONSerializer()
+    iface.serializer.register(TagOrderedDict, index=0)
+    app.session_interface = iface
+    stored = OrderedDict([("z", (1, b"x")), ("a", [Markup("<b>")]), ("m", {" t": 1})])
+
+    @app.route("/store")
+    def store() -> str:
+        session["od"] = stored
+        session["plain"] = {"k": (2,)}
+        return ""
+
+    loaded: dict[str, t.Any] = {}
+
+    @app.route("/load")
+    def load() -> str:
+        loaded.update(session)
+        return ""
+
+    value = cookie_value(client.get("/store"))
+    client.get("/load")
+    assert type(loaded["od"]) is OrderedDict
+    assert list(loaded["od"].items()) == list(stored.items())
+    assert type(loaded["od"]["z"]) is tuple
+    assert loaded["plain"] == {"k": (2,)}
+    raw = URLSafeTimedSerializer(
+        "test key",
+        salt="cookie-session",
+        serializer=RawJSON,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    ).loads(value)
+    assert raw == (
+        '{"od":{" od":[["z",{" t":[1,{" b":"eA=="}]}],["a",[{" m":"<b>"}]],'
+        '["m",{" di":{" t__":1}}]]},"plain":{"k":{" t":[2]}}}'
+    )
+    assert " od" not in session_json_serializer.tags  # the shared serializer is untouched
+
+    # A Flask app with the same tag reads the cookie, and Tocsin reads Flask's.
+    flask_app = _flask_app_with_od_tag()
+    flask_signer = flask_app.session_interface.get_signing_serializer(flask_app)  # type: ignore[attr-defined]
+    with flask_app.app_context():
+        assert flask_signer.dumps(dict(loaded)).rsplit(".", 2)[0] == value.rsplit(".", 2)[0]
+        from_flask = flask_signer.loads(value)
+        assert type(from_flask["od"]) is OrderedDict
+        assert from_flask == loaded
+        client.set_cookie("session", flask_signer.dumps({"od": OrderedDict(b=(3,))}))
+    loaded.clear()
+    client.get("/load")
+    assert loaded == {"od": OrderedDict(b=(3,))}
+    assert type(loaded["od"]) is OrderedDict
 
 
 # -- custom interfaces -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
-from ._tag import TaggedJSONSerializer
+from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -23,7 +23,13 @@ __all__ = [
     "SecureCookieSessionInterface",
     "SessionInterface",
     "SessionMixin",
+    "session_json_serializer",
 ]
+
+#: The serializer of the default session cookie (tagged JSON, Flask's format).
+#: Shared by every :class:`SecureCookieSessionInterface` unless one sets its own
+#: ``serializer``; register a custom tag on it to store another type.
+session_json_serializer = TaggedJSONSerializer()
 
 
 class SessionMixin(cabc.MutableMapping[str, t.Any]):
@@ -213,7 +219,8 @@ class SecureCookieSessionInterface(SessionInterface):
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
     key_derivation = "hmac"
-    serializer = TaggedJSONSerializer()
+    #: Serializes the session's data; the shared :data:`session_json_serializer`.
+    serializer = session_json_serializer
     session_class = SecureCookieSession
 
     def get_signing_serializer(self, app: Tocsin) -> URLSafeTimedSerializer | None:
