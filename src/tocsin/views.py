@@ -12,9 +12,7 @@ __all__ = ["MethodView", "View", "http_method_funcs"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 #: The method names a :class:`MethodView` looks for, as in Flask.
-http_method_funcs = frozenset(
-    ["get", "post", "head", "options", "delete", "put", "trace", "patch"]
-)
+http_method_funcs = frozenset(["get", "post", "head", "options", "delete", "put", "trace", "patch"])
 
 
 class View:
