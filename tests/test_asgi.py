@@ -424,3 +424,149 @@ def test_teardown_runs_before_the_response_is_sent(app: Tocsin, kind: str) -> No
 
     asyncio.run(run())
     assert order == ["teardown", "http.response.start", "http.response.body"]
+
+
+# -- bad input and disconnects --------------------------------------------------------------------
+
+
+async def _exchange(
+    app: Tocsin, scope: dict[str, t.Any], inbox: list[Message], *, disconnect_on_body: bool = False
+) -> tuple[list[Message], BaseException | None]:
+    """Run one request: *inbox* first, then a disconnect once the response is over.
+
+    With *disconnect_on_body*, the client goes away at the first body message.
+    Returns what was sent and what ``app.asgi`` raised.
+    """
+    sent: list[Message] = []
+    gone = asyncio.Event()
+
+    async def receive() -> Message:
+        if inbox:
+            return inbox.pop(0)
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and (
+            disconnect_on_body or not message.get("more_body")
+        ):
+            gone.set()
+
+    try:
+        await app.asgi(scope, receive, send)
+    except BaseException as e:
+        return sent, e
+    return sent, None
+
+
+def _chunks(*bodies: bytes) -> list[Message]:
+    """``http.request`` messages for *bodies*, the last one ending the body."""
+    return [
+        {"type": "http.request", "body": b, "more_body": i < len(bodies) - 1}
+        for i, b in enumerate(bodies)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_body_without_content_length_reaches_the_view(app: Tocsin, kind: str) -> None:
+    """Chunked (HTTP/1.1) or simply unannounced (HTTP/2): the body is read all the same."""
+
+    def view() -> dict[str, t.Any]:
+        return {
+            "data": request.get_data(as_text=True),
+            "form": request.form.to_dict(),
+            "json": request.get_json(silent=True),
+            "length": request.content_length,
+        }
+
+    async def async_view() -> dict[str, t.Any]:
+        return view()
+
+    app.add_url_rule("/", "index", view if kind == "sync" else async_view, methods=["POST"])
+    chunked = [(b"transfer-encoding", b"chunked")]
+    form = [(b"content-type", b"application/x-www-form-urlencoded")]
+    json_type = [(b"content-type", b"application/json")]
+    cases = [
+        (chunked, _chunks(b"hel", b"lo"), {"data": "hello", "form": {}, "json": None}),
+        (
+            chunked + form,
+            _chunks(b"a=1&", b"b=2"),
+            {"data": "a=1&b=2", "form": {"a": "1", "b": "2"}},
+        ),
+        ([], _chunks(b'{"x": [1, 2]}'), None),  # HTTP/2: no length, no transfer-encoding
+        (json_type, _chunks(b'{"x":', b" [1, 2]}"), {"json": {"x": [1, 2]}}),
+    ]
+    for headers, inbox, expected in cases:
+        sent, exc = asyncio.run(_exchange(app, _scope("/", "POST", headers), inbox))
+        assert (exc, sent[0]["status"]) == (None, 200)
+        got = httpx.Response(200, content=_body(sent)).json()
+        assert got["length"] is None
+        if expected is None:
+            assert got["data"] == '{"x": [1, 2]}'
+        else:
+            assert {k: got[k] for k in expected} == expected
+
+
+def test_body_without_content_length_over_the_limit_is_413(app: Tocsin) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 8
+    called: list[str] = []
+
+    @app.post("/")
+    def view() -> str:
+        called.append("view")
+        return request.get_data(as_text=True)
+
+    headers = [(b"transfer-encoding", b"chunked")]
+    sent, exc = asyncio.run(_exchange(app, _scope("/", "POST", headers), _chunks(b"1234", b"5678")))
+    assert (exc, sent[0]["status"], _body(sent)) == (None, 200, b"12345678")
+    inbox = _chunks(b"1234", b"5678", b"9")
+    sent, exc = asyncio.run(_exchange(app, _scope("/", "POST", headers), inbox))
+    assert (exc, sent[0]["status"]) == (None, 413)
+    assert called == ["view"]
+
+
+def test_query_string_given_as_text(app: Tocsin) -> None:
+    @app.route("/args")
+    def args() -> dict[str, t.Any]:
+        return request.args.to_dict()
+
+    for query, status, body in [
+        ("a=1&b=%C3%A9", 200, b'{"a":"1","b":"\\u00e9"}\n'),
+        ("a=\xff", 200, b'{"a":"%FF"}\n'),
+        ("a=\u2603", 400, None),
+        ("a=\udcff", 400, None),
+    ]:
+        scope = _scope("/args")
+        scope["query_string"] = query
+        sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
+        assert (exc, sent[0]["status"]) == (None, status)
+        if body is not None:
+            assert _body(sent) == body
+
+
+@pytest.mark.parametrize("root_path", ["/\ud800", "/\udcff", "/a\udc80b"])
+def test_root_path_with_lone_surrogates_is_400(app: Tocsin, root_path: str) -> None:
+    @app.route("/args")
+    def args() -> dict[str, t.Any]:
+        return request.args.to_dict()
+
+    scope = _scope("/args")
+    scope["root_path"] = root_path
+    sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
+    assert (exc, sent[0]["status"]) == (None, 400)
+
+
+@pytest.mark.parametrize("path", ["/\ud800", "/x/\udfff"])
+def test_path_with_lone_surrogates_that_are_not_escaped_bytes_is_400(
+    app: Tocsin, path: str
+) -> None:
+    @app.errorhandler(400)
+    def bad_request(e: Exception) -> tuple[str, int]:
+        return f"bad: {request.path!r}", 400  # the request object can be made
+
+    scope = _scope("/")
+    scope["path"], scope["raw_path"] = path, None
+    sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
+    assert (exc, sent[0]["status"]) == (None, 400)
+    assert _body(sent).startswith(b"bad: ")

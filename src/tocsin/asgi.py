@@ -69,14 +69,24 @@ async def drive_async(pipe: Pipe, item: t.Any = _UNSTARTED) -> t.Any:
 
 
 def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
-    """A WSGI environ for an ASGI HTTP scope, so Werkzeug's request object can read it."""
+    """A WSGI environ for an ASGI HTTP scope, so Werkzeug's request object can read it.
+
+    *body* is the whole request body, already read: the input stream is
+    terminated (``wsgi.input_terminated``), so a body sent without
+    ``Content-Length`` (chunked, HTTP/2) is read like any other.
+    """
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("127.0.0.1", 0)
+    query: t.Any = scope.get("query_string", b"")
+    try:
+        query = query.decode("latin-1")
+    except AttributeError:  # text, from a server that breaks the spec: WSGI's latin-1 text
+        query = query if isinstance(query, str) else ""
     env: dict[str, t.Any] = {
         "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
-        "PATH_INFO": scope["path"].encode("utf-8", "surrogateescape").decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SCRIPT_NAME": _wsgi_text(scope.get("root_path", ""), "strict"),
+        "PATH_INFO": _wsgi_text(scope["path"], "surrogateescape"),  # the driver 400s those
+        "QUERY_STRING": query,
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1] if server[1] is not None else 80),
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
@@ -85,6 +95,7 @@ def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
         "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
@@ -98,6 +109,18 @@ def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
         value = raw_value.decode("latin-1")
         env[name] = f"{env[name]},{value}" if name in env else value
     return env
+
+
+def _wsgi_text(text: str, errors: str) -> str:
+    """ASGI text (a path) as WSGI's latin-1 text of its UTF-8 bytes.
+
+    Text that cannot be encoded (lone surrogates) is kept as it is: the
+    request object answers it with a 400.
+    """
+    try:
+        return text.encode("utf-8", errors).decode("latin-1")
+    except UnicodeEncodeError:
+        return text
 
 
 def scope_from_environ(environ: WSGIEnvironment) -> dict[str, t.Any]:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import functools
+import io
 import string
 import typing as t
 from urllib.parse import quote_from_bytes
 
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+)
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
+from werkzeug.wsgi import get_input_stream
 
 from .globals import _cv_app
 
@@ -53,11 +61,17 @@ class Request(_WerkzeugRequest):
     def __init__(
         self, environ: WSGIEnvironment, populate_request: bool = True, shallow: bool = False
     ) -> None:
-        super().__init__(environ, populate_request, shallow)
-        if not self.query_string.isascii():
-            # Raw bytes a client sent unencoded: percent-encode them as a browser
-            # would, so that ``args``, ``full_path`` and ``url`` never fail to decode.
-            self.query_string = quote_from_bytes(self.query_string, _QUERY_SAFE).encode("ascii")
+        try:
+            super().__init__(environ, populate_request, shallow)
+        except UnicodeEncodeError:  # SCRIPT_NAME, PATH_INFO or QUERY_STRING not latin-1 text
+            _replace_non_latin1(environ)
+            raise BadRequest(_NOT_LATIN1) from None
+        query = self.query_string
+        if not query.isascii() or 13 in query or 10 in query:  # 13, 10: CR, LF
+            # Fixed in the environ too, where the URL adapter reads it (the
+            # query of a strict-slash redirect).
+            self.query_string = query = _safe_query(query)
+            environ["QUERY_STRING"] = query.decode("ascii")
 
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]  # read from the app's config
@@ -117,6 +131,47 @@ class Request(_WerkzeugRequest):
         while chunk := self.stream.read(chunk_size):
             yield chunk
 
+    @cached_property
+    def stream(self) -> t.IO[bytes]:
+        """The input stream, guarded as Werkzeug guards it.
+
+        One difference: a body the server terminates (chunked, no
+        ``Content-Length``) that is longer than ``MAX_CONTENT_LENGTH`` is a 413
+        when read, not cut short at the limit.
+        """
+        if self.shallow:
+            raise RuntimeError(
+                "This request was created with 'shallow=True': reading the input stream is"
+                " disabled."
+            )
+        environ = self.environ
+        limit = self.max_content_length
+        if limit is None or "wsgi.input_terminated" not in environ:
+            return get_input_stream(environ, max_content_length=limit)
+        length = self.content_length
+        if length is not None and length > limit:
+            raise RequestEntityTooLarge()
+        return t.cast(t.IO[bytes], _CappedStream(environ["wsgi.input"], limit))
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> t.Any:
+        """Parse the body as JSON (see Werkzeug's ``get_json``).
+
+        JSON nested too deeply to parse is invalid JSON like any other: a 400,
+        or ``None`` when *silent* (not a ``RecursionError``).
+        """
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            error = ValueError("The JSON is nested too deeply.")
+        if silent:
+            if cache:
+                self._cached_json = (self._cached_json[0], None)
+            return None
+        rv = self.on_json_loading_failed(error)
+        if cache:
+            self._cached_json = (rv, self._cached_json[1])
+        return rv
+
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """Raise a 400 saying the body is not valid JSON."""
         try:
@@ -129,6 +184,69 @@ class Request(_WerkzeugRequest):
                 "The request body is not valid JSON"
                 + (" (the Content-Type is not application/json)." if e is None else ".")
             ) from ex
+
+
+_NOT_LATIN1 = "The request URL holds characters that no HTTP request can contain."
+
+
+def _safe_query(query: bytes) -> bytes:
+    """A query string made safe to use: ASCII, with no line break.
+
+    Raw bytes a client sent unencoded are percent-encoded as a browser would
+    do, so that ``args``, ``full_path`` and ``url`` never fail to decode. In a
+    query that is otherwise ASCII only CR and LF are: they would end a header
+    line (the ``Location`` of a redirect that keeps the query).
+    """
+    if query.isascii():
+        return query.replace(b"\r", b"%0D").replace(b"\n", b"%0A")
+    return quote_from_bytes(query, _QUERY_SAFE).encode("ascii")
+
+
+def _replace_non_latin1(environ: WSGIEnvironment) -> None:
+    """Make the URL parts of *environ* latin-1 text, as a server would have: their UTF-8 bytes.
+
+    Only a faulty server (or a hand-made environ) gives text that is not
+    latin-1; the request is then a 400, and the parts are replaced so that
+    the request object can be made for the error page.
+    """
+    for key in ("SCRIPT_NAME", "PATH_INFO", "QUERY_STRING"):
+        value = environ.get(key)
+        if isinstance(value, str):
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                environ[key] = value.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
+class _CappedStream(io.RawIOBase):
+    """A body the server terminates, read up to *limit* bytes: one byte more is a 413.
+
+    (Werkzeug's ``LimitedStream`` stops at the limit, so a longer chunked
+    body would silently be cut short.)
+    """
+
+    def __init__(self, stream: t.IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._pos = 0
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed's Buffer is wider
+        """Read into *buffer*; reading past the limit raises ``RequestEntityTooLarge``."""
+        size = min(len(buffer), self._limit - self._pos + 1)  # one past the limit: is there more?
+        try:
+            data = self._stream.read(size)
+        except (OSError, ValueError) as e:  # as Werkzeug: the client went away
+            raise ClientDisconnected() from e
+        count = len(data)
+        self._pos += count
+        if self._pos > self._limit:
+            raise RequestEntityTooLarge()
+        buffer[:count] = data
+        return count
 
 
 def _blueprint_chain(name: str) -> list[str]:
