@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc as cabc
 import threading
+import time
 import typing as t
 
 import httpx
@@ -524,6 +525,128 @@ def test_body_without_content_length_over_the_limit_is_413(app: Tocsin) -> None:
     sent, exc = asyncio.run(_exchange(app, _scope("/", "POST", headers), inbox))
     assert (exc, sent[0]["status"]) == (None, 413)
     assert called == ["view"]
+
+
+def test_disconnect_mid_body_is_client_disconnected_for_a_streaming_view(app: Tocsin) -> None:
+    from werkzeug.exceptions import ClientDisconnected
+
+    from tocsin import stream_request_body
+
+    seen: list[t.Any] = []
+    torn_down: list[BaseException | None] = []
+
+    @app.post("/upload")
+    @stream_request_body
+    async def upload() -> str:
+        try:
+            async for chunk in request.body_chunks():
+                seen.append(chunk)
+        except ClientDisconnected as e:
+            seen.append(type(e).__name__)
+            raise
+        return "complete"
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        torn_down.append(exc)
+
+    inbox: list[Message] = [
+        {"type": "http.request", "body": b"a" * 100, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    headers = [(b"transfer-encoding", b"chunked")]
+    sent, exc = asyncio.run(_exchange(app, _scope("/upload", "POST", headers), inbox))
+    assert exc is None
+    assert seen == [b"a" * 100, "ClientDisconnected"]
+    assert sent[0]["status"] == 400  # sent to nobody, but the view could tell
+    assert torn_down == [None]  # a 400 is an HTTP error, not an unhandled one
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_disconnect_mid_body_does_not_call_the_view(app: Tocsin, kind: str) -> None:
+    called: list[str] = []
+    torn_down: list[BaseException | None] = []
+
+    def view() -> str:
+        called.append("view")
+        return str(len(request.get_data()))
+
+    async def async_view() -> str:
+        return view()
+
+    app.add_url_rule("/", "index", view if kind == "sync" else async_view, methods=["POST"])
+    app.teardown_request(torn_down.append)
+    inbox: list[Message] = [
+        {"type": "http.request", "body": b"a" * 10, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent, exc = asyncio.run(
+        _exchange(app, _scope("/", "POST", [(b"content-length", b"20")]), inbox)
+    )
+    assert (exc, sent[0]["status"], called, torn_down) == (None, 400, [], [None])
+
+
+def test_disconnect_during_a_sync_streamed_body_closes_it_once(app: Tocsin) -> None:
+    """The chunk being made when the client goes away is finished, then the generator closed."""
+    events: list[str] = []
+    disconnected = threading.Event()
+
+    @app.route("/slow")
+    def slow() -> t.Any:
+        def generate() -> cabc.Iterator[bytes]:
+            try:
+                yield b"first"
+                disconnected.wait(5)  # the client is gone while this chunk is being made
+                time.sleep(0.05)  # ... and the cancellation has reached the driver
+                events.append("second chunk made")
+                yield b"second"
+                events.append("not reached")
+            finally:
+                events.append("generator closed")
+
+        response = app.response_class(generate())
+        response.call_on_close(lambda: events.append("on_close"))
+        return response
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        events.append(f"teardown:{type(exc).__name__}")
+
+    async def run() -> tuple[list[Message], BaseException | None]:
+        sent: list[Message] = []
+        inbox = _chunks(b"")
+        client_gone = asyncio.Event()
+
+        async def receive() -> Message:
+            if inbox:
+                return inbox.pop(0)
+            await client_gone.wait()
+            disconnected.set()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            if message.get("body"):
+                client_gone.set()
+
+        try:
+            await app.asgi(_scope("/slow"), receive, send)
+        except BaseException as e:
+            return sent, e
+        return sent, None
+
+    for _ in range(3):
+        events.clear()
+        disconnected.clear()
+        sent, exc = asyncio.run(asyncio.wait_for(run(), 10))
+        assert exc is None
+        assert _body(sent) == b"first"
+        assert events == [
+            "second chunk made",
+            "generator closed",
+            "on_close",
+            "teardown:CancelledError",
+        ]
 
 
 def test_query_string_given_as_text(app: Tocsin) -> None:

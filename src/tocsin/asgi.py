@@ -14,7 +14,10 @@ or make the hook ``async``.
 
 The request body is read before dispatch (up to ``MAX_CONTENT_LENGTH``;
 beyond it the request gets a 413), so ``request.form``, ``get_json()`` and
-``files`` work unchanged in sync and async views alike.
+``files`` work unchanged in sync and async views alike, with or without a
+``Content-Length`` (chunked, HTTP/2). A client that disconnects before the
+end of the body gets a 400 (Werkzeug's ``ClientDisconnected``) without the
+view being called; a view that streams the body sees that exception.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import io
 import sys
 import typing as t
 
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
 from ._pipeline import Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
@@ -295,7 +298,7 @@ class ASGIApp:
             return b""
         try:
             body = await _read_body(receive, limit)
-        except RequestEntityTooLarge as e:
+        except (RequestEntityTooLarge, ClientDisconnected) as e:  # the view is not called
             ctx.routing_exception = e
             return b""
         ctx._environ = ctx._request = None  # made while matching, before the body
@@ -429,12 +432,16 @@ def _streams_body(app: Tocsin, ctx: RequestContext) -> bool:
 
 
 async def _body_chunks(receive: ASGIReceive, limit: int | None) -> cabc.AsyncIterator[bytes]:
-    """The request body as it arrives; more than *limit* bytes is a 413."""
+    """The request body as it arrives; more than *limit* bytes is a 413.
+
+    A client that disconnects before the end of the body raises Werkzeug's
+    ``ClientDisconnected`` (a 400), as reading a WSGI input stream does.
+    """
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return
+            raise ClientDisconnected()
         chunk = message.get("body", b"")
         size += len(chunk)
         if limit is not None and size > limit:
@@ -470,11 +477,33 @@ async def _send_chunks(response: Response, send: ASGISend) -> None:
         return
     iterator = iter(body)
     sentinel = object()
+    loop = asyncio.get_running_loop()
     while True:  # a sync generator may block: each step runs in a worker thread
-        chunk = await asyncio.to_thread(next, iterator, sentinel)
+        step = functools.partial(contextvars.copy_context().run, next, iterator, sentinel)
+        future = loop.run_in_executor(None, step)
+        try:
+            chunk = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            await _finish_quietly(future)  # closing a generator still running would fail
+            raise
         if chunk is sentinel:
             return
         await send({"type": "http.response.body", "body": _encode(chunk), "more_body": True})
+
+
+async def _finish_quietly(future: asyncio.Future[t.Any]) -> None:
+    """Wait for *future* after a cancellation; further cancellations wait too.
+
+    What it raises is dropped: the stream was cancelled, and that is what
+    the caller raises.
+    """
+    while not future.done():
+        try:
+            await asyncio.wait((future,))
+        except asyncio.CancelledError:
+            continue
+    if not future.cancelled():
+        future.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 def _encode(chunk: str | bytes) -> bytes:
