@@ -199,9 +199,11 @@ class StreamedBody:
         if _cv_request.get(None) is not self._ctx:  # current if a test client preserved it
             self._ctx._set()  # finish() resets it
         try:
-            close = getattr(self._app_iter, "close", None)
-            if close is not None:
-                close()
-            self._response.close()
+            app_iter, response = self._app_iter, self._response
+            close = getattr(app_iter, "close", None)
+            if close is None or app_iter is response.response:  # the body itself (passthrough)
+                response.close()  # closes the body, then calls the call_on_close functions
+            else:
+                close()  # Werkzeug's ClosingIterator: closes the body and calls response.close()
         finally:
             tear_down(self._app, self._ctx, self._exc)
