@@ -11,7 +11,7 @@ import typing as t
 import httpx
 import pytest
 
-from tocsin import Tocsin, g, request
+from tocsin import Tocsin, g, has_app_context, has_request_context, request
 from tocsin.signals import request_finished
 
 Message = dict[str, t.Any]
@@ -649,6 +649,64 @@ def test_disconnect_during_a_sync_streamed_body_closes_it_once(app: Tocsin) -> N
         ]
 
 
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_rule_without_a_view_is_a_handled_500(app: Tocsin, kind: str, driver: str) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    torn_down: list[BaseException | None] = []
+    app.teardown_request(torn_down.append)
+    app.add_url_rule("/nv", endpoint="nv")
+    app.add_url_rule("/async", "async_view", _async_hello)
+    rv = app.test_client(driver=driver).get("/nv")
+    assert rv.status_code == 500
+    assert [type(e) for e in torn_down] == [KeyError]
+    assert not has_request_context() and not has_app_context()
+
+
+async def _async_hello() -> str:
+    return "hello"
+
+
+def test_rule_without_a_view_propagates_in_testing(app: Tocsin, driver: str) -> None:
+    torn_down: list[BaseException | None] = []
+    app.teardown_request(torn_down.append)
+    app.add_url_rule("/nv", endpoint="nv")
+    with pytest.raises(KeyError, match="nv"):
+        app.test_client(driver=driver).get("/nv")
+    assert [type(e) for e in torn_down] == [KeyError]
+    assert not has_request_context() and not has_app_context()
+
+
+@pytest.mark.parametrize(
+    ("raw_path", "status"),
+    [
+        (b"/p/%FF", 400),
+        (b"/p/%ff%fe", 400),
+        (b"/p/\xff", 400),
+        (b"/p/%EF%BF%BD", 200),  # a real U+FFFD, sent percent-encoded
+        (b"/p/\xef\xbf\xbd", 200),
+        (b"/p/%EF%BF%BD?q=%ff", 200),  # a server that leaves the query in raw_path
+        (None, 200),  # no raw_path: the path is all there is
+    ],
+)
+def test_path_decoded_with_replacement_is_checked_against_raw_path(
+    app: Tocsin, raw_path: bytes | None, status: int
+) -> None:
+    """uvicorn decodes ``%ff`` to U+FFFD; under gunicorn the same request is a 400."""
+
+    @app.route("/p/<name>")
+    def page(name: str) -> str:
+        return name
+
+    scope = _scope("/p/\ufffd")
+    scope["raw_path"] = raw_path
+    sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
+    assert (exc, sent[0]["status"]) == (None, status)
+    if status == 400:
+        assert b"<p>The request path is not valid UTF-8.</p>" in _body(sent)
+    else:
+        assert _body(sent) == "\ufffd".encode()
+
+
 def test_query_string_given_as_text(app: Tocsin) -> None:
     @app.route("/args")
     def args() -> dict[str, t.Any]:
@@ -693,3 +751,40 @@ def test_path_with_lone_surrogates_that_are_not_escaped_bytes_is_400(
     sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
     assert (exc, sent[0]["status"]) == (None, 400)
     assert _body(sent).startswith(b"bad: ")
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "body"),
+    [
+        ("options", 200, b""),
+        ("head", 200, b""),
+        ("HEAD", 200, b""),
+        ("get", 200, b"view"),
+        ("", 405, None),
+    ],
+)
+@pytest.mark.parametrize("kind", ["direct", "response", "streamed"])
+def test_method_is_uppercased(
+    app: Tocsin, method: str, status: int, body: bytes | None, kind: str
+) -> None:
+    @app.route("/only-get")
+    def only_get() -> t.Any:
+        if kind == "direct":
+            return "view"
+        if kind == "response":
+            return app.response_class("view", headers={"Location": "/x"})
+        return app.response_class(iter([b"vi", b"ew"]), headers={"Content-Length": "4"})
+
+    sent, exc = asyncio.run(_exchange(app, _scope("/only-get", method), _chunks(b"")))
+    assert (exc, sent[0]["status"]) == (None, status)
+    headers = dict(sent[0]["headers"])
+    if body is not None:
+        assert _body(sent) == body
+    if method in ("options", ""):
+        assert set(headers[b"allow"].split(b", ")) == {b"GET", b"HEAD", b"OPTIONS"}
+    if method == "HEAD":
+        assert headers[b"content-length"] == b"4"
+    if method == "head":
+        # The method token is case-sensitive: h11 frames the answer to "head" as
+        # one with a body, so a Content-Length of 4 with no body would break it.
+        assert b"content-length" not in headers

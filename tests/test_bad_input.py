@@ -410,6 +410,93 @@ def test_invalid_content_length(client: TestClient, length: str) -> None:
 # -- methods, cookies, hosts --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("path", ["/", "/dir", "/dir/", "/n/1"])
+def test_empty_method_is_405_as_in_flask(client: TestClient, path: str) -> None:
+    rv = client.open(path, method="")
+    assert rv.status_code == 405
+    assert {m.strip() for m in rv.headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+    assert client.open("/n/x/y", method="").status_code == 404
+    assert client.get(path).status_code in (200, 308)
+
+
+def test_empty_method_is_404_where_no_rule_matches(driver: str) -> None:
+    app = Tocsin(__name__)
+
+    @app.route("/only/")
+    def only() -> str:
+        return "only"
+
+    client = app.test_client(driver=driver)
+    assert client.get("/only").status_code == 308
+    assert client.open("/only", method="").status_code == 404  # no redirect for no method
+
+
+def test_empty_method_matches_a_rule_for_every_method(app: Tocsin, client: TestClient) -> None:
+    from werkzeug.routing import Rule
+
+    app.url_map.add(Rule("/any", endpoint="any"))  # methods=None: every method
+    app.view_functions["any"] = lambda: f"method={request.method!r}"
+    assert client.open("/any", method="").data == b"method=''"
+    assert client.open("/any", method="BREW").data == b"method='BREW'"
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "body", "ran"),
+    [
+        ("get", "200 OK", b"view ran", ["GET"]),
+        ("Get", "200 OK", b"view ran", ["GET"]),
+        ("head", "200 OK", b"", ["HEAD"]),
+        ("options", "200 OK", b"", []),  # the automatic OPTIONS response, not the view
+        ("post", "405 METHOD NOT ALLOWED", None, []),
+        ("brew", "405 METHOD NOT ALLOWED", None, []),
+    ],
+)
+def test_lowercase_method_is_uppercased(
+    app: Tocsin, client: TestClient, method: str, status: str, body: bytes | None, ran: list[str]
+) -> None:
+    """Servers pass the method as sent (h11 keeps its case); both drivers uppercase it."""
+    seen: list[str] = []
+
+    @app.route("/only-get")
+    def only_get() -> str:
+        seen.append(request.method)
+        return "view ran"
+
+    env = create_environ("/only-get", method="GET")
+    env["REQUEST_METHOD"] = method
+    app_iter, got_status, headers = run_wsgi_app(client.application, env, buffered=True)
+    got_body = b"".join(app_iter)
+    assert got_status == status
+    if body is not None:
+        assert got_body == body
+    assert seen == ran
+    if method == "options":
+        assert {m.strip() for m in headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+    if method == "head":  # ASGI: sent as "head", h11 frames it as a body (see test_asgi.py)
+        assert headers.get("Content-Length") == ("8" if client.driver == "wsgi" else None)
+
+
+@pytest.mark.parametrize("kind", ["location", "streamed"])
+def test_lowercase_head_sends_no_body(app: Tocsin, client: TestClient, kind: str) -> None:
+    """Also for the responses that Werkzeug prepares, which read the method from the environ."""
+    closed: list[str] = []
+
+    @app.route("/prepared")
+    def prepared() -> t.Any:
+        if kind == "location":
+            return app.response_class("moved", 201, headers={"Location": "/elsewhere"})
+        response = app.response_class(iter([b"streamed"]))
+        response.call_on_close(lambda: closed.append("closed"))
+        return response
+
+    env = create_environ("/prepared")
+    env["REQUEST_METHOD"] = "head"
+    app_iter, status, headers = run_wsgi_app(client.application, env, buffered=True)
+    assert (status, b"".join(app_iter)) == ("201 CREATED" if kind == "location" else "200 OK", b"")
+    assert closed == ([] if kind == "location" else ["closed"])
+    assert headers.get("Location") == ("/elsewhere" if kind == "location" else None)
+
+
 @pytest.mark.parametrize(
     "cookie",
     [

@@ -29,13 +29,14 @@ import functools
 import io
 import sys
 import typing as t
+from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
 from ._pipeline import Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
-from .wsgi import _UNSTARTED, drive, finish_after_error, tear_down
+from .wsgi import _UNSTARTED, drive, finish_after_error, match_empty_method, tear_down
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -188,7 +189,6 @@ class ASGIApp:
         """
         app = self.app
         ctx = _request_context(app, scope)
-        ctx._environ_factory = functools.partial(environ_from_scope, scope, b"")
         has_body, ctx.has_cookie = _body_and_cookie(scope)
         if has_body or ctx.method not in _BODYLESS:
             body = await self._body_for(ctx, receive)
@@ -199,9 +199,13 @@ class ASGIApp:
             app._tracer.begin(ctx)
         if ctx.url_rule is None and ctx.routing_exception is None:
             ctx.match_request()
-        if app._request_methods or (  # overridden Flask request methods are synchronous
-            ctx.routing_exception is None and not app._view(ctx)[1]  # (kept in ctx.view)
-        ):
+        in_thread: object = app._request_methods  # overridden Flask request methods: sync
+        if not in_thread and ctx.routing_exception is None:
+            try:
+                in_thread = not app._view(ctx)[1]  # (kept in ctx.view)
+            except KeyError:  # a rule without a view: the pipeline raises it, in the lifecycle
+                pass
+        if in_thread:
             await self._handle_in_thread(ctx, scope, receive, send)
             return
         pipe = dispatch(app, ctx)
@@ -266,27 +270,25 @@ class ASGIApp:
             self.app._tracer.annotate(ctx, response)
         head = ctx.method == "HEAD"
         if type(response) is tuple:  # a Direct response
-            code, headers, content = response
-            return (
-                {"type": "http.response.start", "status": code, "headers": encode_headers(headers)},
-                {"type": "http.response.body", "body": b"" if head else content},
-            )
-        headers = complete_headers(response)
-        if headers is not None:  # a list of bytes and nothing to call on close
-            body = b"" if head else b"".join(response.response)
-        elif response.is_streamed:
-            return None
-        else:  # in memory, but Werkzeug must finish the headers (Location, 204, 304...)
-            environ = ctx.environ
-            headers = response.get_wsgi_headers(environ).to_wsgi_list()
-            body = b"".join(response.get_app_iter(environ))
-            response.close()
+            status, headers, body = response
+            if head:
+                body = b""
+        else:
+            headers = complete_headers(response)
+            if headers is not None:  # a list of bytes and nothing to call on close
+                body = b"" if head else b"".join(response.response)
+            elif response.is_streamed:
+                return None
+            else:  # in memory, but Werkzeug must finish the headers (Location, 204, 304...)
+                environ = ctx.environ
+                headers = response.get_wsgi_headers(environ).to_wsgi_list()
+                body = b"" if head else b"".join(response.get_app_iter(environ))
+                response.close()
+            status = response._status_code  # Werkzeug's storage behind status_code
+        if head and scope["method"] != "HEAD":
+            headers = _unframed(headers)
         return (
-            {
-                "type": "http.response.start",
-                "status": response._status_code,  # Werkzeug's storage behind status_code
-                "headers": encode_headers(headers),
-            },
+            {"type": "http.response.start", "status": status, "headers": encode_headers(headers)},
             {"type": "http.response.body", "body": body},
         )
 
@@ -316,9 +318,15 @@ class ASGIApp:
         task = asyncio.current_task()
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
         try:
-            await send(_start_message(response, ctx))
-            if ctx.method != "HEAD" and response.status_code not in (204, 304):  # as WSGI
-                await _send_chunks(response, send)
+            start = _start_message(response, ctx)
+            if ctx.method != "HEAD":
+                await send(start)
+                if response.status_code not in (204, 304):  # as WSGI
+                    await _send_chunks(response, send)
+            else:
+                if ctx.environ["REQUEST_METHOD"] != "HEAD":  # the scope's method, as sent
+                    start["headers"] = [h for h in start["headers"] if h[0] != b"content-length"]
+                await send(start)
             await send({"type": "http.response.body", "body": b""})
         except BaseException as e:
             exc = e
@@ -394,16 +402,47 @@ def encode_headers(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[bytes,
 
 
 def _request_context(app: Tocsin, scope: ASGIScope) -> RequestContext:
-    """A request context for an HTTP scope; a path that is not UTF-8 is stored as a 400."""
+    """A request context for an HTTP scope; a path that is not UTF-8 is stored as a 400.
+
+    The method is uppercased, as the WSGI driver does (h11 passes it as sent);
+    an empty one is matched as Flask does (see :func:`~tocsin.wsgi.match_empty_method`).
+    """
     ctx = RequestContext(app, None)
-    ctx.method = scope["method"]
-    ctx.path = scope["path"] or "/"
-    if not ctx.path.isascii():
-        try:
-            ctx.path.encode()
-        except UnicodeEncodeError:  # lone surrogates: the path was not UTF-8
-            ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")
+    ctx._environ_factory = functools.partial(environ_from_scope, scope, b"")
+    path = ctx.path = scope["path"] or "/"
+    if not path.isascii() and not _is_utf8(scope, path):
+        ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")
+    method = ctx.method = scope["method"]
+    if method not in _COMMON_METHODS:  # one set lookup for the usual methods
+        method = ctx.method = method.upper()
+        if not method:
+            match_empty_method(ctx)
     return ctx
+
+
+#: Methods that need no uppercasing.
+_COMMON_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"))
+
+
+def _is_utf8(scope: ASGIScope, path: str) -> bool:
+    """Whether a non-ASCII *path* was valid UTF-8 on the wire.
+
+    Lone surrogates tell that a server escaped bytes that were not UTF-8. A
+    U+FFFD may be a server's replacement for them (uvicorn decodes with
+    ``errors="replace"``): ``raw_path``, when the server gives it, tells.
+    """
+    try:
+        path.encode()
+    except UnicodeEncodeError:
+        return False
+    if "\ufffd" in path:
+        raw = scope.get("raw_path")
+        if isinstance(raw, bytes):
+            try:
+                unquote_to_bytes(raw.partition(b"?")[0]).decode()
+            except UnicodeDecodeError:
+                return False
+    return True
 
 
 def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
@@ -425,7 +464,8 @@ def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:
 
 def _streams_body(app: Tocsin, ctx: RequestContext) -> bool:
     """Match the URL now (step 3, early) to see if the view streams its request body."""
-    ctx.match_request()
+    if ctx.url_rule is None and ctx.routing_exception is None:
+        ctx.match_request()
     rule = ctx.url_rule
     view = app.view_functions.get(rule.endpoint) if rule is not None else None
     return bool(getattr(view, "stream_request_body", False))
@@ -455,6 +495,16 @@ async def _body_chunks(receive: ASGIReceive, limit: int | None) -> cabc.AsyncIte
 async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:
     """Read the whole request body; more than *limit* bytes is a 413."""
     return b"".join([chunk async for chunk in _body_chunks(receive, limit)])
+
+
+def _unframed(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers of a HEAD response to a method sent as "head", without ``Content-Length``.
+
+    The method token is case-sensitive: h11 (under uvicorn) frames the response
+    to "head" as one with a body, and a ``Content-Length`` with no body then
+    breaks the connection. Without it, the empty body is a valid one.
+    """
+    return [pair for pair in headers if pair[0].lower() != "content-length"]
 
 
 def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:

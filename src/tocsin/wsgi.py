@@ -81,7 +81,27 @@ def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:
         ctx.path = "/" + decode_path(environ.get("PATH_INFO", "")).lstrip("/")
     except HTTPException as e:
         ctx.routing_exception = e
+    if not ctx.method:
+        match_empty_method(ctx)
     return ctx
+
+
+#: A method no rule allows, matched in place of an empty one.
+_NO_METHOD = "\x00"
+
+
+def match_empty_method(ctx: RequestContext) -> None:
+    """Match the URL (step 3, early) for an empty method, as Flask does.
+
+    Werkzeug's adapter would take an empty method for its default, GET;
+    Flask binds the adapter to the request's own empty method, which no rule
+    allows: a 405 (or a 404), or the rule that allows every method.
+    """
+    ctx.method = _NO_METHOD
+    try:
+        ctx.match_request()
+    finally:
+        ctx.method = ""
 
 
 def handle(
@@ -136,7 +156,10 @@ def _emit(
     app: Tocsin, ctx: RequestContext, response: Response, start_response: StartResponse
 ) -> cabc.Iterable[bytes]:
     """Send a response that Werkzeug prepares; a streamed body is torn down when closed."""
-    app_iter, status, wsgi_headers = response.get_wsgi_response(ctx.environ)
+    environ = ctx.environ
+    if ctx.method == "HEAD" and environ["REQUEST_METHOD"] != "HEAD":  # sent as "head"
+        environ = {**environ, "REQUEST_METHOD": "HEAD"}  # Werkzeug then leaves out the body
+    app_iter, status, wsgi_headers = response.get_wsgi_response(environ)
     start_response(status, wsgi_headers)
     if not response.is_streamed:  # the body is in memory: tear down before the server sends it
         tear_down(app, ctx, ctx.error)
