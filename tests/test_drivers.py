@@ -1,7 +1,13 @@
-"""What the drivers do after the pipeline: closing bodies once."""
+"""What the drivers do after the pipeline: closing bodies once, and their safety nets.
+
+An error after the pipeline returned its response (a response object that
+fails to give its headers, a ``start_response`` that raises) still gets
+teardown, exactly once, with both contexts popped; then it propagates.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import collections.abc as cabc
 import io
 import sys
@@ -9,9 +15,12 @@ import typing as t
 
 import pytest
 
-from tocsin import Tocsin
+from tocsin import Tocsin, has_app_context, has_request_context
 from tocsin.testing import TestClient
 from tocsin.wrappers import Response
+
+Message = dict[str, t.Any]
+
 
 # -- call_on_close -------------------------------------------------------------------------------
 
@@ -68,6 +77,30 @@ def test_call_on_close_runs_once_when_the_server_closes_early(app: Tocsin) -> No
     assert closed == ["on_close"]
 
 
+# -- safety nets ---------------------------------------------------------------------------------
+
+
+class _BrokenResponse(Response):
+    """A response whose headers cannot be prepared (Werkzeug's path in both drivers)."""
+
+    def get_wsgi_headers(self, environ: t.Any) -> t.Any:
+        raise RuntimeError("broken response")
+
+
+def _record_teardown(app: Tocsin) -> list[str]:
+    calls: list[str] = []
+
+    @app.teardown_request
+    def teardown_request(exc: BaseException | None) -> None:
+        calls.append(f"request:{type(exc).__name__}")
+
+    @app.teardown_appcontext
+    def teardown_appcontext(exc: BaseException | None) -> None:
+        calls.append(f"app:{type(exc).__name__}")
+
+    return calls
+
+
 def _environ(path: str = "/") -> dict[str, t.Any]:
     return {
         "REQUEST_METHOD": "GET",
@@ -85,4 +118,124 @@ def _environ(path: str = "/") -> dict[str, t.Any]:
         "wsgi.multithread": False,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
+    }
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("body", ["on_close", "streamed"])
+def test_response_that_fails_to_send_is_torn_down_once(
+    app: Tocsin, client: TestClient, kind: str, body: str
+) -> None:
+    app.response_class = _BrokenResponse
+    calls = _record_teardown(app)
+
+    def view() -> Response:
+        if body == "streamed":
+            return app.response_class(iter([b"a"]))
+        response = app.response_class(b"complete")
+        response.call_on_close(lambda: calls.append("on_close"))
+        return response
+
+    async def async_view() -> Response:
+        return view()
+
+    app.add_url_rule("/", "index", view if kind == "sync" else async_view)
+    with pytest.raises(RuntimeError, match="broken response"):
+        client.get("/")
+    assert calls[-2:] == ["request:RuntimeError", "app:RuntimeError"]
+    assert calls.count("request:RuntimeError") == 1
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+def test_start_response_that_raises_gets_teardown_once(app: Tocsin) -> None:
+    calls = _record_teardown(app)
+
+    @app.route("/")
+    def index() -> str:
+        return "hello"
+
+    @app.route("/stream")
+    def stream() -> Response:
+        return app.response_class(iter([b"a"]))
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+    ) -> t.Any:
+        raise OSError("the server cannot send")
+
+    for path in ("/", "/stream"):
+        calls.clear()
+        with pytest.raises(OSError, match="the server cannot send"):
+            app(_environ(path), start_response)
+        assert calls == ["request:OSError", "app:OSError"]
+        assert not has_request_context()
+        assert not has_app_context()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_failing_teardown_runs_once(app: Tocsin, client: TestClient, kind: str) -> None:
+    calls: list[str] = []
+
+    @app.teardown_request
+    def teardown_request(exc: BaseException | None) -> None:
+        calls.append("teardown")
+        raise ValueError("teardown failed")
+
+    def view() -> str:
+        return "hello"
+
+    async def async_view() -> str:
+        return view()
+
+    app.add_url_rule("/", "index", view if kind == "sync" else async_view)
+    with pytest.raises(ValueError, match="teardown failed"):
+        client.get("/")
+    assert calls == ["teardown"]
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_asgi_send_that_raises_during_a_stream_gets_teardown_once(app: Tocsin, kind: str) -> None:
+    calls = _record_teardown(app)
+
+    def view() -> Response:
+        return app.response_class(iter([b"a", b"b"]))
+
+    async def async_view() -> Response:
+        return view()
+
+    app.add_url_rule("/", "index", view if kind == "sync" else async_view)
+
+    async def run() -> None:
+        async def receive() -> Message:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: Message) -> None:
+            if message.get("body"):
+                raise OSError("the server cannot send")
+
+        await app.asgi(_asgi_scope(), receive, send)
+
+    with pytest.raises(OSError, match="the server cannot send"):
+        asyncio.run(run())
+    assert calls == ["request:OSError", "app:OSError"]
+
+
+def _asgi_scope() -> dict[str, t.Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "server": ("localhost", 80),
+        "client": ("127.0.0.1", 1),
     }

@@ -209,8 +209,8 @@ class ASGIApp:
             await self._handle_in_thread(ctx, scope, receive, send)
             return
         pipe = dispatch(app, ctx)
-        try:  # drive_async(pipe), written out: the request's own coroutine drives it
-            try:
+        try:
+            try:  # drive_async(pipe), written out: the request's own coroutine drives it
                 item = next(pipe)
                 while True:
                     try:
@@ -221,17 +221,18 @@ class ASGIApp:
                         item = pipe.send(value)
             except StopIteration as stop:
                 response = stop.value
+            messages = self._prepare(ctx, scope, response)
+            if messages is None:
+                await self._stream(ctx, response, receive, send)
+                return
+            teardown = finish(app, ctx, ctx.error)
+            for item in teardown:  # usually nothing to await: a loop starts it at no cost
+                await drive_async(teardown, item)
+                break
         except BaseException as e:
-            await _finish_after_error(app, ctx, e)
+            if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
+                await _finish_after_error(app, ctx, e)
             raise
-        messages = self._prepare(ctx, scope, response)
-        if messages is None:
-            await self._stream(ctx, response, receive, send)
-            return
-        teardown = finish(app, ctx, ctx.error)
-        for item in teardown:  # usually nothing to await: a loop starts it at no cost
-            await drive_async(teardown, item)
-            break
         await send(messages[0])
         await send(messages[1])
 
@@ -245,12 +246,13 @@ class ASGIApp:
         def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage] | None]:
             try:
                 response = drive(dispatch(self.app, ctx), on_loop)
+                messages = self._prepare(ctx, scope, response)
+                if messages is not None:  # a complete body: tear down before handing it over
+                    tear_down(self.app, ctx, ctx.error, on_loop)
             except BaseException as e:
-                finish_after_error(self.app, ctx, e, on_loop)
+                if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
+                    finish_after_error(self.app, ctx, e, on_loop)
                 raise
-            messages = self._prepare(ctx, scope, response)
-            if messages is not None:  # a complete body: tear down before handing it over
-                tear_down(self.app, ctx, ctx.error, on_loop)
             return response, messages
 
         response, messages = await loop.run_in_executor(None, context.run, run)

@@ -113,29 +113,30 @@ def handle(
         app._start_serving()
     if app._tracer is not None:
         app._tracer.begin(ctx)
-    try:
-        response = drive(dispatch(app, ctx))
-    except BaseException as e:
-        finish_after_error(app, ctx, e)
-        raise
-    if "tocsin.preserve_context" in environ:  # the test client's ``with client:``
-        environ["tocsin.preserve_context"](ctx)
-    if ctx.trace is not None:
-        app._tracer.annotate(ctx, response)
     body: cabc.Iterable[bytes]
     headers: list[tuple[str, str]] | None
-    if type(response) is tuple:  # a Direct response
-        code, headers, content = response
-        status = status_line(code)
-        body = (content,)
-    else:
-        headers = complete_headers(response)
-        if headers is None:  # Werkzeug must prepare it (streamed, str items, Location...)
-            return _emit(app, ctx, response, start_response)
-        status = response._status  # Werkzeug's storage behind ``status``
-        body = response.response  # a list of bytes: checked
-    start_response(status, headers)
-    tear_down(app, ctx, ctx.error)
+    try:
+        response = drive(dispatch(app, ctx))
+        if "tocsin.preserve_context" in environ:  # the test client's ``with client:``
+            environ["tocsin.preserve_context"](ctx)
+        if ctx.trace is not None:
+            app._tracer.annotate(ctx, response)
+        if type(response) is tuple:  # a Direct response
+            code, headers, content = response
+            status = status_line(code)
+            body = (content,)
+        else:
+            headers = complete_headers(response)
+            if headers is None:  # Werkzeug must prepare it (streamed, str items, Location...)
+                return _emit(app, ctx, response, start_response)
+            status = response._status  # Werkzeug's storage behind ``status``
+            body = response.response  # a list of bytes: checked
+        start_response(status, headers)
+        tear_down(app, ctx, ctx.error)
+    except BaseException as e:  # from the pipeline, or from sending what it returned
+        if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
+            finish_after_error(app, ctx, e)
+        raise
     return () if ctx.method == "HEAD" else body
 
 
