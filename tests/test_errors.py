@@ -530,3 +530,25 @@ def test_trap_bad_request_errors_traps_bad_requests_only(app: Tocsin, client: Te
     assert client.get("/custom").status_code == 400  # not a BadRequest: not trapped
     with pytest.raises(BadRequest):
         client.get("/bad")
+
+
+def test_a_failing_500_handler_leaves_teardown_the_original_error(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    seen: list[str] = []
+
+    @app.errorhandler(500)
+    def broken(e: InternalServerError) -> str:
+        raise KeyError("in the handler")
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise ValueError("in the view")
+
+    app.teardown_request(lambda exc: seen.append(f"request {exc!r}"))
+    app.teardown_appcontext(lambda exc: seen.append(f"app {exc!r}"))
+    with pytest.raises(KeyError, match="in the handler"):
+        client.get("/boom")
+    assert seen == ["request ValueError('in the view')", "app ValueError('in the view')"]
+    assert not has_request_context() and not has_app_context()

@@ -435,3 +435,12 @@ def test_overridden_create_url_adapter_decides_the_match(client: TestClient) -> 
         b"home of /home",
     )
     assert c.get("/t/acme/nowhere").status_code == 404
+
+
+@pytest.mark.parametrize("script_name", ["/app", ""])
+def test_empty_path_redirects_to_the_root(app: Tocsin, script_name: str) -> None:
+    app.add_url_rule("/", "root", lambda: "root")
+    response = app.test_client().get(
+        "/", environ_overrides={"SCRIPT_NAME": script_name, "PATH_INFO": ""}
+    )
+    assert (response.status_code, response.location) == (308, f"http://localhost{script_name}/")

@@ -413,6 +413,8 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     finally:
         if tr is not None:
             tr.step("pop_request_context")
+        if ctx._request is not None:
+            ctx._request.close()  # uploaded files, as Flask closes them
         _cv_request.reset(ctx._tokens.pop())  # 17
     if tr is not None:
         tr.step("teardown_appcontext")

@@ -585,8 +585,8 @@ async def _cancel_on_disconnect(receive: ASGIReceive, task: asyncio.Task[t.Any] 
 
 
 async def _finish_after_error(app: Tocsin, ctx: RequestContext, e: BaseException) -> None:
-    try:
-        await drive_async(finish(app, ctx, e))
+    try:  # after a failing 500 handler, teardown gets the original error, as in Flask
+        await drive_async(finish(app, ctx, ctx.error if ctx.error is not None else e))
     except Exception:
         app.logger.exception("Teardown failed while an exception was propagating")
 

@@ -78,7 +78,10 @@ def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:
     """A request context for *environ*; a path that is not UTF-8 is stored as a 400."""
     ctx = RequestContext(app, environ)
     try:
-        ctx.path = "/" + decode_path(environ.get("PATH_INFO", "")).lstrip("/")
+        raw = environ.get("PATH_INFO", "")
+        # An empty path (an app mounted at /app, asked for /app) is kept empty, so
+        # that it is redirected to the app's root with a slash, as Flask does.
+        ctx.path = "/" + decode_path(raw).lstrip("/") if raw else ""
     except HTTPException as e:
         ctx.routing_exception = e
     if not ctx.method:
@@ -147,8 +150,8 @@ def finish_after_error(
     run_coro: t.Callable[[t.Any], t.Any] = run_coroutine,
 ) -> None:
     """Teardown after an exception that propagates; its own errors are logged, not raised."""
-    try:
-        tear_down(app, ctx, e, run_coro)
+    try:  # after a failing 500 handler, teardown gets the original error, as in Flask
+        tear_down(app, ctx, ctx.error if ctx.error is not None else e, run_coro)
     except Exception:
         app.logger.exception("Teardown failed while an exception was propagating")
 
