@@ -475,6 +475,19 @@ def test_setup_method_name_in_message(app: Tocsin, client: TestClient) -> None:
         app.before_request(_noop)
 
 
+@pytest.mark.parametrize("method", ["route", "get", "post", "put", "delete", "patch"])
+def test_route_decorators_refuse_at_once(app: Tocsin, client: TestClient, method: str) -> None:
+    client.get("/missing")
+    with pytest.raises(AssertionError) as exc_info:
+        getattr(app, method)("/late")  # before any function is given, as in Flask
+    assert str(exc_info.value) == (
+        f"The setup method '{method}' can no longer be called on the application. It has"
+        " already handled its first request, any changes will not be applied consistently.\n"
+        "Make sure all imports, decorators, functions, etc. needed to set up the application"
+        " are done before running it."
+    )
+
+
 def test_config_changes_after_first_request_are_allowed(app: Tocsin, client: TestClient) -> None:
     client.get("/")
     app.config["CUSTOM"] = 1

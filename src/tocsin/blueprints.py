@@ -117,7 +117,7 @@ class Blueprint(Scaffold):
             raise AssertionError(
                 f"The setup method '{f_name}' can no longer be called on the blueprint"
                 f" '{self.name}'. It has already been registered at least once, any"
-                " changes will not be applied consistently. Make sure all imports,"
+                " changes will not be applied consistently.\nMake sure all imports,"
                 " decorators, functions, etc. needed to set up the blueprint are done"
                 " before registering it."
             )
