@@ -149,9 +149,11 @@ class ResponseMaker:
         elif tp is bytes:
             body = rv
             ctype = _TEXT
-        elif (tp is dict or tp is list) and type(json := self.json) is DefaultJSONProvider:
-            if "dumps" in json.__dict__ or "response" in json.__dict__:
-                return None  # patched on the instance: let json.response() run
+        elif (
+            (tp is dict or tp is list)
+            and type(json := self.json) is DefaultJSONProvider
+            and json._encoder is not False  # else dumps or response is patched: let them run
+        ):
             body = json._encode(rv).encode()
             ctype = json.mimetype
         elif isinstance(rv, HTTPException) and _plain_http_error(rv):

@@ -72,6 +72,10 @@ def _default(o: t.Any) -> t.Any:
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
+#: Attributes whose assignment changes the compact encoder or whether it may be used.
+_ENCODER_SETTINGS = frozenset(("default", "ensure_ascii", "sort_keys", "dumps", "response"))
+
+
 class DefaultJSONProvider(JSONProvider):
     """JSON with the standard library, as Flask does it.
 
@@ -99,24 +103,47 @@ class DefaultJSONProvider(JSONProvider):
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         return json.loads(s, **kwargs)
 
+    #: The compact encoder; ``None`` until first used, ``False`` when a custom
+    #: ``dumps`` (or ``response``) must do the work. Remade when a setting is assigned.
+    _encoder: json.JSONEncoder | t.Literal[False] | None = None
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        super().__setattr__(name, value)
+        if name in _ENCODER_SETTINGS:
+            self._make_encoder()
+
+    def __delattr__(self, name: str) -> None:
+        super().__delattr__(name)
+        if name in _ENCODER_SETTINGS:
+            self._make_encoder()
+
+    def _make_encoder(self) -> json.JSONEncoder | t.Literal[False]:
+        """Make (and keep) the compact encoder, or ``False`` when ``dumps`` must decide."""
+        custom = (
+            type(self).dumps is not DefaultJSONProvider.dumps
+            or "dumps" in self.__dict__
+            or "response" in self.__dict__
+        )
+        encoder: json.JSONEncoder | t.Literal[False] = False
+        if not custom:
+            encoder = json.JSONEncoder(
+                default=self.default,
+                ensure_ascii=self.ensure_ascii,
+                sort_keys=self.sort_keys,
+                separators=(",", ":"),
+            )
+        object.__setattr__(self, "_encoder", encoder)
+        return encoder
+
     def _encode(self, obj: t.Any) -> str:
         if self.compact is False or (self.compact is None and self._app.debug):
             return self.dumps(obj, indent=2) + "\n"
-        if type(self).dumps is not DefaultJSONProvider.dumps or "dumps" in self.__dict__:
-            return self.dumps(obj, separators=(",", ":")) + "\n"  # a custom dumps decides
-        key = (self.default, self.ensure_ascii, self.sort_keys)
-        encoder = self.__dict__.get("_compact_encoder")
-        if encoder is None or encoder[0] != key:  # made once, remade if a setting changes
-            encoder = self.__dict__["_compact_encoder"] = (
-                key,
-                json.JSONEncoder(
-                    default=self.default,
-                    ensure_ascii=self.ensure_ascii,
-                    sort_keys=self.sort_keys,
-                    separators=(",", ":"),
-                ),
-            )
-        return encoder[1].encode(obj) + "\n"
+        encoder = self._encoder
+        if encoder is None:
+            encoder = self._make_encoder()
+        if encoder is False:  # a custom dumps decides
+            return self.dumps(obj, separators=(",", ":")) + "\n"
+        return encoder.encode(obj) + "\n"
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
