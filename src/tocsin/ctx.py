@@ -182,6 +182,8 @@ class RequestContext:
         "view",
         "view_args",
     )
+    _pushed_app_ctxs: list[AppContext | None]
+    _origin_app_ctx: AppContext | None
 
     def __init__(
         self,
@@ -197,11 +199,10 @@ class RequestContext:
         self._session = session
         self.app_ctx: AppContext | None = None
         self._tokens: list[contextvars.Token[RequestContext]] = []
-        #: For each :meth:`push` not yet popped: the app context it pushed, or
-        #: ``None`` when it reused the current one.
-        self._pushed_app_ctxs: list[AppContext | None] = []
-        #: For a :meth:`copy`: the app context of the request it was copied from.
-        self._origin_app_ctx: AppContext | None = None
+        # Not set here, to keep a request handled by the pipeline cheap (read with
+        # getattr and a default): ``_pushed_app_ctxs``, for each :meth:`push` not yet
+        # popped the app context it pushed (``None`` when it reused the current one);
+        # ``_origin_app_ctx``, for a :meth:`copy`, the app context of its original.
         #: after_this_request functions: a list once there is one (most requests have none).
         self._after_request_functions: list[t.Callable[[Response], Response]] | tuple[()] = ()
         self.method = "GET"
@@ -319,14 +320,17 @@ class RequestContext:
         app_ctx: AppContext | None
         if self._tokens:  # pushed again: keep the app context it already has
             app_ctx = self.app_ctx if current is not self.app_ctx else None
-        elif self._origin_app_ctx is not None and current is self._origin_app_ctx:
+        elif (origin := getattr(self, "_origin_app_ctx", None)) is not None and current is origin:
             self.app_ctx, app_ctx = current, None
         else:
             app_ctx = self.app_ctx = AppContext(self.app)
         if app_ctx is not None:
             app_ctx.push()
         self._tokens.append(_cv_request.set(self))
-        self._pushed_app_ctxs.append(app_ctx)
+        pushed = getattr(self, "_pushed_app_ctxs", None)
+        if pushed is None:
+            pushed = self._pushed_app_ctxs = []
+        pushed.append(app_ctx)
         if self.url_rule is None and self.routing_exception is None:
             self.match_request()
 
@@ -340,7 +344,8 @@ class RequestContext:
             exc = sys.exc_info()[1]
         _check_current(_cv_request, self, "request")  # before any teardown runs
         # A context made current by the pipeline (not by push) pops its app context.
-        app_ctx = self._pushed_app_ctxs.pop() if self._pushed_app_ctxs else self.app_ctx
+        pushed = getattr(self, "_pushed_app_ctxs", None)
+        app_ctx = pushed.pop() if pushed else self.app_ctx
         try:
             if len(self._tokens) == 1:
                 self.app.do_teardown_request(exc)
