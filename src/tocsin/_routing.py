@@ -40,6 +40,8 @@ def decode_path(raw: str) -> str:
 
 
 _MEMO_SIZE = 1024
+#: Matched in place of an empty method, which Werkzeug would take for GET.
+_NO_METHOD = "\x00"
 
 
 def _stock_converters(url_map: Map) -> bool:
@@ -170,8 +172,8 @@ class Matcher:
                 adapter = self._adapter  # type: ignore[assignment]  # made by _build
             if self._custom_adapter:  # its path and method, which it may have changed
                 rule, values = adapter.match(return_rule=True)
-            else:
-                rule, values = adapter.match(ctx.path, ctx.method, return_rule=True)
+            else:  # (an empty method is none that a rule allows, as in Flask, not GET)
+                rule, values = adapter.match(ctx.path, ctx.method or _NO_METHOD, return_rule=True)
         except RequestRedirect as e:
             ctx.routing_exception = e if self._per_request else self._exact_redirect(ctx, e)
         except HTTPException as e:

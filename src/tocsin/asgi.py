@@ -36,7 +36,7 @@ from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityToo
 from ._pipeline import Pipe, _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
-from .wsgi import _UNSTARTED, drive, finish_after_error, match_empty_method, tear_down
+from .wsgi import _UNSTARTED, drive, finish_after_error, tear_down
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -406,8 +406,7 @@ def encode_headers(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[bytes,
 def _request_context(app: Tocsin, scope: ASGIScope) -> RequestContext:
     """A request context for an HTTP scope; a path that is not UTF-8 is stored as a 400.
 
-    The method is uppercased, as the WSGI driver does (h11 passes it as sent);
-    an empty one is matched as Flask does (see :func:`~tocsin.wsgi.match_empty_method`).
+    The method is uppercased, as the WSGI driver does (h11 passes it as sent).
     """
     ctx = RequestContext(app, None)
     ctx._environ_factory = functools.partial(environ_from_scope, scope, b"")
@@ -416,9 +415,7 @@ def _request_context(app: Tocsin, scope: ASGIScope) -> RequestContext:
         ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")
     method = ctx.method = scope["method"]
     if method not in _COMMON_METHODS:  # one set lookup for the usual methods
-        method = ctx.method = method.upper()
-        if not method:
-            match_empty_method(ctx)
+        ctx.method = method.upper()
     return ctx
 
 

@@ -84,27 +84,7 @@ def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:
         ctx.path = "/" + decode_path(raw).lstrip("/") if raw else ""
     except HTTPException as e:
         ctx.routing_exception = e
-    if not ctx.method:
-        match_empty_method(ctx)
     return ctx
-
-
-#: A method no rule allows, matched in place of an empty one.
-_NO_METHOD = "\x00"
-
-
-def match_empty_method(ctx: RequestContext) -> None:
-    """Match the URL (step 3, early) for an empty method, as Flask does.
-
-    Werkzeug's adapter would take an empty method for its default, GET;
-    Flask binds the adapter to the request's own empty method, which no rule
-    allows: a 405 (or a 404), or the rule that allows every method.
-    """
-    ctx.method = _NO_METHOD
-    try:
-        ctx.match_request()
-    finally:
-        ctx.method = ""
 
 
 def handle(
