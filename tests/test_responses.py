@@ -16,6 +16,7 @@ from tocsin import (
     Response,
     Tocsin,
     abort,
+    has_app_context,
     has_request_context,
     make_response,
     redirect,
@@ -527,3 +528,22 @@ def test_overridden_make_response_sees_every_return_value(client: TestClient) ->
     missing = c.get("/missing")
     assert (missing.status_code, missing.headers.get("X-Made")) == (404, "yes")
     assert seen[:2] == ["str", "str"] and seen[-1] == "NotFound"
+
+
+def test_a_stream_that_fails_midway_is_torn_down_at_once(app: Tocsin, client: TestClient) -> None:
+    torn_down: list[str] = []
+    app.teardown_request(lambda exc: torn_down.append(f"request {exc!r}"))
+    app.teardown_appcontext(lambda exc: torn_down.append(f"app {exc!r}"))
+
+    @app.route("/stream")
+    def stream() -> Response:
+        def body() -> cabc.Iterator[str]:
+            yield "first"
+            raise ValueError("midway")
+
+        return Response(body())
+
+    with pytest.raises(ValueError, match="midway"):
+        client.get("/stream").get_data()  # the WSGI test client reads the body here
+    assert torn_down == ["request ValueError('midway')", "app ValueError('midway')"]
+    assert not has_request_context() and not has_app_context()

@@ -182,14 +182,25 @@ class StreamedBody:
                 break
             except BaseException as e:
                 self._exc = e
+                ctx._reset()
+                # No more body: tear down now, not at a close() that a server or a
+                # test client may never call after a failed iteration.
+                self._close_after_error()
                 raise
-            finally:
+            else:
                 ctx._reset()
             yield chunk
         try:  # the body is finished: tear down now rather than at the server's close()
             self.close()
         except Exception as e:  # logged already; raised by close(), after the server ends the body
             self._deferred = e
+
+    def _close_after_error(self) -> None:
+        """Close and tear down after the body failed; teardown's own errors are logged."""
+        try:
+            self.close()
+        except Exception:
+            self._app.logger.exception("Teardown failed after the response body failed")
 
     def close(self) -> None:
         """Close the body, then run teardown (steps 16 to 19), once.
