@@ -179,6 +179,7 @@ class StreamedBody:
             try:
                 chunk = next(chunks)
             except StopIteration:
+                ctx._reset()
                 break
             except BaseException as e:
                 self._exc = e
