@@ -18,8 +18,9 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.http import parse_date
 
+from custom_tags import FlaskTagOrderedDict, TagOrderedDict
 from tocsin import Tocsin, session
-from tocsin.json.tag import JSONTag, TaggedJSONSerializer
+from tocsin.json.tag import TaggedJSONSerializer
 from tocsin.sessions import (
     NullSession,
     SecureCookieSession,
@@ -659,38 +660,6 @@ def test_session_json_serializer_is_the_interfaces() -> None:
     app = Tocsin("serializer", root_path="/nonexistent")
     assert app.session_interface.serializer is session_json_serializer  # type: ignore[attr-defined]
     assert type(flask.sessions.session_json_serializer).__name__ == "TaggedJSONSerializer"
-
-
-class TagOrderedDict(JSONTag):
-    """Flask's documented example of a custom tag."""
-
-    __slots__ = ("serializer",)
-    key = " od"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, OrderedDict)
-
-    def to_json(self, value: t.Any) -> t.Any:
-        return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-    def to_python(self, value: t.Any) -> t.Any:
-        return OrderedDict(value)
-
-
-class FlaskTagOrderedDict(flask_tag.JSONTag):
-    """The same tag for a Flask app."""
-
-    __slots__ = ("serializer",)
-    key = " od"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, OrderedDict)
-
-    def to_json(self, value: t.Any) -> t.Any:
-        return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-    def to_python(self, value: t.Any) -> t.Any:
-        return OrderedDict(value)
 
 
 class RawJSON:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 import tocsin.json.tag as tocsin_tag
+from custom_tags import FlaskTagOrderedDict, TagOrderedDict
 from tocsin import Tocsin
 from tocsin.json.provider import DefaultJSONProvider
 from tocsin.json.tag import (
@@ -93,38 +94,6 @@ Point = collections.namedtuple("Point", "x y")
 @dataclasses.dataclass
 class Box:
     size: int
-
-
-class TagOrderedDict(JSONTag):
-    """The custom tag of Flask's documentation."""
-
-    __slots__ = ("serializer",)
-    key = " od"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, OrderedDict)
-
-    def to_json(self, value: t.Any) -> t.Any:
-        return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-    def to_python(self, value: t.Any) -> t.Any:
-        return OrderedDict(value)
-
-
-class FlaskTagOrderedDict(flask_tag.JSONTag):
-    """The same tag, for Flask's serializer."""
-
-    __slots__ = ("serializer",)
-    key = " od"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, OrderedDict)
-
-    def to_json(self, value: t.Any) -> t.Any:
-        return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-    def to_python(self, value: t.Any) -> t.Any:
-        return OrderedDict(value)
 
 
 def flask_serializer() -> flask_tag.TaggedJSONSerializer:
