@@ -11,6 +11,8 @@ import asyncio
 import collections.abc as cabc
 import io
 import sys
+import threading
+import time
 import typing as t
 
 import pytest
@@ -239,3 +241,39 @@ def _asgi_scope() -> dict[str, t.Any]:
         "server": ("localhost", 80),
         "client": ("127.0.0.1", 1),
     }
+
+
+def test_asgi_request_cancelled_while_its_sync_view_runs(app: Tocsin) -> None:
+    """The server gives up on the request: the stream the view returns is closed, then torn down."""
+    calls = _record_teardown(app)
+    started = threading.Event()
+
+    def view() -> Response:
+        started.set()
+        time.sleep(0.1)  # the request is cancelled meanwhile
+
+        response = app.response_class(iter([b"never sent"]))
+        response.call_on_close(lambda: calls.append("closed"))
+        return response
+
+    app.add_url_rule("/", "index", view)
+    sent: list[Message] = []
+
+    async def run() -> None:
+        async def receive() -> Message:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        task = asyncio.ensure_future(app.asgi(_asgi_scope(), receive, send))
+        await asyncio.to_thread(started.wait)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run())
+    assert sent == []
+    assert calls == ["closed", "request:CancelledError", "app:CancelledError"]
+    assert not has_request_context() and not has_app_context()

@@ -255,7 +255,16 @@ class ASGIApp:
                 raise
             return response, messages
 
-        response, messages = await loop.run_in_executor(None, context.run, run)
+        future = loop.run_in_executor(None, context.run, run)
+        try:
+            response, messages = await asyncio.shield(future)
+        except asyncio.CancelledError as cancelled:  # the thread goes on: wait for it
+            response, messages = await future
+            if messages is None:  # streamed, never to be sent: close it and tear down
+                await asyncio.create_task(
+                    self._abandon_stream(ctx, response, cancelled), context=context
+                )
+            raise
         if messages is None:  # streamed: in a task that runs in the request's contexts
             await asyncio.create_task(self._stream(ctx, response, receive, send), context=context)
             return
@@ -293,6 +302,15 @@ class ASGIApp:
             {"type": "http.response.start", "status": status, "headers": encode_headers(headers)},
             {"type": "http.response.body", "body": body},
         )
+
+    async def _abandon_stream(
+        self, ctx: RequestContext, response: Response, cancelled: BaseException
+    ) -> None:
+        """Close a streamed response that will not be sent, then run teardown with *cancelled*."""
+        try:
+            await _close_body(response)
+        finally:
+            await _finish_after_error(self.app, ctx, cancelled)
 
     async def _body_for(self, ctx: RequestContext, receive: ASGIReceive) -> bytes:
         """Read the request body before dispatch, unless the view streams it."""
