@@ -12,7 +12,6 @@ import collections.abc as cabc
 import io
 import sys
 import threading
-import time
 import typing as t
 
 import pytest
@@ -246,11 +245,11 @@ def _asgi_scope() -> dict[str, t.Any]:
 def test_asgi_request_cancelled_while_its_sync_view_runs(app: Tocsin) -> None:
     """The server gives up on the request: the stream the view returns is closed, then torn down."""
     calls = _record_teardown(app)
-    started = threading.Event()
+    started, cancelled = threading.Event(), threading.Event()
 
     def view() -> Response:
         started.set()
-        time.sleep(0.1)  # the request is cancelled meanwhile
+        assert cancelled.wait(timeout=10)  # the request is cancelled meanwhile
 
         response = app.response_class(iter([b"never sent"]))
         response.call_on_close(lambda: calls.append("closed"))
@@ -270,6 +269,8 @@ def test_asgi_request_cancelled_while_its_sync_view_runs(app: Tocsin) -> None:
         task = asyncio.ensure_future(app.asgi(_asgi_scope(), receive, send))
         await asyncio.to_thread(started.wait)
         task.cancel()
+        await asyncio.sleep(0)  # the cancellation reaches the request's task
+        cancelled.set()
         with pytest.raises(asyncio.CancelledError):
             await task
 
