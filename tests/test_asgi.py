@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import collections.abc as cabc
 import threading
-import time
 import typing as t
 
 import httpx
@@ -596,9 +595,8 @@ def test_disconnect_during_a_sync_streamed_body_closes_it_once(app: Tocsin) -> N
         def generate() -> cabc.Iterator[bytes]:
             try:
                 yield b"first"
-                disconnected.wait(5)  # the client is gone while this chunk is being made
-                time.sleep(0.05)  # ... and the cancellation has reached the driver
-                events.append("second chunk made")
+                disconnected.wait(5)  # the client is gone, and the stream cancelled, while
+                events.append("second chunk made")  # this chunk is being made
                 yield b"second"
                 events.append("not reached")
             finally:
@@ -621,7 +619,8 @@ def test_disconnect_during_a_sync_streamed_body_closes_it_once(app: Tocsin) -> N
             if inbox:
                 return inbox.pop(0)
             await client_gone.wait()
-            disconnected.set()
+            # Set once this step is over: the driver's watcher has cancelled the stream by then.
+            asyncio.get_running_loop().call_soon(disconnected.set)
             return {"type": "http.disconnect"}
 
         async def send(message: Message) -> None:
