@@ -409,6 +409,21 @@ def test_blueprint_command_group(app: Tocsin) -> None:
     assert runner.invoke(args=["flat"]).output == "flat\n"
 
 
+def test_blueprint_command_group_is_named_as_registered(app: Tocsin) -> None:
+    child = Blueprint("child", __name__)
+    parent = Blueprint("parent", __name__)
+
+    @child.cli.command()
+    def hello() -> None:
+        click.echo("hello")
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent, name="renamed")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["renamed.child", "hello"]).output == "hello\n"
+    assert "child" not in app.cli.commands
+
+
 def test_group_lists_and_runs_the_apps_commands(project: Path) -> None:
     write(
         project,

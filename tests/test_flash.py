@@ -11,6 +11,7 @@ from markupsafe import Markup
 from tocsin import (
     Tocsin,
     flash,
+    g,
     get_flashed_messages,
     redirect,
     render_template,
@@ -100,6 +101,27 @@ def test_category_filter(client: TestClient, query: str, expected: bytes) -> Non
     assert client.get(f"/filtered?{query}").data == expected
     # Filtering still consumes every message.
     assert client.get("/messages").data == b"[]"
+
+
+def test_category_filter_given_as_a_string(app: Tocsin, client: TestClient) -> None:
+    """As in Flask, the filter is tested with ``in``: a string keeps what it contains."""
+    app.add_url_rule(
+        "/errors", "errors", lambda: repr(get_flashed_messages(category_filter="error"))
+    )
+    client.get("/flash?m=error:e1&m=info:i1&m=err:e2")
+    assert client.get("/errors").data == b"['e1', 'e2']"
+
+
+def test_the_read_messages_are_not_kept_in_g(app: Tocsin, client: TestClient) -> None:
+    @app.route("/read")
+    def read() -> str:
+        first = get_flashed_messages()
+        names = sorted(g)
+        g.__dict__.clear()  # user code that empties g does not lose the messages
+        return repr((first, names, get_flashed_messages()))
+
+    client.get("/flash?m=hello")
+    assert client.get("/read").data == b"(['hello'], [], ['hello'])"
 
 
 def test_reading_twice_in_one_request(app: Tocsin, client: TestClient) -> None:

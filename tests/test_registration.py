@@ -6,7 +6,7 @@ import typing as t
 
 import pytest
 
-from tocsin import Blueprint, Tocsin
+from tocsin import Blueprint, Tocsin, render_template_string
 
 _DECORATOR_HINT = "Use it as a decorator, @{what}, on a function."
 _CALL_HINT = "Pass it a function."
@@ -46,7 +46,7 @@ def test_blueprint_route_of_a_non_callable(app: Tocsin, value: t.Any) -> None:
     assert "bp" in app.blueprints
 
 
-@pytest.mark.parametrize("kind", ["filter", "test", "global"])
+@pytest.mark.parametrize("kind", ["filter", "test"])
 def test_template_decorators_of_a_non_callable(app: Tocsin, kind: str) -> None:
     with pytest.raises(TypeError) as info:
         getattr(app, f"template_{kind}")()(1)
@@ -68,7 +68,7 @@ def test_template_decorators_of_a_non_callable(app: Tocsin, kind: str) -> None:
     assert "named" not in store
 
 
-@pytest.mark.parametrize("kind", ["filter", "test", "global"])
+@pytest.mark.parametrize("kind", ["filter", "test"])
 def test_blueprint_app_template_decorators_of_a_non_callable(app: Tocsin, kind: str) -> None:
     bp = Blueprint("bp", __name__)
     with pytest.raises(TypeError) as info:
@@ -78,6 +78,25 @@ def test_blueprint_app_template_decorators_of_a_non_callable(app: Tocsin, kind: 
         getattr(bp, f"add_app_template_{kind}")(None)
     assert str(info.value) == _message(f"add_app_template_{kind}", None)
     assert bp.deferred_functions == []
+
+
+def test_a_template_global_may_be_any_named_value(app: Tocsin) -> None:
+    app.add_template_global({"site": "S"}, "siteinfo")  # as Flask allows
+    app.template_global("limit")(10)
+    bp = Blueprint("bp", __name__)
+    bp.add_app_template_global(("a", "b"), "letters")
+    app.register_blueprint(bp)
+    with app.test_request_context():
+        rendered = render_template_string("{{ siteinfo.site }} {{ limit }} {{ letters[1] }}")
+    assert rendered == "S 10 b"
+    with pytest.raises(TypeError) as info:
+        app.add_template_global(42)
+    assert str(info.value) == (
+        "add_template_global needs a name for 42, a int without __name__:"
+        " add_template_global(value, name='...')."
+    )
+    with pytest.raises(TypeError, match="needs a name for 42"):
+        Blueprint("other", __name__).add_app_template_global(42)  # at once, not when registered
 
 
 @pytest.mark.parametrize("method", ["record", "record_once"])

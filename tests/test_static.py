@@ -451,6 +451,12 @@ def test_send_file_needs_a_request() -> None:
         send_from_directory(STATIC, "hello.txt")
 
 
+def test_send_from_directory_max_age_none_is_the_apps(app: Tocsin, client: TestClient) -> None:
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 30
+    app.add_url_rule("/dir", "dir", lambda: send_from_directory(STATIC, "hello.txt", max_age=None))
+    assert get(client, "/dir").headers["Cache-Control"] == "public, max-age=30"
+
+
 def test_send_file_uses_app_max_age(app: Tocsin, client: TestClient) -> None:
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 120
 
@@ -578,3 +584,17 @@ def test_conditional_plain_response(app: Tocsin, client: TestClient) -> None:
     assert response.data == b""
     assert "Content-Length" not in response.headers
     assert get(client, "/conditional", headers={"If-None-Match": '"v1"'}).data == b"a body"
+
+
+def test_blueprint_static_files_use_the_config_not_the_apps_override(driver: str) -> None:
+    class App(Tocsin):
+        def get_send_file_max_age(self, filename: str | None) -> int | None:
+            return 99
+
+    app = App("override_bp", root_path=str(FIXTURES))
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 60
+    bp = Blueprint("admin", __name__, root_path=str(FIXTURES / "admin"), static_folder="static")
+    app.register_blueprint(bp, url_prefix="/admin")
+    client = app.test_client(driver=driver)
+    assert get(client, "/admin/static/admin.css").headers["Cache-Control"] == "public, max-age=60"
+    assert get(client, "/static/hello.txt").headers["Cache-Control"] == "public, max-age=99"

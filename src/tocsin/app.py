@@ -776,12 +776,9 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """``SEND_FILE_MAX_AGE_DEFAULT`` as seconds, or ``None`` for conditional requests only."""
-        value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
-        if value is None:
-            return None
-        if isinstance(value, timedelta):
-            return int(value.total_seconds())
-        return int(value)
+        from .helpers import _max_age_seconds
+
+        return _max_age_seconds(self.config["SEND_FILE_MAX_AGE_DEFAULT"])
 
     # -- sessions -------------------------------------------------------------------------------
 

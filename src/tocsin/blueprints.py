@@ -7,8 +7,9 @@ import typing as t
 from collections import defaultdict
 
 from .globals import _cv_app
+from .helpers import _max_age_seconds
 from .scaffold import Scaffold, _require_callable, setupmethod
-from .templating import _decorator, _loader_for
+from .templating import _decorator, _global_name, _loader_for
 
 if t.TYPE_CHECKING:
     from jinja2 import FileSystemLoader
@@ -187,17 +188,18 @@ class Blueprint(Scaffold):
         self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
-        self._register_cli(app, options)
+        self._register_cli(app, options, name)
         for blueprint, bp_options in self._blueprints:
             blueprint.register(app, self._nested_options(state, blueprint, bp_options, name))
 
-    def _register_cli(self, app: Tocsin, options: dict[str, t.Any]) -> None:
+    def _register_cli(self, app: Tocsin, options: dict[str, t.Any], name: str) -> None:
+        """Add the blueprint's commands: by default in a group of the name it is registered as."""
         cli = self.__dict__.get("_cli")
         if cli is None or not cli.commands:
             return
         cli_name = options.get("cli_group", self.cli_group)
         if not isinstance(cli_name, str) and cli_name is not None:
-            cli_name = self.name
+            cli_name = name  # as registered: ``name=`` and the parents' names included
         if cli_name is None:
             app.cli.commands.update(cli.commands)
         else:
@@ -344,7 +346,10 @@ class Blueprint(Scaffold):
         return decorator
 
     def _app_template(self, kind: str, f: t.Callable[..., t.Any], name: str | None) -> None:
-        _require_callable(f"add_app_template_{kind}", f)
+        if kind == "global":
+            _global_name(f, name)  # any value, but named (checked now, not at registration)
+        else:
+            _require_callable(f"add_app_template_{kind}", f)
         self.record_once(lambda s: getattr(s.app, f"add_template_{kind}")(f, name=name))
 
     @t.overload
@@ -385,21 +390,22 @@ class Blueprint(Scaffold):
         self._app_template("test", f, name)
 
     @setupmethod
-    def add_app_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+    def add_app_template_global(self, f: t.Any, name: str | None = None) -> None:
         """Non-decorator form of :meth:`app_template_global`."""
         self._app_template("global", f, name)
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """The ``max_age`` of this blueprint's static files (``SEND_FILE_MAX_AGE_DEFAULT``).
 
-        Override it in a subclass to cache this blueprint's files differently.
+        Override it in a subclass to cache this blueprint's files differently; as
+        in Flask, an override on the app does not apply here.
         """
         app_ctx = _cv_app.get(None)
         if app_ctx is None:
             raise RuntimeError(
                 "get_send_file_max_age() needs an application context; call it in a view."
             )
-        return app_ctx.app.get_send_file_max_age(filename)
+        return _max_age_seconds(app_ctx.app.config["SEND_FILE_MAX_AGE_DEFAULT"])
 
     def send_static_file(self, filename: str) -> Response:
         """The view of this blueprint's ``static`` route."""

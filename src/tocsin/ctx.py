@@ -162,6 +162,7 @@ class RequestContext:
         "_after_request_functions",
         "_environ",
         "_environ_factory",
+        "_flashes",
         "_origin_app_ctx",
         "_pushed_app_ctxs",
         "_request",
@@ -184,6 +185,8 @@ class RequestContext:
     )
     _pushed_app_ctxs: list[AppContext | None]
     _origin_app_ctx: AppContext | None
+    #: The messages get_flashed_messages() took from the session (set on first call).
+    _flashes: list[tuple[str, t.Any]]
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import os
 import typing as t
+from datetime import timedelta
 from urllib.parse import quote
 
 import werkzeug.utils
@@ -237,26 +238,32 @@ def flash(message: str, category: str = "message") -> None:
         call_sync(_sig.message_flashed, ctx.app, {"message": message, "category": category})
 
 
+def _max_age_seconds(value: timedelta | int | None) -> int | None:
+    """A ``SEND_FILE_MAX_AGE_DEFAULT`` value as seconds (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return int(value)
+
+
 def get_flashed_messages(
     with_categories: bool = False, category_filter: cabc.Iterable[str] = ()
 ) -> list[str] | list[tuple[str, str]]:
     """Pop the flashed messages from the session (cached for the rest of the request).
 
     :param with_categories: return ``(category, message)`` pairs.
-    :param category_filter: keep only these categories.
+    :param category_filter: keep only these categories (tested with ``in``, as
+        in Flask, so a string keeps the categories it contains).
     """
     ctx = _cv_request.get(None)
     if ctx is None:
         raise RuntimeError("get_flashed_messages() needs a request context.")
-    g = ctx.app_ctx.g if ctx.app_ctx is not None else None
-    flashes = g.get("_flashes") if g is not None else None
+    flashes = getattr(ctx, "_flashes", None)  # kept on the request context, as in Flask
     if flashes is None:
-        flashes = ctx.session.pop("_flashes") if "_flashes" in ctx.session else []
-        if g is not None:
-            g._flashes = flashes
+        flashes = ctx._flashes = ctx.session.pop("_flashes") if "_flashes" in ctx.session else []
     if category_filter:
-        wanted = set(category_filter)
-        flashes = [f for f in flashes if f[0] in wanted]
+        flashes = [f for f in flashes if f[0] in category_filter]
     if not with_categories:
         return [x[1] for x in flashes]
     return [(c, m) for c, m in flashes]
@@ -314,7 +321,7 @@ def send_from_directory(
 ) -> Response:
     """Send *path* from inside *directory*; a path that leaves it is a 404."""
     ctx = _request_environ()
-    if "max_age" not in kwargs:
+    if kwargs.get("max_age") is None:  # missing or None: the app's default, as in Flask
         kwargs["max_age"] = ctx.app.get_send_file_max_age
     return werkzeug.utils.send_from_directory(  # type: ignore[return-value]  # app.response_class
         directory,

@@ -114,7 +114,8 @@ def _decorator(
     """Both decorator forms: ``@x.template_filter`` (bare) and ``@x.template_filter(name)``.
 
     *what* names the decorator in the errors: a *name* that is neither a
-    string nor ``None``, or a decorated object that is not callable.
+    string nor ``None``, or a decorated object that is not callable (a
+    template global may be any value, as in Flask).
     """
     if callable(name):
         register(name, None)
@@ -126,7 +127,8 @@ def _decorator(
         )
 
     def decorator(f: F) -> F:
-        _require_callable(what, f)
+        if not what.endswith("template_global"):
+            _require_callable(what, f)
         register(f, name)
         return f
 
@@ -284,10 +286,26 @@ class TemplatingMixin:
         self.jinja_env.tests[name or f.__name__] = f
 
     @setupmethod
-    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
-        """Register *f* as a template global named *name* (default: its name)."""
-        _require_callable("add_template_global", f)
-        self.jinja_env.globals[name or f.__name__] = f
+    def add_template_global(self, f: t.Any, name: str | None = None) -> None:
+        """Register *f* as a template global named *name* (default: its ``__name__``).
+
+        *f* is usually a function, but any value will do (a dict of site
+        settings, say); one without a ``__name__`` needs *name*.
+        """
+        self.jinja_env.globals[_global_name(f, name)] = f
+
+
+def _global_name(value: t.Any, name: str | None) -> str:
+    """The name a template global is registered under; a clear error when it has none."""
+    if name is not None:
+        return name
+    own = getattr(value, "__name__", None)
+    if not isinstance(own, str):
+        raise TypeError(
+            f"add_template_global needs a name for {value!r}, a {type(value).__name__} without"
+            " __name__: add_template_global(value, name='...')."
+        )
+    return own
 
 
 def _render(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
