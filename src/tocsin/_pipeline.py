@@ -297,8 +297,9 @@ def _not_a_response(fn: t.Callable[..., t.Any], rv: t.Any) -> t.NoReturn:
 def _save_session(app: Tocsin, ctx: RequestContext, response: Response) -> None:
     """Step 13: store the session, unless it is the null session."""
     iface = app.session_interface
-    if not iface.is_null_session(ctx.session):
-        iface.save_session(app, ctx.session, response)
+    session = ctx.opened_session()  # not ctx.session: saving is no access (no Vary: Cookie)
+    if not iface.is_null_session(session):
+        iface.save_session(app, session, response)
 
 
 # -- steps 16 to 19 -------------------------------------------------------------

@@ -260,7 +260,22 @@ class RequestContext:
 
     @property
     def session(self) -> SessionMixin:
-        """The session, opened on first access."""
+        """The session, opened on first access.
+
+        Every access (the ``session`` proxy goes through here) marks it
+        :attr:`~tocsin.sessions.SessionMixin.accessed`, so the response gets
+        ``Vary: Cookie``, as in Flask 3.1.3.
+        """
+        s = self.opened_session()
+        s.accessed = True
+        return s
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
+
+    def opened_session(self) -> SessionMixin:
+        """The session, opened now if it was not yet, without marking it accessed."""
         s = self._session
         if s is None:
             iface = self.app.session_interface
@@ -269,10 +284,6 @@ class RequestContext:
                 s = iface.make_null_session(self.app)
             self._session = s
         return s
-
-    @session.setter
-    def session(self, value: SessionMixin) -> None:
-        self._session = value
 
     # -- routing --------------------------------------------------------------
 

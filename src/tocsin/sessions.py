@@ -48,8 +48,9 @@ class SessionMixin(cabc.MutableMapping[str, t.Any]):
     new = False
     #: True once the session has been changed and must be saved.
     modified = True
-    #: True once the session has been read or written; adds ``Vary: Cookie``.
-    accessed = True
+    #: True once the session has been read or written; adds ``Vary: Cookie``. Set by
+    #: the request context on every access through ``session``, as in Flask 3.1.3.
+    accessed = False
 
 
 class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
