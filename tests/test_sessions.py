@@ -899,3 +899,30 @@ def test_session_cookie_setting_from_flask(
         response = c.get("/read")
         assert (response.headers.get("Set-Cookie") is not None) == expect_header
         assert response.data == b"3"
+
+
+class HeaderSavingInterface(SecureCookieSessionInterface):
+    """A custom interface with work of its own on every request."""
+
+    def save_session(self, app: Tocsin, session: t.Any, response: Response) -> None:
+        response.headers["X-Saved"] = str(len(session))
+        super().save_session(app, session, response)
+
+
+def test_a_custom_interface_is_saved_on_every_request(client: TestClient) -> None:
+    app = Tocsin("custom_iface", root_path="/nonexistent")
+    app.config["SECRET_KEY"] = "k"
+    app.session_interface = HeaderSavingInterface()
+    app.add_url_rule("/untouched", "untouched", lambda: "ok")
+    c = app.test_client(driver=client.driver)
+    response = c.get("/untouched")  # no cookie, session never touched: saved all the same
+    assert (response.headers.get("X-Saved"), "Set-Cookie" in response.headers) == ("0", False)
+
+
+def test_only_the_stock_cookie_interface_skips_untouched_sessions() -> None:
+    class Salted(SecureCookieSessionInterface):
+        salt = "another salt"
+
+    assert SecureCookieSessionInterface().saves_every_request() is False
+    assert Salted().saves_every_request() is False  # settings only: still skipped
+    assert HeaderSavingInterface().saves_every_request() is True

@@ -165,6 +165,9 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        #: Whether the session interface saves untouched sessions too (decided at the
+        #: first request): then every request counts as carrying a cookie.
+        self._session_always = False
         #: Flask request methods this app overrides (see :mod:`tocsin._dispatching`).
         self._request_methods: frozenset[str] = frozenset()
         self._first_request_done = False
@@ -271,6 +274,7 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         """Called by the drivers on the first request: freeze setup, start tracing if asked."""
         self._got_first_request = True
         self._decide_direct()
+        self._session_always = self.session_interface.saves_every_request()
         self._request_methods = overridden_request_methods(self)
         if self.config["TRACE"] and self._tracer is None:
             from .tracing import Tracer
@@ -785,9 +789,12 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
     def _session_maybe_refreshed(self, ctx: RequestContext) -> bool:
         """True when an untouched session may still need saving (its cookie came in).
 
-        Callers test ``ctx.has_cookie`` first: without cookies, nothing to refresh.
+        Callers test ``ctx.has_cookie`` first: without cookies, nothing to refresh
+        (``has_cookie`` is always true when the interface saves every request).
         """
-        return ctx.has_cookie and self.session_interface.wants_refresh(self, ctx)
+        return ctx.has_cookie and (
+            self._session_always or self.session_interface.wants_refresh(self, ctx)
+        )
 
 
 #: The application class under Flask's name, so ``from flask.app import Flask`` ports.

@@ -188,13 +188,14 @@ class ASGIApp:
         ``async`` view runs in the request's own task.
         """
         app = self.app
+        if not app._got_first_request:
+            app._start_serving()
         ctx = _request_context(app, scope)
-        has_body, ctx.has_cookie = _body_and_cookie(scope)
+        has_body, has_cookie = _body_and_cookie(scope)
+        ctx.has_cookie = has_cookie or app._session_always
         if has_body or ctx.method not in _BODYLESS:
             body = await self._body_for(ctx, receive)
             ctx._environ_factory = functools.partial(environ_from_scope, scope, body)
-        if not app._got_first_request:
-            app._start_serving()
         if app._tracer is not None:
             app._tracer.begin(ctx)
         if ctx.url_rule is None and ctx.routing_exception is None:

@@ -210,7 +210,8 @@ class RequestContext:
         self._after_request_functions: list[t.Callable[[Response], Response]] | tuple[()] = ()
         self.method = "GET"
         self.path = "/"
-        #: Whether the request carries a ``Cookie`` header (set by the drivers).
+        #: Whether the request carries a ``Cookie`` header (set by the drivers), or
+        #: the session interface saves every request: whether step 13 may have work.
         self.has_cookie = True
         self.url_rule: Rule | None = None
         self.view_args: dict[str, t.Any] | None = None
@@ -229,7 +230,7 @@ class RequestContext:
         self.view: t.Any = None
         if environ is not None:
             self.method = environ.get("REQUEST_METHOD", "GET").upper()
-            self.has_cookie = "HTTP_COOKIE" in environ
+            self.has_cookie = "HTTP_COOKIE" in environ or app._session_always
 
     # -- lazily built pieces ------------------------------------------------
 

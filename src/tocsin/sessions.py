@@ -189,6 +189,15 @@ class SessionInterface:
             session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
         )
 
+    def saves_every_request(self) -> bool:
+        """Whether :meth:`save_session` runs even for requests that never touch the session.
+
+        True, as in Flask, for every interface but Tocsin's own cookie one:
+        skipping untouched sessions is what makes them free there, and a
+        custom interface may do work on every request.
+        """
+        return True
+
     def wants_refresh(self, app: Tocsin, ctx: RequestContext) -> bool:
         """Whether an untouched session must still be opened and saved.
 
@@ -223,6 +232,19 @@ class SecureCookieSessionInterface(SessionInterface):
     #: Serializes the session's data; the shared :data:`session_json_serializer`.
     serializer = session_json_serializer
     session_class = SecureCookieSession
+
+    def saves_every_request(self) -> bool:
+        """False: an untouched session is neither opened nor saved (unless refreshed).
+
+        A subclass with its own ``open_session``, ``save_session`` or
+        ``should_set_cookie`` is saved on every request, as in Flask.
+        """
+        cls, own = type(self), SecureCookieSessionInterface
+        return not (
+            cls.open_session is own.open_session
+            and cls.save_session is own.save_session
+            and cls.should_set_cookie is own.should_set_cookie
+        )
 
     def get_signing_serializer(self, app: Tocsin) -> URLSafeTimedSerializer | None:
         """The serializer for the app's keys, or ``None`` without ``SECRET_KEY``.

@@ -91,9 +91,9 @@ def handle(
     app: Tocsin, environ: WSGIEnvironment, start_response: StartResponse
 ) -> cabc.Iterable[bytes]:
     """Handle one WSGI request through the whole lifecycle."""
-    ctx = request_context(app, environ)
     if not app._got_first_request:
         app._start_serving()
+    ctx = request_context(app, environ)
     if app._tracer is not None:
         app._tracer.begin(ctx)
     body: cabc.Iterable[bytes]
