@@ -40,6 +40,9 @@ ENV_VARS = (
     "FLASK_DEBUG",
     "TOCSIN_RUN_HOST",
     "TOCSIN_RUN_PORT",
+    "FLASK_RUN_HOST",
+    "FLASK_RUN_PORT",
+    "FLASK_ROUTES_SORT",
     "PYTHONSTARTUP",
     "WERKZEUG_RUN_MAIN",
     "TOCSIN_RUN_FROM_CLI",
@@ -514,7 +517,44 @@ def test_run_defaults(project: Path, served: list[t.Any]) -> None:
         "threaded": True,
         "extra_files": None,
         "exclude_patterns": None,
+        "ssl_context": None,
     }
+
+
+def test_run_with_a_certificate(app: Tocsin, served: list[t.Any], tmp_path: Path) -> None:
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_text("cert")
+    key.write_text("key")
+    group = TocsinGroup(create_app=lambda: app)
+    result = CliRunner().invoke(group, ["run", "--cert", str(cert), "--key", str(key)])
+    assert result.exit_code == 0, result.output
+    ((_, kwargs),) = served
+    assert kwargs["ssl_context"] == (str(cert), str(key))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--key", "{key}"], '"--cert" must also be given.'),
+        (["--cert", "{cert}"], '"--key" is needed with a certificate file.'),
+        (["--cert", "{missing}", "--key", "{key}"], "No certificate file"),
+        (["--cert", "adhoc", "--key", "{key}"], 'With "--cert adhoc", "--key" is not used.'),
+    ],
+)
+def test_run_certificate_errors(
+    app: Tocsin, served: list[t.Any], tmp_path: Path, args: list[str], message: str
+) -> None:
+    files = {"cert": tmp_path / "c.pem", "key": tmp_path / "k.pem"}
+    for path in files.values():
+        path.write_text("x")
+    names = {name: str(path) for name, path in files.items()} | {
+        "missing": str(tmp_path / "no.pem")
+    }
+    group = TocsinGroup(create_app=lambda: app)
+    result = CliRunner().invoke(group, ["run", *(a.format(**names) for a in args)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert served == []
 
 
 UNGUARDED_RUN = """
@@ -600,6 +640,22 @@ def test_run_host_and_port_from_environment(app: Tocsin, served: list[t.Any]) ->
     assert args[:2] == ("0.0.0.0", 8001)
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"FLASK_RUN_HOST": "1.2.3.4", "FLASK_RUN_PORT": "7000"}, ("1.2.3.4", 7000)),
+        ({"FLASK_RUN_PORT": "7000", "TOCSIN_RUN_PORT": "7001"}, ("127.0.0.1", 7001)),
+    ],
+    ids=["flask", "tocsin-wins"],
+)
+def test_run_reads_flasks_variables_too(
+    app: Tocsin, served: list[t.Any], env: dict[str, str], expected: tuple[str, int]
+) -> None:
+    CliRunner().invoke(TocsinGroup(create_app=lambda: app), ["run"], env=env)
+    ((args, _),) = served
+    assert args[:2] == expected
+
+
 def test_run_in_reloader_child_survives_a_broken_app(
     project: Path, served: list[t.Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -656,6 +712,16 @@ def test_routes_table(routed: Tocsin) -> None:
 )
 def test_routes_sort(routed: Tocsin, sort: str, endpoints: list[str]) -> None:
     assert [line.split()[0] for line in routes(routed, "--sort", sort)[2:]] == endpoints
+
+
+def test_routes_sort_from_flasks_variable(routed: Tocsin, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLASK_ROUTES_SORT", "match")
+    assert [line.split()[0] for line in routes(routed)[2:]] == [
+        "static",
+        "zeta",
+        "user",
+        "admin.index",
+    ]
 
 
 def test_routes_sort_by_rule_and_methods(app: Tocsin) -> None:

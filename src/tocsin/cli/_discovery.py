@@ -38,6 +38,16 @@ class _NothingToLoad(NoAppException):
     """No app was named and no default file exists in the current directory."""
 
 
+def option_envvars(command: str, option: str) -> list[str]:
+    """The environment variables of a built-in command's option: Tocsin's, then Flask's.
+
+    ``option_envvars("run", "port")`` is ``["TOCSIN_RUN_PORT", "FLASK_RUN_PORT"]``,
+    so a ``.flaskenv`` written for ``flask run`` keeps working.
+    """
+    name = f"{command}_{option}".upper()
+    return [f"TOCSIN_{name}", f"FLASK_{name}"]
+
+
 def prepare_import(path: str) -> str:
     """Return the dotted module name to import for an ``--app`` path.
 

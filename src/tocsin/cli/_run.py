@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import traceback
 import typing as t
@@ -10,7 +11,7 @@ import click
 from werkzeug.serving import is_running_from_reloader
 
 from ..app import Tocsin
-from ._discovery import ScriptInfo, pass_script_info
+from ._discovery import ScriptInfo, option_envvars, pass_script_info
 
 if t.TYPE_CHECKING:
     from ..typing import StartResponse, WSGIApplication, WSGIEnvironment
@@ -36,6 +37,30 @@ def _app_for_server(info: ScriptInfo) -> WSGIApplication:
         return broken
 
 
+def _ssl_context(cert: str | None, key: str | None) -> t.Any:
+    """What ``run_simple`` takes as ``ssl_context`` for ``--cert`` and ``--key``."""
+    if cert is None:
+        if key is not None:
+            raise click.BadParameter('"--cert" must also be given.', param_hint="'--key'")
+        return None
+    if cert == "adhoc":
+        if key is not None:
+            raise click.BadParameter(
+                'With "--cert adhoc", "--key" is not used.', param_hint="'--key'"
+            )
+        if importlib.util.find_spec("cryptography") is None:  # Werkzeug makes it with that
+            raise click.BadParameter(
+                "Ad-hoc certificates need the cryptography library: pip install cryptography",
+                param_hint="'--cert'",
+            )
+        return "adhoc"
+    if not os.path.isfile(cert):
+        raise click.BadParameter(f"No certificate file {cert!r}.", param_hint="'--cert'")
+    if key is None:
+        raise click.BadParameter('"--key" is needed with a certificate file.', param_hint="'--key'")
+    return (cert, key)
+
+
 def _split_paths(value: str | None) -> list[str] | None:
     return [part for part in value.split(os.pathsep) if part] if value else None
 
@@ -43,37 +68,67 @@ def _split_paths(value: str | None) -> list[str] | None:
 @click.command("run", short_help="Run a development server.")
 @click.option("--debug/--no-debug", default=None, help="Set debug mode.")
 @click.option(
-    "--host", "-h", default="127.0.0.1", show_default=True, help="The interface to bind to."
+    "--host",
+    "-h",
+    default="127.0.0.1",
+    show_default=True,
+    envvar=option_envvars("run", "host"),
+    help="The interface to bind to.",
 )
-@click.option("--port", "-p", default=5000, show_default=True, help="The port to bind to.")
+@click.option(
+    "--port",
+    "-p",
+    default=5000,
+    show_default=True,
+    envvar=option_envvars("run", "port"),
+    help="The port to bind to.",
+)
 @click.option(
     "--reload/--no-reload",
     default=None,
+    envvar=option_envvars("run", "reload"),
     help="Enable or disable the reloader. By default the reloader is active if debug is enabled.",
 )
 @click.option(
     "--debugger/--no-debugger",
     default=None,
+    envvar=option_envvars("run", "debugger"),
     help="Enable or disable the debugger. By default the debugger is active if debug is enabled.",
 )
 @click.option(
     "--with-threads/--without-threads",
     default=True,
+    envvar=option_envvars("run", "with_threads"),
     show_default=True,
     help="Enable or disable multithreading.",
 )
 @click.option(
     "--extra-files",
     default=None,
+    envvar=option_envvars("run", "extra_files"),
     metavar="PATHS",
     help=f"Extra files that trigger a reload on change, separated by {os.pathsep!r}.",
 )
 @click.option(
     "--exclude-patterns",
     default=None,
+    envvar=option_envvars("run", "exclude_patterns"),
     metavar="PATTERNS",
     help="Files matching these fnmatch patterns will not trigger a reload on"
     f" change, separated by {os.pathsep!r}.",
+)
+@click.option(
+    "--cert",
+    default=None,
+    envvar=option_envvars("run", "cert"),
+    help="Serve HTTPS with this certificate file, or 'adhoc' for a generated one.",
+)
+@click.option(
+    "--key",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    envvar=option_envvars("run", "key"),
+    help="The key file of the '--cert' certificate.",
 )
 @pass_script_info
 def run_command(
@@ -86,6 +141,8 @@ def run_command(
     with_threads: bool,
     extra_files: str | None,
     exclude_patterns: str | None,
+    cert: str | None,
+    key: str | None,
 ) -> None:
     """Run a local development server (Werkzeug's).
 
@@ -93,8 +150,10 @@ def run_command(
     stability, security, or performance of production WSGI servers.
 
     The reloader and debugger are enabled by default with the '--debug'
-    option. TOCSIN_RUN_HOST and TOCSIN_RUN_PORT set the defaults.
+    option. TOCSIN_RUN_HOST and TOCSIN_RUN_PORT (or FLASK_RUN_HOST and
+    FLASK_RUN_PORT) set the defaults.
     """
+    ssl_context = _ssl_context(cert, key)
     app = _app_for_server(info)
     if isinstance(app, Tocsin):
         if debug is not None:
@@ -117,4 +176,5 @@ def run_command(
         threaded=with_threads,
         extra_files=_split_paths(extra_files),
         exclude_patterns=_split_paths(exclude_patterns),
+        ssl_context=ssl_context,
     )
