@@ -488,6 +488,27 @@ def test_debug_flag_is_applied(app: Tocsin) -> None:
     assert CliRunner().invoke(group, ["--no-debug", "show"]).output == "debug=False\n"
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"FLASK_DEBUG": "0"}, "debug=False"),
+        ({"TOCSIN_DEBUG": "1", "FLASK_DEBUG": "0"}, "debug=True"),
+        ({}, "debug=True"),
+    ],
+    ids=["flask-off", "tocsin-wins", "unset-keeps-the-apps"],
+)
+def test_debug_from_the_environment_wins_over_the_code(env: dict[str, str], expected: str) -> None:
+    app = Tocsin("debug_in_code", root_path="/nonexistent")
+    app.config["DEBUG"] = True
+    group = TocsinGroup(create_app=lambda: app)
+
+    @app.cli.command()
+    def show() -> None:
+        click.echo(f"debug={current_app.debug}")
+
+    assert CliRunner().invoke(group, ["show"], env=env).output == f"{expected}\n"
+
+
 def test_version() -> None:
     lines = run_cli("--version").output.splitlines()
     assert [line.split()[0] for line in lines] == ["Python", "Tocsin", "Werkzeug"]

@@ -282,7 +282,8 @@ class ScriptInfo:
     :param create_app: a function returning the application; when given it
         wins over everything else.
     :param set_debug_flag: whether ``--debug``/``--no-debug`` is applied to
-        the loaded application.
+        the loaded application; without them, ``TOCSIN_DEBUG`` (or
+        ``FLASK_DEBUG``), when set, is (an app's own ``DEBUG`` stays otherwise).
     """
 
     def __init__(
@@ -311,8 +312,14 @@ class ScriptInfo:
         """
         if self._loaded_app is None:
             app = self._locate()
-            if self.set_debug_flag and self.debug is not None:
-                app.debug = self.debug
+            if self.set_debug_flag:
+                debug = self.debug
+                if debug is None and ("TOCSIN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ):
+                    from ..helpers import get_debug_flag
+
+                    debug = get_debug_flag()  # set in the environment: wins over the code
+                if debug is not None:
+                    app.debug = debug
             self._loaded_app = app
         return self._loaded_app
 
