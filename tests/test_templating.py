@@ -844,3 +844,29 @@ def test_each_app_has_its_own_environment(app: Tocsin) -> None:
     assert "only_here" not in other.jinja_env.filters
     assert other.jinja_env.globals["config"] is other.config
     assert app.jinja_env.globals["config"] is app.config
+
+
+def test_explain_template_loading_logs_every_loader(
+    app: Tocsin, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.register_blueprint(admin_blueprint())
+    app.config["EXPLAIN_TEMPLATE_LOADING"] = True
+    app_folder, bp_folder = str(FIXTURES / "templates"), str(FIXTURES / "admin" / "templates")
+    with caplog.at_level("INFO", logger=app.logger.name), app.test_request_context():
+        assert render_template("shared.html").strip() != ""
+        with pytest.raises(TemplateNotFound):
+            render_template("nowhere.html")
+    shared, nowhere = (r.getMessage() for r in caplog.records)
+    assert shared == "\n".join(
+        [
+            "Locating template 'shared.html':",
+            f"  1: FileSystemLoader of application 'tocsin_test_templates', searching"
+            f" [{app_folder!r}]",
+            f"     -> found ({os.path.join(app_folder, 'shared.html')!r})",
+            f"  2: FileSystemLoader of blueprint 'admin', searching [{bp_folder!r}]",
+            f"     -> found ({os.path.join(bp_folder, 'shared.html')!r})",
+            "Warning: several loaders have the template; the first one is used.",
+        ]
+    )
+    assert nowhere.splitlines()[0] == "Locating template 'nowhere.html':"
+    assert nowhere.splitlines()[-1] == "Error: no loader has the template."

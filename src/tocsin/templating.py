@@ -82,12 +82,43 @@ class DispatchingJinjaLoader(BaseLoader):
 
         :raises TemplateNotFound: when no folder has it.
         """
+        if self.app.config["EXPLAIN_TEMPLATE_LOADING"]:
+            return self._explained_source(environment, template)
         for _, loader in self._loaders():
             try:
                 return loader.get_source(environment, template)
             except TemplateNotFound:
                 continue
         raise TemplateNotFound(template)
+
+    def _explained_source(
+        self, environment: _JinjaEnvironment, template: str
+    ) -> tuple[str, str | None, t.Callable[[], bool] | None]:
+        """:meth:`get_source` asking every loader, and logging what each said."""
+        lines = [f"Locating template {template!r}:"]
+        found: list[tuple[str, str | None, t.Callable[[], bool] | None]] = []
+        for number, (owner, loader) in enumerate(self._loaders(), 1):
+            kind = "application" if owner is self.app else "blueprint"
+            where = getattr(loader, "searchpath", None)
+            lines.append(
+                f"  {number}: {type(loader).__name__} of {kind} {owner.name!r}"
+                + (f", searching {where}" if where is not None else "")
+            )
+            try:
+                source = loader.get_source(environment, template)
+            except TemplateNotFound:
+                lines.append("     -> no match")
+                continue
+            lines.append(f"     -> found ({source[1]!r})")
+            found.append(source)
+        if not found:
+            lines.append("Error: no loader has the template.")
+        elif len(found) > 1:
+            lines.append("Warning: several loaders have the template; the first one is used.")
+        self.app.logger.info("\n".join(lines))
+        if not found:
+            raise TemplateNotFound(template)
+        return found[0]
 
     def list_templates(self) -> list[str]:
         """Every template name in the app's and the blueprints' folders, sorted."""
