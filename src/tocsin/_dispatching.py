@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import typing as t
 
-from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import _pipeline  # (which imports this module: names are looked up at call time)
 from . import signals as _sig
 from ._async import call_sync
 from .globals import request_ctx
@@ -141,10 +142,7 @@ class RequestMethods:
 
         An exception with no handler is raised again.
         """
-        if isinstance(e, BadRequestKeyError) and (
-            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
-        ):
-            e.show_exception = True
+        _pipeline.mark_missing_key(self, e)
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             return self.handle_http_exception(e)
         handler = self._find_error_handler(e, _plan(self).blueprints)
@@ -173,8 +171,7 @@ class RequestMethods:
         """
         if _sig.got_request_exception.receivers:
             call_sync(_sig.got_request_exception, self, {"exception": e})
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate or (propagate is None and (self.testing or self.debug)):
+        if _pipeline.propagates(self):
             raise e
         self.log_exception(e)
         server_error: t.Any = InternalServerError(original_exception=e)
@@ -204,17 +201,15 @@ class RequestMethods:
 
     def process_response(self: Tocsin, response: Response) -> Response:  # type: ignore[misc]
         """Steps 11 to 13: ``after_this_request`` and ``after_request`` functions, session saved."""
-        from ._pipeline import _not_a_response, _save_session
-
         ctx = _current()
         for fn in (
             *ctx._after_request_functions,
             *(fn for fn, _ in _plan(self).after_request),
         ):
             rv = self.ensure_sync(fn)(response)
-            response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)  # type: ignore[assignment]  # any Werkzeug response will do
+            response = rv if isinstance(rv, BaseResponse) else _pipeline._not_a_response(fn, rv)  # type: ignore[assignment]  # any Werkzeug response will do
         if ctx._session is not None or self._session_maybe_refreshed(ctx):
-            _save_session(self, ctx, response)
+            _pipeline._save_session(self, ctx, response)
         return response
 
     def should_ignore_error(self, error: BaseException | None) -> bool:

@@ -34,6 +34,7 @@ from ._delivery import (
     send,
     send_robust,
 )
+from ._dispatching import run_request_methods
 from .globals import _cv_request
 from .signals import _registry
 
@@ -103,8 +104,6 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
         ctx.match_request()  # 3 (the ASGI driver may have matched already)
     plan = ctx.plan = app._plan(ctx.url_rule)
     if app._request_methods:  # the app overrides Flask's request methods: use them
-        from ._dispatching import run_request_methods
-
         return run_request_methods(app, ctx)
     try:
         if not app._first_request_done:  # 4
@@ -167,8 +166,8 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
 
 def _handle_user_exception(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> Pipe:
     """Step 9: give *e* to its handler; HTTP errors without one become their response."""
-    if isinstance(e, BadRequestKeyError) and (app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]):
-        e.show_exception = True  # the 400 page names the missing key
+    if isinstance(e, BadRequestKeyError):  # (tested here: a 404 need not make a call)
+        mark_missing_key(app, e)
     if isinstance(e, HTTPException) and not app.trap_http_exception(e):
         if e.code is None or isinstance(e, RoutingException) or not app._has_error_handlers:
             return e
@@ -188,6 +187,21 @@ def _handle_user_exception(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exce
     return rv
 
 
+def mark_missing_key(app: Tocsin, e: Exception) -> None:
+    """In debug mode (or when trapping bad requests), let the 400 page of a missing key name it."""
+    if isinstance(e, BadRequestKeyError) and (app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]):
+        e.show_exception = True
+
+
+def propagates(app: Tocsin) -> bool:
+    """Whether an unhandled exception is raised to the server (``PROPAGATE_EXCEPTIONS``).
+
+    Unset, it is in testing and debug mode.
+    """
+    propagate = app.config["PROPAGATE_EXCEPTIONS"]
+    return bool(propagate or (propagate is None and (app.testing or app.debug)))
+
+
 def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
     """The error path: ``got_request_exception``, then re-raise or a 500 response."""
     if ctx.trace is not None:
@@ -196,9 +210,7 @@ def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
         aw = send(ctx, _sig.got_request_exception, {"exception": e})
         if aw is not None:
             yield aw
-    if app.config["PROPAGATE_EXCEPTIONS"] or (
-        app.config["PROPAGATE_EXCEPTIONS"] is None and (app.testing or app.debug)
-    ):
+    if propagates(app):
         raise e
     ctx.error = e
     app.log_exception(e)

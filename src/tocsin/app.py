@@ -667,7 +667,8 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         from werkzeug.serving import is_running_from_reloader, run_simple
 
         from .cli import load_dotenv as load_env_files
-        from .helpers import get_debug_flag, get_load_dotenv
+        from .cli._run import show_server_banner
+        from .helpers import _debug_from_env, get_load_dotenv
 
         if "true" in (os.environ.get("TOCSIN_RUN_FROM_CLI"), os.environ.get("FLASK_RUN_FROM_CLI")):
             if not is_running_from_reloader():
@@ -680,8 +681,8 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
             return
         if get_load_dotenv(load_dotenv):
             load_env_files()
-            if "TOCSIN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
-                self.debug = get_debug_flag()
+            if (debug_from_env := _debug_from_env()) is not None:
+                self.debug = debug_from_env
         if debug is not None:
             self.debug = bool(debug)
         server_name = self.config.get("SERVER_NAME")
@@ -693,9 +694,7 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
-        if not is_running_from_reloader():
-            click.echo(f" * Serving Tocsin app {self.name!r}")
-            click.echo(f" * Debug mode: {'on' if self.debug else 'off'}")
+        show_server_banner(self.name, self.debug)
         try:
             run_simple(host, port, self, **options)
         finally:

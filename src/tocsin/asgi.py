@@ -260,11 +260,13 @@ class ASGIApp:
         try:
             response, messages = await asyncio.shield(future)
         except asyncio.CancelledError as cancelled:  # the thread goes on: wait for it
-            response, messages = await future
-            if messages is None:  # streamed, never to be sent: close it and tear down
-                await asyncio.create_task(
-                    self._abandon_stream(ctx, response, cancelled), context=context
-                )
+            await _wait_out(future)
+            if not future.cancelled() and future.exception() is None:
+                response, messages = future.result()
+                if messages is None:  # streamed, never to be sent: close it and tear down
+                    await asyncio.create_task(
+                        self._abandon_stream(ctx, response, cancelled), context=context
+                    )
             raise
         if messages is None:  # streamed: in a task that runs in the request's contexts
             await asyncio.create_task(self._stream(ctx, response, receive, send), context=context)
@@ -339,15 +341,9 @@ class ASGIApp:
         task = asyncio.current_task()
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
         try:
-            start = _start_message(response, ctx)
-            if ctx.method != "HEAD":
-                await send(start)
-                if response.status_code not in (204, 304):  # as WSGI
-                    await _send_chunks(response, send)
-            else:
-                if ctx.environ["REQUEST_METHOD"] != "HEAD":  # the scope's method, as sent
-                    start["headers"] = [h for h in start["headers"] if h[0] != b"content-length"]
-                await send(start)
+            await send(_start_message(response, ctx))
+            if ctx.method != "HEAD" and response.status_code not in (204, 304):  # as WSGI
+                await _send_chunks(response, send)
             await send({"type": "http.response.body", "body": b""})
         except BaseException as e:
             exc = e
@@ -515,7 +511,7 @@ async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:
     return b"".join([chunk async for chunk in _body_chunks(receive, limit)])
 
 
-def _unframed(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _unframed(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The headers of a HEAD response to a method sent as "head", without ``Content-Length``.
 
     The method token is case-sensitive: h11 (under uvicorn) frames the response
@@ -529,11 +525,13 @@ def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:
     # Werkzeug's final headers, as the WSGI driver sends: an IRI Location made a URI,
     # Content-Length set for a complete body, removed for 1xx, 204 and 304.
     environ = ctx.environ if response.autocorrect_location_header else {}
-    headers = response.get_wsgi_headers(environ)
+    headers = response.get_wsgi_headers(environ).items()
+    if ctx.method == "HEAD" and ctx.environ["REQUEST_METHOD"] != "HEAD":  # sent as "head"
+        headers = _unframed(headers)
     return {
         "type": "http.response.start",
         "status": response.status_code,
-        "headers": encode_headers(headers.items()),
+        "headers": encode_headers(headers),
     }
 
 
@@ -552,18 +550,18 @@ async def _send_chunks(response: Response, send: ASGISend) -> None:
         try:
             chunk = await asyncio.shield(future)
         except asyncio.CancelledError:
-            await _finish_quietly(future)  # closing a generator still running would fail
+            await _wait_out(future)  # closing a generator still running would fail
             raise
         if chunk is sentinel:
             return
         await send({"type": "http.response.body", "body": _encode(chunk), "more_body": True})
 
 
-async def _finish_quietly(future: asyncio.Future[t.Any]) -> None:
-    """Wait for *future* after a cancellation; further cancellations wait too.
+async def _wait_out(future: asyncio.Future[t.Any]) -> None:
+    """Wait for a worker thread's *future* after a cancellation; further cancellations wait too.
 
-    What it raises is dropped: the stream was cancelled, and that is what
-    the caller raises.
+    What it raised is retrieved (so asyncio does not log it), not raised: the
+    request was cancelled, and that is what the caller raises.
     """
     while not future.done():
         try:

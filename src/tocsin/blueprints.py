@@ -377,7 +377,7 @@ class Blueprint(Scaffold):
     @setupmethod
     def app_template_global(self, name: t.Any = None) -> t.Any:
         """Register a template global on the app (``@bp.app_template_global()`` or bare)."""
-        return _decorator(self.add_app_template_global, name, "app_template_global")
+        return _decorator(self.add_app_template_global, name, "app_template_global", any_value=True)
 
     @setupmethod
     def add_app_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:

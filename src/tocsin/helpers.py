@@ -58,8 +58,13 @@ def get_debug_flag() -> bool:
     As in Flask, any value other than empty, ``0``, ``false`` or ``no``
     (in any case) is on: ``"2"`` and ``"off"`` are on too.
     """
+    return bool(_debug_from_env())
+
+
+def _debug_from_env() -> bool | None:
+    """:func:`get_debug_flag` when ``TOCSIN_DEBUG`` or ``FLASK_DEBUG`` is set, else ``None``."""
     value = _env("DEBUG")
-    return bool(value and value.lower() not in {"0", "false", "no"})
+    return None if value is None else value.lower() not in {"", "0", "false", "no"}
 
 
 def get_load_dotenv(default: bool = True) -> bool:

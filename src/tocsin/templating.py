@@ -140,13 +140,16 @@ def _loader_for(scaffold: Scaffold) -> FileSystemLoader | None:
 
 
 def _decorator(
-    register: t.Callable[[t.Callable[..., t.Any], str | None], None], name: t.Any, what: str
+    register: t.Callable[[t.Callable[..., t.Any], str | None], None],
+    name: t.Any,
+    what: str,
+    any_value: bool = False,
 ) -> t.Any:
     """Both decorator forms: ``@x.template_filter`` (bare) and ``@x.template_filter(name)``.
 
     *what* names the decorator in the errors: a *name* that is neither a
-    string nor ``None``, or a decorated object that is not callable (a
-    template global may be any value, as in Flask).
+    string nor ``None``, or a decorated object that is not callable, unless
+    *any_value* (a template global may be any value, as in Flask).
     """
     if callable(name):
         register(name, None)
@@ -158,7 +161,7 @@ def _decorator(
         )
 
     def decorator(f: F) -> F:
-        if not what.endswith("template_global"):
+        if not any_value:
             _require_callable(what, f)
         register(f, name)
         return f
@@ -302,7 +305,7 @@ class TemplatingMixin:
 
         Works bare or called, like :meth:`template_filter`.
         """
-        return _decorator(self.add_template_global, name, "template_global")
+        return _decorator(self.add_template_global, name, "template_global", any_value=True)
 
     @setupmethod
     def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:

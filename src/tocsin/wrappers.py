@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import string
 import typing as t
 from urllib.parse import quote_from_bytes
@@ -44,6 +45,25 @@ def status_line(code: int) -> str:
     return line if line is not None else f"{code} UNKNOWN"
 
 
+class _JSONModule:
+    """The ``json`` module as Werkzeug's ``get_json`` uses it, with one difference.
+
+    JSON nested too deeply to parse raises ``ValueError`` like any other invalid
+    JSON (not ``RecursionError``), so ``get_json`` answers it with a 400, or
+    ``None`` when *silent*, and caches that as usual.
+    """
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
+        """``json.loads``; too deep a nesting is a ``ValueError``."""
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
+
+
 class Request(_WerkzeugRequest):
     """The request object: Werkzeug's request plus what routing found.
 
@@ -57,6 +77,8 @@ class Request(_WerkzeugRequest):
     view_args: dict[str, t.Any] | None = None
     #: The routing error (404, 405, redirect) stored during matching, if any.
     routing_exception: HTTPException | None = None
+    #: What :meth:`get_json` parses with (JSON nested too deeply is invalid JSON too).
+    json_module: t.Any = _JSONModule
 
     def __init__(
         self, environ: WSGIEnvironment, populate_request: bool = True, shallow: bool = False
@@ -152,25 +174,6 @@ class Request(_WerkzeugRequest):
         if length is not None and length > limit:
             raise RequestEntityTooLarge()
         return t.cast(t.IO[bytes], _CappedStream(environ["wsgi.input"], limit))
-
-    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> t.Any:
-        """Parse the body as JSON (see Werkzeug's ``get_json``).
-
-        JSON nested too deeply to parse is invalid JSON like any other: a 400,
-        or ``None`` when *silent* (not a ``RecursionError``).
-        """
-        try:
-            return super().get_json(force=force, silent=silent, cache=cache)
-        except RecursionError:
-            error = ValueError("The JSON is nested too deeply.")
-        if silent:
-            if cache:
-                self._cached_json = (self._cached_json[0], None)
-            return None
-        rv = self.on_json_loading_failed(error)
-        if cache:
-            self._cached_json = (rv, self._cached_json[1])
-        return rv
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """Raise a 400 saying the body is not valid JSON."""

@@ -172,29 +172,31 @@ class StreamedBody:
         ctx._reset()
 
     def __iter__(self) -> cabc.Iterator[bytes]:
-        ctx = self._ctx
         chunks = iter(self._app_iter)
         while True:
-            ctx._set()
             try:
-                chunk = next(chunks)
+                chunk = self._next_chunk(chunks)
             except StopIteration:
-                ctx._reset()
                 break
             except BaseException as e:
                 self._exc = e
-                ctx._reset()
                 # No more body: tear down now, not at a close() that a server or a
                 # test client may never call after a failed iteration.
                 self._close_after_error()
                 raise
-            else:
-                ctx._reset()
             yield chunk
         try:  # the body is finished: tear down now rather than at the server's close()
             self.close()
         except Exception as e:  # logged already; raised by close(), after the server ends the body
             self._deferred = e
+
+    def _next_chunk(self, chunks: cabc.Iterator[bytes]) -> bytes:
+        """The next chunk of the body, made with both contexts current."""
+        self._ctx._set()
+        try:
+            return next(chunks)
+        finally:
+            self._ctx._reset()
 
     def _close_after_error(self) -> None:
         """Close and tear down after the body failed; teardown's own errors are logged."""

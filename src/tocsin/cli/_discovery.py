@@ -17,6 +17,7 @@ import typing as t
 import click
 
 from ..app import Tocsin
+from ..helpers import _debug_from_env
 
 #: Module attributes tried, in order, when ``--app`` names no attribute.
 _APP_NAMES = ("app", "application")
@@ -38,14 +39,20 @@ class _NothingToLoad(NoAppException):
     """No app was named and no default file exists in the current directory."""
 
 
-def option_envvars(command: str, option: str) -> list[str]:
-    """The environment variables of a built-in command's option: Tocsin's, then Flask's.
+CommandT = t.TypeVar("CommandT", bound=click.Command)
 
-    ``option_envvars("run", "port")`` is ``["TOCSIN_RUN_PORT", "FLASK_RUN_PORT"]``,
-    so a ``.flaskenv`` written for ``flask run`` keeps working.
+
+def with_flask_envvars(command: CommandT) -> CommandT:
+    """Let each option of a built-in *command* read Tocsin's variable, then Flask's.
+
+    ``run --port`` reads ``TOCSIN_RUN_PORT``, else ``FLASK_RUN_PORT``, so a
+    ``.flaskenv`` written for ``flask run`` keeps working.
     """
-    name = f"{command}_{option}".upper()
-    return [f"TOCSIN_{name}", f"FLASK_{name}"]
+    for param in command.params:
+        if isinstance(param, click.Option) and param.envvar is None and param.name:
+            name = f"{command.name}_{param.name}".upper()
+            param.envvar = [f"TOCSIN_{name}", f"FLASK_{name}"]
+    return command
 
 
 def prepare_import(path: str) -> str:
@@ -313,11 +320,8 @@ class ScriptInfo:
         if self._loaded_app is None:
             app = self._locate()
             if self.set_debug_flag:
-                debug = self.debug
-                if debug is None and ("TOCSIN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ):
-                    from ..helpers import get_debug_flag
-
-                    debug = get_debug_flag()  # set in the environment: wins over the code
+                # --debug/--no-debug, else the environment's, else the app's own.
+                debug = self.debug if self.debug is not None else _debug_from_env()
                 if debug is not None:
                     app.debug = debug
             self._loaded_app = app

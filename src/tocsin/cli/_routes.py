@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from ._appgroup import _current_app, with_appcontext
-from ._discovery import option_envvars
+from ._discovery import with_flask_envvars
 from ._tables import _table
 
 _ROUTE_SORTS = ("endpoint", "methods", "domain", "rule", "match")
 
 
+@with_flask_envvars
 @click.command("routes", short_help="Show the routes for the app.")
 @click.option(
     "--sort",
@@ -18,16 +19,10 @@ _ROUTE_SORTS = ("endpoint", "methods", "domain", "rule", "match")
     type=click.Choice(_ROUTE_SORTS),
     default="endpoint",
     show_default=True,
-    envvar=option_envvars("routes", "sort"),
     help="Column to sort by. 'match' keeps the order in which the rules were"
     " registered (the URL map's order).",
 )
-@click.option(
-    "--all-methods",
-    is_flag=True,
-    envvar=option_envvars("routes", "all_methods"),
-    help="Show HEAD and OPTIONS methods.",
-)
+@click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS methods.")
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
     """Show all registered routes with their endpoints and methods.

@@ -11,7 +11,7 @@ import click
 from werkzeug.serving import is_running_from_reloader
 
 from ..app import Tocsin
-from ._discovery import ScriptInfo, option_envvars, pass_script_info
+from ._discovery import ScriptInfo, pass_script_info, with_flask_envvars
 
 if t.TYPE_CHECKING:
     from ..typing import StartResponse, WSGIApplication, WSGIEnvironment
@@ -61,58 +61,49 @@ def _ssl_context(cert: str | None, key: str | None) -> t.Any:
     return (cert, key)
 
 
+def show_server_banner(app_name: str, debug: bool) -> None:
+    """Say which app is served and whether in debug mode (not again in the reloader's child)."""
+    if not is_running_from_reloader():
+        click.echo(f" * Serving Tocsin app {app_name!r}")
+        click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+
+
 def _split_paths(value: str | None) -> list[str] | None:
     return [part for part in value.split(os.pathsep) if part] if value else None
 
 
+@with_flask_envvars
 @click.command("run", short_help="Run a development server.")
 @click.option("--debug/--no-debug", default=None, help="Set debug mode.")
 @click.option(
-    "--host",
-    "-h",
-    default="127.0.0.1",
-    show_default=True,
-    envvar=option_envvars("run", "host"),
-    help="The interface to bind to.",
+    "--host", "-h", default="127.0.0.1", show_default=True, help="The interface to bind to."
 )
-@click.option(
-    "--port",
-    "-p",
-    default=5000,
-    show_default=True,
-    envvar=option_envvars("run", "port"),
-    help="The port to bind to.",
-)
+@click.option("--port", "-p", default=5000, show_default=True, help="The port to bind to.")
 @click.option(
     "--reload/--no-reload",
     default=None,
-    envvar=option_envvars("run", "reload"),
     help="Enable or disable the reloader. By default the reloader is active if debug is enabled.",
 )
 @click.option(
     "--debugger/--no-debugger",
     default=None,
-    envvar=option_envvars("run", "debugger"),
     help="Enable or disable the debugger. By default the debugger is active if debug is enabled.",
 )
 @click.option(
     "--with-threads/--without-threads",
     default=True,
-    envvar=option_envvars("run", "with_threads"),
     show_default=True,
     help="Enable or disable multithreading.",
 )
 @click.option(
     "--extra-files",
     default=None,
-    envvar=option_envvars("run", "extra_files"),
     metavar="PATHS",
     help=f"Extra files that trigger a reload on change, separated by {os.pathsep!r}.",
 )
 @click.option(
     "--exclude-patterns",
     default=None,
-    envvar=option_envvars("run", "exclude_patterns"),
     metavar="PATTERNS",
     help="Files matching these fnmatch patterns will not trigger a reload on"
     f" change, separated by {os.pathsep!r}.",
@@ -120,14 +111,12 @@ def _split_paths(value: str | None) -> list[str] | None:
 @click.option(
     "--cert",
     default=None,
-    envvar=option_envvars("run", "cert"),
     help="Serve HTTPS with this certificate file, or 'adhoc' for a generated one.",
 )
 @click.option(
     "--key",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
-    envvar=option_envvars("run", "key"),
     help="The key file of the '--cert' certificate.",
 )
 @pass_script_info
@@ -161,10 +150,7 @@ def run_command(
         debug = app.debug
     else:  # the reloader's stand-in: the parent process ran with the reloader
         debug = True
-    if not is_running_from_reloader():
-        name = app.name if isinstance(app, Tocsin) else "?"
-        click.echo(f" * Serving Tocsin app {name!r}")
-        click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+    show_server_banner(app.name if isinstance(app, Tocsin) else "?", debug)
     from . import run_simple  # looked up on tocsin.cli, so that patching it there works
 
     run_simple(

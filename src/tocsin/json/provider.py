@@ -135,15 +135,19 @@ class DefaultJSONProvider(JSONProvider):
         object.__setattr__(self, "_encoder", encoder)
         return encoder
 
-    def _encode(self, obj: t.Any) -> str:
-        if self.compact is False or (self.compact is None and self._app.debug):
-            return self.dumps(obj, indent=2) + "\n"
+    def _compact(self, obj: t.Any) -> str:
+        """``dumps(obj, separators=(",", ":"))``, with the kept encoder unless ``dumps`` decides."""
         encoder = self._encoder
         if encoder is None:
             encoder = self._make_encoder()
         if encoder is False:  # a custom dumps decides
-            return self.dumps(obj, separators=(",", ":")) + "\n"
-        return encoder.encode(obj) + "\n"
+            return self.dumps(obj, separators=(",", ":"))
+        return encoder.encode(obj)
+
+    def _encode(self, obj: t.Any) -> str:
+        if self.compact is False or (self.compact is None and self._app.debug):
+            return self.dumps(obj, indent=2) + "\n"
+        return self._compact(obj) + "\n"
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)

@@ -46,14 +46,13 @@ import json as _stdlib_json
 import typing as t
 from base64 import b64decode, b64encode
 from datetime import datetime
-from json import JSONDecoder, JSONEncoder
+from json import JSONDecoder
 from uuid import UUID
 
 from markupsafe import Markup
 from werkzeug.http import http_date, parse_date
 
 from ..globals import _cv_app
-from . import _default_outside_app
 from . import dumps as _dumps
 from . import loads as _loads
 from .provider import DefaultJSONProvider
@@ -281,7 +280,7 @@ class TaggedJSONSerializer:
     :meth:`register`.
     """
 
-    __slots__ = ("_builtin", "_decoder", "_encoder", "order", "tags")
+    __slots__ = ("_builtin", "_decoder", "order", "tags")
 
     #: The tag classes every new serializer registers, in this order.
     default_tags: list[type[JSONTag]] = list(_BUILTIN_TAGS)
@@ -292,7 +291,6 @@ class TaggedJSONSerializer:
         self.order: list[JSONTag] = []
         self._builtin: tuple[list[JSONTag], dict[str, JSONTag]] | None = None
         self._decoder: JSONDecoder | None = None
-        self._encoder: tuple[tuple[t.Any, ...], JSONEncoder] | None = None
         for tag_class in self.default_tags:
             self.register(tag_class)
         if (
@@ -304,13 +302,12 @@ class TaggedJSONSerializer:
             self._builtin = (list(self.order), dict(self.tags))
 
     def __getstate__(self) -> tuple[dict[str, t.Any] | None, dict[str, t.Any]]:
-        """The state to copy or pickle: the tags, without the cached encoder and decoder."""
+        """The state to copy or pickle: the tags, without the cached decoder."""
         slots = {
             name: getattr(self, name)
             for cls in type(self).__mro__
             for name in cls.__dict__.get("__slots__", ())
-            if name not in ("_decoder", "_encoder", "__dict__", "__weakref__")
-            and hasattr(self, name)
+            if name not in ("_decoder", "__dict__", "__weakref__") and hasattr(self, name)
         }
         return (getattr(self, "__dict__", None), slots)
 
@@ -322,7 +319,6 @@ class TaggedJSONSerializer:
         for name, value in slots.items():
             setattr(self, name, value)
         self._decoder = None
-        self._encoder = None
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -382,31 +378,10 @@ class TaggedJSONSerializer:
         """Tag *value* and serialize it as compact JSON with the app's JSON provider."""
         data = self.tag(value)
         ctx = _cv_app.get(None)
-        if ctx is None:
-            settings: tuple[t.Any, ...] = (_default_outside_app, True, False)
-        else:
-            provider = ctx.app.json
-            if (
-                not isinstance(provider, DefaultJSONProvider)
-                or type(provider).dumps is not DefaultJSONProvider.dumps
-                or "dumps" in vars(provider)
-            ):
-                return _dumps(data, separators=(",", ":"))  # a custom dumps decides
-            settings = (provider.default, provider.ensure_ascii, provider.sort_keys)
-        # What json.dumps(data, default=..., ensure_ascii=..., sort_keys=..., separators=...)
-        # does, with the encoder made once per set of settings rather than per call.
-        encoder = self._encoder
-        if encoder is None or encoder[0] != settings:
-            encoder = self._encoder = (
-                settings,
-                JSONEncoder(
-                    default=settings[0],
-                    ensure_ascii=settings[1],
-                    sort_keys=settings[2],
-                    separators=(",", ":"),
-                ),
-            )
-        return encoder[1].encode(data)
+        provider = ctx.app.json if ctx is not None else None
+        if isinstance(provider, DefaultJSONProvider):
+            return provider._compact(data)  # its kept encoder, or its own dumps
+        return _dumps(data, separators=(",", ":"))
 
     def loads(self, value: str | bytes) -> t.Any:
         """Load JSON with the app's JSON provider and untag it."""
