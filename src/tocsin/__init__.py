@@ -5,6 +5,9 @@ Port a Flask app by changing the import: ``from tocsin import Flask, request, g`
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from . import json as json
 from .app import Tocsin as Tocsin
 from .blueprints import Blueprint as Blueprint
@@ -50,6 +53,15 @@ from .wrappers import Response as Response
 
 #: The application class under Flask's name, for ported code.
 Flask = Tocsin
+
+try:
+    #: Tocsin's version (the installed distribution's).
+    __version__ = _version("tocsin")
+except _PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
+#: The Flask release whose public API and behaviour Tocsin follows.
+FLASK_API_VERSION = "3.1.3"
 
 __all__ = [
     "Blueprint",
