@@ -93,8 +93,6 @@ class AppContext:
     background jobs). Use it as a context manager.
     """
 
-    __slots__ = ("_g", "_tokens", "app", "url_adapter")
-
     def __init__(self, app: Tocsin) -> None:
         self.app = app
         self._g: _AppCtxGlobals | None = None
@@ -158,31 +156,6 @@ class RequestContext:
     request that never reads them does not pay for them.
     """
 
-    __slots__ = (
-        "_after_request_functions",
-        "_environ",
-        "_environ_factory",
-        "_flashes",
-        "_origin_app_ctx",
-        "_pushed_app_ctxs",
-        "_request",
-        "_session",
-        "_tokens",
-        "app",
-        "app_ctx",
-        "body_receiver",
-        "error",
-        "has_cookie",
-        "method",
-        "path",
-        "plan",
-        "routing_exception",
-        "trace",
-        "url_adapter",
-        "url_rule",
-        "view",
-        "view_args",
-    )
     _pushed_app_ctxs: list[AppContext | None]
     _origin_app_ctx: AppContext | None
     #: The messages get_flashed_messages() took from the session (set on first call).
