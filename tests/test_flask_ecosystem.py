@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tocsin import Tocsin
 from tocsin.globals import app_ctx, request_ctx
 from tocsin.testing import TestClient
@@ -30,3 +32,24 @@ def test_contexts_accept_new_attributes(app: Tocsin, client: TestClient) -> None
     with app.app_context() as actx:
         actx.other = 6
         assert app_ctx.other == 6
+
+
+def test_the_test_driver_variable_picks_the_default_driver(
+    app: Tocsin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``TOCSIN_TEST_DRIVER=asgi`` runs an unchanged suite through the ASGI driver."""
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    monkeypatch.setenv("TOCSIN_TEST_DRIVER", "asgi")
+    client = app.test_client()
+    assert (client.driver, client.get("/").text) == ("asgi", "ok")
+    assert app.test_client(driver="wsgi").driver == "wsgi"  # an explicit driver wins
+    monkeypatch.setenv("TOCSIN_TEST_DRIVER", "")
+    assert app.test_client().driver == "wsgi"
+    monkeypatch.setenv("TOCSIN_TEST_DRIVER", "uwsgi")
+    with pytest.raises(ValueError) as info:
+        app.test_client()
+    assert str(info.value) == "TOCSIN_TEST_DRIVER must be one of ('wsgi', 'asgi'), not 'uwsgi'"

@@ -12,6 +12,7 @@ import asyncio
 import collections.abc as cabc
 import contextlib
 import copy
+import os
 import typing as t
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -138,15 +139,24 @@ class TestClient(Client):
     or the end of the block, so ``request``, ``session`` and ``g`` can be
     inspected (its teardown functions have already run).
 
-    :param driver: ``"wsgi"`` (the default) or ``"asgi"``.
+    :param driver: ``"wsgi"`` or ``"asgi"``; by default the value of the
+        ``TOCSIN_TEST_DRIVER`` environment variable, else ``"wsgi"``. The
+        variable runs an unchanged test suite (a Flask app's, say) through
+        the ASGI driver: ``TOCSIN_TEST_DRIVER=asgi pytest``.
     """
 
     #: Not a test class, though pytest would collect it by its name.
     __test__ = False
     application: t.Any
 
-    def __init__(self, app: Tocsin, *args: t.Any, driver: str = "wsgi", **kwargs: t.Any) -> None:
-        if driver not in DRIVERS:
+    def __init__(
+        self, app: Tocsin, *args: t.Any, driver: str | None = None, **kwargs: t.Any
+    ) -> None:
+        if driver is None:
+            driver = os.environ.get("TOCSIN_TEST_DRIVER") or "wsgi"
+            if driver not in DRIVERS:
+                raise ValueError(f"TOCSIN_TEST_DRIVER must be one of {DRIVERS}, not {driver!r}")
+        elif driver not in DRIVERS:
             raise ValueError(f"driver must be one of {DRIVERS}, not {driver!r}")
         target: t.Any = app if driver == "wsgi" else _ASGIBridge(app)
         super().__init__(target, *args, **kwargs)
