@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import threading
 import time
 import typing as t
@@ -581,13 +582,66 @@ def test_with_client_cannot_nest(client: TestClient) -> None:
         pass
 
 
-def test_request_gets_fresh_g_even_inside_app_context(app: Tocsin, client: TestClient) -> None:
+def test_request_shares_the_app_context_pushed_around_it(app: Tocsin, client: TestClient) -> None:
+    """As in Flask 3.1: ``g`` and the app context are the test's; it is torn down once."""
+    events: list[str] = []
+    app_ctxs: list[object] = []
+
+    @app.route("/")
+    def index() -> dict[str, t.Any]:
+        app_ctxs.append(app_ctx._get_current_object())  # type: ignore[attr-defined]
+        seen = {"names": sorted(g), "same_app": current_app._get_current_object() is app}  # type: ignore[attr-defined]
+        g.from_request = g.get("from_request", 0) + 1
+        return seen
+
+    app.teardown_request(lambda exc: events.append(f"teardown_request {exc}"))
+    app.teardown_appcontext(lambda exc: events.append(f"teardown_appcontext {exc}"))
+
+    def pushed(sender: Tocsin, **extra: t.Any) -> None:
+        events.append("appcontext_pushed")
+
+    def popped(sender: Tocsin, **extra: t.Any) -> None:
+        events.append("appcontext_popped")
+
+    with (
+        signals.appcontext_pushed.connected_to(pushed, app),
+        signals.appcontext_popped.connected_to(popped, app),
+    ):
+        with app.app_context() as outer:
+            g.from_test = True
+            assert client.get("/").json == {"names": ["from_test"], "same_app": True}
+            assert client.get("/").json == {
+                "names": ["from_request", "from_test"],
+                "same_app": True,
+            }
+            assert app_ctxs == [outer, outer]
+            assert g.from_request == 2
+            assert has_app_context()
+            assert not has_request_context()
+            events.append("requests done")
+        assert not has_app_context()
+    assert events == [
+        "appcontext_pushed",
+        "teardown_request None",
+        "teardown_request None",
+        "requests done",
+        "teardown_appcontext None",
+        "appcontext_popped",
+    ]
+
+
+def test_fresh_app_context_gives_each_request_its_own(app: Tocsin, client: TestClient) -> None:
+    """The opt-in isolation: a fresh app context and ``g`` per request, torn down each time."""
+    app.config["FRESH_APP_CONTEXT"] = True
+    events: list[str] = []
+
     @app.route("/")
     def index() -> dict[str, t.Any]:
         seen = {"names": sorted(g), "same_app": current_app._get_current_object() is app}  # type: ignore[attr-defined]
         g.from_request = True
         return seen
 
+    app.teardown_appcontext(lambda exc: events.append(f"teardown_appcontext {exc}"))
     with app.app_context():
         g.from_test = True
         outer_g = g._get_current_object()  # type: ignore[attr-defined]
@@ -595,8 +649,52 @@ def test_request_gets_fresh_g_even_inside_app_context(app: Tocsin, client: TestC
         assert client.get("/").json == {"names": [], "same_app": True}
         assert g._get_current_object() is outer_g  # type: ignore[attr-defined]
         assert sorted(g) == ["from_test"]
+        assert events == ["teardown_appcontext None", "teardown_appcontext None"]
         assert has_app_context()
         assert not has_request_context()
+    assert events == ["teardown_appcontext None"] * 3
+
+
+def test_another_apps_context_is_not_shared(app: Tocsin, client: TestClient) -> None:
+    other = Tocsin("other")
+
+    @app.route("/")
+    def index() -> str:
+        return f"{current_app.name} {sorted(g)}"
+
+    with other.app_context():
+        g.other = True
+        assert client.get("/").text == "tocsin_test_app []"
+        assert current_app._get_current_object() is other  # type: ignore[attr-defined]
+
+
+def test_request_context_push_shares_the_current_app_context(app: Tocsin) -> None:
+    with app.app_context() as outer:
+        g.x = 1
+        with app.test_request_context("/") as ctx:
+            assert ctx.app_ctx is outer
+            assert g.x == 1
+        assert app_ctx._get_current_object() is outer  # type: ignore[attr-defined]
+    app.config["FRESH_APP_CONTEXT"] = True
+    with app.app_context() as outer:
+        g.x = 1
+        with app.test_request_context("/") as ctx:
+            assert ctx.app_ctx is not outer
+            assert "x" not in g
+        assert app_ctx._get_current_object() is outer  # type: ignore[attr-defined]
+
+
+def test_request_context_pop_closes_the_request(app: Tocsin) -> None:
+    """Uploaded files are closed when the context is popped, as in Flask."""
+    data = {"upload": (io.BytesIO(b"x" * 10), "a.txt")}
+    ctx = app.test_request_context("/", method="POST", data=data)
+    order: list[str] = []
+    app.teardown_request(lambda exc: order.append(f"teardown {ctx.request.files['upload'].closed}"))
+    with ctx:
+        upload = ctx.request.files["upload"]
+        assert upload.read() == b"x" * 10
+    order.append(f"after pop {upload.closed}")
+    assert order == ["teardown False", "after pop True"]
 
 
 def test_g_not_shared_between_requests(app: Tocsin, client: TestClient) -> None:

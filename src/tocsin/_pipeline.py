@@ -93,7 +93,7 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
     """
     tr = ctx.trace
     ctx._set()  # 1, 2
-    if _sig.appcontext_pushed.receivers:
+    if _sig.appcontext_pushed.receivers and not ctx.shares_app_ctx:
         aw = send(ctx, _sig.appcontext_pushed, {})
         if aw is not None:
             yield aw
@@ -435,7 +435,9 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     if (funcs or calls) and sc.generation != _registry.generation:  # code ran: look again
         sc = rebuild_builtin_calls(app)
     calls = sc.appcontext_tearing_down
-    if (
+    if ctx.shares_app_ctx:  # 18, 19 belong to whoever pushed it
+        app_ctx._reset()
+    elif (
         tr is None
         and calls is not GENERAL
         and not app._teardown_appcontext

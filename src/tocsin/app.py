@@ -114,6 +114,7 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         "TEMPLATES_AUTO_RELOAD": None,
         "MAX_COOKIE_SIZE": 4093,
         "PROVIDE_AUTOMATIC_OPTIONS": True,
+        "FRESH_APP_CONTEXT": False,
         "TRACE": False,
         "TRACE_HEADER": False,
         "TRACE_KEEP": 50,

@@ -5,9 +5,11 @@ that is all "pushed" means. Each thread and each asyncio task sees its own
 current contexts, so concurrent requests never see each other's ``request``
 or ``g``.
 
-Unlike Flask, a request handled by the app always gets a fresh application
-context (and so a fresh ``g``), even when the calling code already pushed one:
-``g`` never leaks from test code into a request or from one request to the next.
+As in Flask 3.1, a request handled while an application context of the same
+app is current (a test's ``with app.app_context():``) shares it: ``g`` and
+what extensions keep on it are the test's, and ``teardown_appcontext`` runs
+once, when that context ends. The ``FRESH_APP_CONTEXT`` setting gives every
+request its own application context instead.
 """
 
 from __future__ import annotations
@@ -278,11 +280,32 @@ class RequestContext:
 
     # -- push and pop -----------------------------------------------------------
 
+    #: Whether this request runs in an app context that was already current when
+    #: it began (see :meth:`_set`): then the request does not tear it down or pop it.
+    shares_app_ctx = False
+
     def _set(self) -> None:
-        """Make this context (and its app context) current; no hooks, no signals."""
-        if self.app_ctx is None:
-            self.app_ctx = AppContext(self.app)
-        self.app_ctx._tokens.append(_cv_app.set(self.app_ctx))
+        """Make this context (and its app context) current; no hooks, no signals.
+
+        The first time, the app context is chosen: as in Flask 3.1, one of this
+        app that is already current (a test's ``with app.app_context():``) is
+        shared by the request, ``g`` included, unless ``FRESH_APP_CONTEXT`` is
+        set; otherwise the request gets a new one.
+        """
+        app_ctx = self.app_ctx
+        if app_ctx is None:
+            current = _cv_app.get(None)
+            if (
+                current is not None
+                and current.app is self.app
+                and not self.app.config["FRESH_APP_CONTEXT"]
+            ):
+                app_ctx = current
+                self.shares_app_ctx = True
+            else:
+                app_ctx = AppContext(self.app)
+            self.app_ctx = app_ctx
+        app_ctx._tokens.append(_cv_app.set(app_ctx))
         self._tokens.append(_cv_request.set(self))
 
     def _reset(self) -> None:
@@ -297,9 +320,11 @@ class RequestContext:
 
         Used by ``test_request_context()`` and :func:`copy_current_request_context`;
         handling a real request goes through the pipeline instead, which also
-        runs the hooks. The first push pushes a fresh app context (a fresh
-        ``g``), except for a copy pushed where the app context of the request it
-        was copied from is current: it shares that one. Pushing a context that
+        runs the hooks. As in Flask, the first push shares an app context of
+        this app that is already current, and otherwise pushes a new one (a
+        fresh ``g``). With ``FRESH_APP_CONTEXT`` set, only a copy pushed where
+        the app context of the request it was copied from is current shares
+        it; other pushes get a new one. Pushing a context that
         is already pushed pushes no new app context (its own is pushed again
         only if another one is current meanwhile); only the outermost
         :meth:`pop` runs the teardown functions, as in Flask.
@@ -308,7 +333,14 @@ class RequestContext:
         app_ctx: AppContext | None
         if self._tokens:  # pushed again: keep the app context it already has
             app_ctx = self.app_ctx if current is not self.app_ctx else None
-        elif (origin := getattr(self, "_origin_app_ctx", None)) is not None and current is origin:
+        elif (
+            current is not None
+            and current.app is self.app
+            and (
+                not self.app.config["FRESH_APP_CONTEXT"]
+                or current is getattr(self, "_origin_app_ctx", None)
+            )
+        ):
             self.app_ctx, app_ctx = current, None
         else:
             app_ctx = self.app_ctx = AppContext(self.app)
@@ -336,10 +368,16 @@ class RequestContext:
         app_ctx = pushed.pop() if pushed else self.app_ctx
         try:
             if len(self._tokens) == 1:
-                self.app.do_teardown_request(exc)
+                try:
+                    self.app.do_teardown_request(exc)
+                finally:
+                    if self._request is not None:
+                        self._request.close()  # uploaded files, as Flask closes them
         finally:
             _cv_request.reset(self._tokens.pop())
-            if app_ctx is not None:
+            if pushed is None and self.shares_app_ctx:
+                self.app_ctx._reset()  # type: ignore[union-attr]  # the pipeline set it: no teardown
+            elif app_ctx is not None:
                 app_ctx.pop(exc)
 
     def copy(self) -> RequestContext:
