@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import gc
+import weakref
+
 import pytest
 
-from tocsin import Tocsin
+from tocsin import Blueprint, Tocsin
 from tocsin.globals import app_ctx, request_ctx
 from tocsin.testing import TestClient
+from tocsin.wrappers import Response
 
 
 def test_contexts_accept_new_attributes(app: Tocsin, client: TestClient) -> None:
@@ -53,3 +58,83 @@ def test_the_test_driver_variable_picks_the_default_driver(
     with pytest.raises(ValueError) as info:
         app.test_client()
     assert str(info.value) == "TOCSIN_TEST_DRIVER must be one of ('wsgi', 'asgi'), not 'uwsgi'"
+
+
+def test_hook_lists_changed_directly_are_seen_from_the_next_request(
+    app: Tocsin, client: TestClient
+) -> None:
+    """Extensions append to Flask's registries, at setup or later, even during a request."""
+    calls: list[str] = []
+
+    def late_after(response: Response) -> Response:
+        calls.append("late after_request")
+        return response
+
+    @app.get("/")
+    def index() -> str:
+        calls.append("view")
+        if late_after not in app.after_request_funcs[None]:
+            app.after_request_funcs[None].append(late_after)  # during a request
+        return "ok"
+
+    assert client.get("/").text == "ok"
+    assert calls == ["view"]  # this request kept its plan
+    assert client.get("/").text == "ok"
+    assert calls == ["view", "view", "late after_request"]
+
+    calls.clear()
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: calls.append("before"))
+    app.teardown_request_funcs[None] += [lambda exc: calls.append(f"teardown {exc}")]
+    app.teardown_appcontext_funcs.append(lambda exc: calls.append(f"appcontext {exc}"))
+    app.url_value_preprocessors[None].append(lambda ep, values: calls.append(f"values {ep}"))
+    assert client.get("/").text == "ok"
+    assert calls == [
+        "values index",
+        "before",
+        "view",
+        "late after_request",
+        "teardown None",
+        "appcontext None",
+    ]
+
+    calls.clear()
+    app.after_request_funcs[None].remove(late_after)
+    del app.before_request_funcs[None]
+    app.teardown_request_funcs = {}  # a new dict replaces the registry
+    app.teardown_appcontext_funcs.clear()
+    app.url_value_preprocessors[None][0] = lambda ep, values: calls.append("other values")
+    assert client.get("/").text == "ok"
+    assert calls == ["other values", "view"]
+    assert type(app.teardown_request_funcs).__name__ == "HookRegistry"
+
+
+def test_a_blueprints_scope_changed_directly_is_seen(app: Tocsin, client: TestClient) -> None:
+    calls: list[str] = []
+    bp = Blueprint("bp", __name__)
+
+    @bp.get("/bp")
+    def in_bp() -> str:
+        return "bp"
+
+    app.register_blueprint(bp)
+    assert client.get("/bp").text == "bp"
+    app.before_request_funcs["bp"].append(lambda: calls.append("bp before"))
+    app.after_request_funcs.update({None: [lambda r: calls.append("app after") or r]})
+    assert client.get("/bp").text == "bp"
+    assert calls == ["bp before", "app after"]
+
+
+def test_registries_are_dicts_of_lists_that_hold_no_app_alive() -> None:
+    app = Tocsin("gone")
+    app.before_request(lambda: None)
+    registry = app.before_request_funcs
+    assert isinstance(registry, dict) and isinstance(registry[None], list)
+    assert registry["never registered"] == []
+    assert copy.deepcopy(registry) == {None: registry[None], "never registered": []}
+    assert type(copy.copy(registry[None])) is list
+    ref = weakref.ref(app)
+    del app
+    gc.collect()
+    assert ref() is None
+    registry[None].append(lambda: None)  # the app is gone: nothing to tell
+    assert len(registry[None]) == 2

@@ -169,7 +169,7 @@ def _handle_user_exception(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exce
     if isinstance(e, BadRequestKeyError):  # (tested here: a 404 need not make a call)
         mark_missing_key(app, e)
     if isinstance(e, HTTPException) and not app.trap_http_exception(e):
-        if e.code is None or isinstance(e, RoutingException) or not app._has_error_handlers:
+        if e.code is None or isinstance(e, RoutingException) or not app.error_handler_spec:
             return e
         handler = app._find_error_handler(e, plan.blueprints)
         if handler is None:

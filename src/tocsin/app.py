@@ -21,6 +21,7 @@ from ._async import is_async_callable, run_coroutine
 from ._delivery import NOT_BUILT, builtin_calls
 from ._dispatching import RequestMethods, overridden_request_methods
 from ._pipeline import Hook, Hooks, Plan
+from ._registries import watched_list
 from ._responses import ResponseMaker
 from ._routing import Matcher, WatchedMap
 from .config import Config, ConfigAttribute
@@ -75,6 +76,8 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
     #: The session interface; the default signs a cookie with ``SECRET_KEY``.
     session_interface: SessionInterface = SecureCookieSessionInterface()
     test_client_class: type[TestClient] | None = None
+    #: ``teardown_appcontext`` functions, in registration order (changes are seen).
+    teardown_appcontext_funcs = watched_list()
     test_cli_runner_class: type[TocsinCliRunner] | None = None
 
     testing = ConfigAttribute[bool]("TESTING")
@@ -147,7 +150,7 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         self.json: JSONProvider = self.json_provider_class(self)
         #: Functions run once, before the first request's ``request_started``.
         self.before_first_request_funcs: list[t.Callable[[], t.Any]] = []
-        self.teardown_appcontext_funcs: list[t.Callable[[BaseException | None], t.Any]] = []
+        self.teardown_appcontext_funcs = []
         self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
         #: ASGI lifespan hooks: run once when the server starts and stops.
         self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
@@ -177,7 +180,6 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         self._views: dict[str, Hook] = {}
         self._teardown_appcontext = Hooks(())
         self._builtin_calls = NOT_BUILT
-        self._has_error_handlers = False
         self._matcher = Matcher(self)
         if isinstance(self.url_map, WatchedMap):
             self.url_map.on_add = self._matcher.invalidate
@@ -295,9 +297,6 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         self._plans.clear()
         self._views.clear()
         self._matcher.invalidate()
-        self._has_error_handlers = any(
-            handlers for scope in self.error_handler_spec.values() for handlers in scope.values()
-        )
         funcs = self.teardown_appcontext_funcs
         self._teardown_appcontext = Hooks(
             reversed(funcs) if lifecycle.runs_reversed("teardown_appcontext") else funcs

@@ -16,8 +16,7 @@ from collections import defaultdict
 
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-if t.TYPE_CHECKING:
-    from .wrappers import Response
+from ._registries import registry_attribute
 
 __all__ = ["Scaffold", "setupmethod"]
 
@@ -100,9 +99,17 @@ class Scaffold:
 
     The dicts below are keyed by scope: ``None`` for the app's own functions,
     a blueprint's name for that blueprint's. They are public because Flask's
-    are; Tocsin reads them when it compiles its per-request plan at the first
-    request, so change them only through the registration methods.
+    are, and they may be changed directly, as in Flask (extensions do): the
+    app's compiled per-request plans are dropped on every change, so the next
+    request runs what they hold then.
     """
+
+    before_request_funcs = registry_attribute()
+    after_request_funcs = registry_attribute()
+    teardown_request_funcs = registry_attribute()
+    template_context_processors = registry_attribute()
+    url_value_preprocessors = registry_attribute()
+    url_default_functions = registry_attribute()
 
     def __init__(
         self,
@@ -128,22 +135,14 @@ class Scaffold:
         self.error_handler_spec: dict[HookScope, dict[int | None, ErrorHandlerMap]] = defaultdict(
             lambda: defaultdict(dict)
         )
-        self.before_request_funcs: dict[HookScope, list[t.Callable[[], t.Any]]] = defaultdict(list)
-        self.after_request_funcs: dict[HookScope, list[t.Callable[[Response], t.Any]]] = (
-            defaultdict(list)
-        )
-        self.teardown_request_funcs: dict[HookScope, list[t.Callable[..., t.Any]]] = defaultdict(
-            list
-        )
-        self.template_context_processors: dict[HookScope, list[t.Callable[[], t.Any]]] = (
-            defaultdict(list)
-        )
-        self.url_value_preprocessors: dict[HookScope, list[t.Callable[..., t.Any]]] = defaultdict(
-            list
-        )
-        self.url_default_functions: dict[HookScope, list[t.Callable[..., t.Any]]] = defaultdict(
-            list
-        )
+        #: The hook registries, Flask's dicts of lists by scope (see
+        #: :mod:`tocsin._registries`: changing them, even directly, is seen).
+        self.before_request_funcs = {}
+        self.after_request_funcs = {}
+        self.teardown_request_funcs = {}
+        self.template_context_processors = {}
+        self.url_value_preprocessors = {}
+        self.url_default_functions = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

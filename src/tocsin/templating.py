@@ -178,7 +178,7 @@ class TemplatingMixin:
 
     config: t.Any
     debug: bool
-    template_context_processors: dict[str | None, list[t.Callable[[], t.Any]]]
+    template_context_processors: t.Any  # a hook registry (see tocsin.scaffold.Scaffold)
 
     def _init_templating(self) -> None:
         self._jinja_env: Environment | None = None

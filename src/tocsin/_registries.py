@@ -1,0 +1,213 @@
+"""Flask's hook registries: plain dicts of lists that tell their owner when they change.
+
+``app.before_request_funcs`` and its siblings are public in Flask, and
+extensions change them directly, at setup or later
+(``app.after_request_funcs.setdefault(None, []).append(f)``). Tocsin
+compiles the hooks of each blueprint scope into a plan once; these
+containers keep that plan honest at no cost per request: every change, to
+the dict or to one of its lists, calls the owner's ``_changed()``, which
+drops the compiled plans. A request already running keeps the plan it
+started with; the next one sees the change.
+
+The owner is held weakly, so a registry never keeps an app alive.
+"""
+
+from __future__ import annotations
+
+import typing as t
+import weakref
+from collections import defaultdict
+
+__all__ = ["HookList", "HookRegistry", "registry_attribute", "watched_list"]
+
+T = t.TypeVar("T")
+
+
+class _Owner(t.Protocol):
+    def _changed(self) -> None: ...
+
+
+Notify = t.Callable[[], None]
+
+
+def _notifier(owner: _Owner) -> Notify:
+    """A function calling ``owner._changed()`` while *owner* lives, holding it weakly."""
+    ref = weakref.ref(owner)
+
+    def notify() -> None:
+        target = ref()
+        if target is not None:
+            target._changed()
+
+    return notify
+
+
+def _changes(name: str) -> t.Callable[..., t.Any]:
+    """The list method *name*, followed by a notification."""
+    method = getattr(list, name)
+
+    def changed(self: HookList[t.Any], *args: t.Any) -> t.Any:
+        rv = method(self, *args)
+        self._notify()
+        return rv
+
+    changed.__name__ = name
+    return changed
+
+
+class HookList(list[T]):
+    """A list of hook functions; changing it notifies the registry's owner."""
+
+    __slots__ = ("_notify",)
+
+    def __init__(self, items: t.Iterable[T] = (), notify: Notify = lambda: None) -> None:
+        super().__init__(items)
+        self._notify = notify
+
+    append = _changes("append")
+    extend = _changes("extend")
+    insert = _changes("insert")
+    remove = _changes("remove")
+    pop = _changes("pop")
+    clear = _changes("clear")
+    sort = _changes("sort")
+    reverse = _changes("reverse")
+    __setitem__ = _changes("__setitem__")
+    __delitem__ = _changes("__delitem__")
+
+    def __iadd__(self, other: t.Iterable[T]) -> HookList[T]:  # type: ignore[override,misc]  # a list stays a list
+        self.extend(other)
+        return self
+
+    def __imul__(self, n: t.SupportsIndex) -> HookList[T]:
+        list.__imul__(self, n)
+        self._notify()
+        return self
+
+    def __reduce__(self) -> t.Any:  # a copy or pickle is a plain list
+        return (list, (list(self),))
+
+
+class HookRegistry(defaultdict[t.Any, list[t.Any]]):
+    """Scope (``None`` or a blueprint name) to :class:`HookList`, like ``defaultdict(list)``.
+
+    Lists stored into it, by any of the dict's methods, are watched too.
+    """
+
+    def __init__(self, notify: Notify, items: t.Any = ()) -> None:
+        super().__init__(None)
+        self._notify = notify
+        for key, value in dict(items).items():
+            dict.__setitem__(self, key, self._watched(value))
+
+    def _watched(self, value: t.Any) -> HookList[t.Any]:
+        if isinstance(value, HookList) and value._notify is self._notify:
+            return value
+        return HookList(value, self._notify)
+
+    def __missing__(self, key: t.Any) -> HookList[t.Any]:
+        value = HookList[t.Any]((), self._notify)
+        dict.__setitem__(self, key, value)  # an empty list: nothing to recompile
+        return value
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        dict.__setitem__(self, key, self._watched(value))
+        self._notify()
+
+    def __delitem__(self, key: t.Any) -> None:
+        dict.__delitem__(self, key)
+        self._notify()
+
+    def setdefault(self, key: t.Any, default: t.Any = None) -> list[t.Any]:
+        if key in self:
+            return self[key]
+        value = self._watched(default if default is not None else [])
+        dict.__setitem__(self, key, value)
+        if value:
+            self._notify()
+        return value
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            dict.__setitem__(self, key, self._watched(value))
+        self._notify()
+
+    def pop(self, *args: t.Any) -> t.Any:
+        rv = dict.pop(self, *args)
+        self._notify()
+        return rv
+
+    def popitem(self) -> tuple[t.Any, list[t.Any]]:
+        rv = dict.popitem(self)
+        self._notify()
+        return rv
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self._notify()
+
+    def __ior__(self, other: t.Any) -> HookRegistry:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def __reduce__(self) -> t.Any:  # a copy or pickle is a plain defaultdict(list)
+        return (_plain, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"HookRegistry({dict.__repr__(self)})"
+
+
+def _plain(items: dict[t.Any, t.Any]) -> defaultdict[t.Any, list[t.Any]]:
+    return defaultdict(list, {key: list(value) for key, value in items.items()})
+
+
+class registry_attribute:
+    """A scaffold attribute holding a :class:`HookRegistry`; assigning a dict wraps it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, obj: None, objtype: type | None = None) -> registry_attribute: ...
+    @t.overload
+    def __get__(self, obj: object, objtype: type | None = None) -> HookRegistry: ...
+    def __get__(self, obj: object | None, objtype: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj: _Owner, value: t.Any) -> None:
+        notify = _notifier(obj)
+        replacing = self.name in obj.__dict__  # the first assignment is in __init__
+        obj.__dict__[self.name] = HookRegistry(notify, value)
+        if replacing:
+            notify()
+
+
+class watched_list:
+    """A scaffold attribute holding a :class:`HookList` (``teardown_appcontext_funcs``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, obj: None, objtype: type | None = None) -> watched_list: ...
+    @t.overload
+    def __get__(self, obj: object, objtype: type | None = None) -> HookList[t.Any]: ...
+    def __get__(self, obj: object | None, objtype: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj: _Owner, value: t.Any) -> None:
+        notify = _notifier(obj)
+        replacing = self.name in obj.__dict__  # the first assignment is in __init__
+        obj.__dict__[self.name] = HookList(value, notify)
+        if replacing:
+            notify()
