@@ -138,3 +138,29 @@ def test_registries_are_dicts_of_lists_that_hold_no_app_alive() -> None:
     assert ref() is None
     registry[None].append(lambda: None)  # the app is gone: nothing to tell
     assert len(registry[None]) == 2
+
+
+def test_an_app_is_freed_without_the_garbage_collector(driver: str) -> None:
+    """No reference cycle keeps an app alive (routes, hooks, blueprints, its ASGI app)."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds stays in gc.garbage
+    try:
+        app = Tocsin("freed", static_folder=None)
+        bp = Blueprint("bp", __name__)
+        bp.before_request(lambda: None)
+        app.register_blueprint(bp)
+        app.get("/")(lambda: "ok")
+        app.teardown_appcontext(lambda exc: None)
+        assert app.asgi.app is app
+        client = app.test_client(driver=driver)
+        assert client.get("/").text == "ok"
+        del client, app, bp
+        gc.collect()
+        in_cycles = {
+            type(o).__name__ for o in gc.garbage if type(o).__module__.startswith("tocsin")
+        }
+        # (A Werkzeug Map and its rules refer to each other, by Werkzeug's design.)
+        assert in_cycles - {"WatchedMap"} == set()
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()

@@ -13,6 +13,7 @@ exact redirect URL of a strict-slash redirect.
 from __future__ import annotations
 
 import typing as t
+import weakref
 
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.routing import Map, MapAdapter, RequestRedirect, Rule
@@ -75,26 +76,33 @@ class WatchedMap(Map):
     matcher still has to forget what it built from the old rules.
     """
 
-    #: Called after each :meth:`add` (set by the app).
-    on_add: t.Callable[[], None] | None = None
+    #: A weak reference to what is called after each :meth:`add` (set by the app).
+    on_add: weakref.WeakMethod[t.Callable[[], None]] | None = None
 
     def add(self, rulefactory: t.Any) -> None:
         super().add(rulefactory)
-        if self.on_add is not None:
-            self.on_add()
+        if self.on_add is not None and (on_add := self.on_add()) is not None:
+            on_add()
 
 
 class Matcher:
     """Matches a request context's method and path against the app's URL map."""
 
     def __init__(self, app: Tocsin) -> None:
-        self.app = app
+        self._app = weakref.ref(app)  # the app owns the matcher: no cycle
         self._static: dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]] | None = None
         self._adapter: MapAdapter | None = None
         self._per_request = False
         self._custom_adapter = False
         self._first_segments: frozenset[str] | None = None
         self._memo: dict[tuple[str, str], tuple[Rule, dict[str, t.Any]]] | None = None
+
+    @property
+    def app(self) -> Tocsin:
+        """The app whose URL map this matches."""
+        app = self._app()
+        assert app is not None, "the app of a matcher outlives it"
+        return app
 
     def invalidate(self) -> None:
         """Forget what was built from the URL map (called after each registration)."""
@@ -104,14 +112,15 @@ class Matcher:
     def _build(self) -> dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]]:
         from .app import Tocsin
 
-        url_map = self.app.url_map
+        app = self.app
+        url_map = app.url_map
         url_map.update()
         #: An overridden ``create_url_adapter`` decides each match, as in Flask.
-        self._custom_adapter = type(self.app).create_url_adapter is not Tocsin.create_url_adapter
+        self._custom_adapter = type(app).create_url_adapter is not Tocsin.create_url_adapter
         self._per_request = (
             self._custom_adapter
             or url_map.host_matching
-            or self.app.subdomain_matching
+            or app.subdomain_matching
             or any(r.subdomain or r.host for r in url_map.iter_rules())
         )
         static: dict[str, list[tuple[Rule, frozenset[str] | None]]] = {}
@@ -136,7 +145,7 @@ class Matcher:
         """Set ``ctx.url_rule`` and ``ctx.view_args``, or ``ctx.routing_exception``."""
         if ctx.routing_exception is not None:  # e.g. a path that is not UTF-8
             return
-        if self.app.config["TRUSTED_HOSTS"] is not None:
+        if ctx.app.config["TRUSTED_HOSTS"] is not None:
             try:
                 ctx.get_url_adapter()  # checks the Host header, as Flask does
             except HTTPException as e:

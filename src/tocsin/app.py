@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import typing as t
+import weakref
 from datetime import timedelta
 
 from werkzeug.exceptions import Aborter, BadRequest, BadRequestKeyError
@@ -42,6 +43,10 @@ if t.TYPE_CHECKING:
 __all__ = ["Flask", "Tocsin"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def _dead_ref() -> None:
+    """A weak reference whose object is gone."""
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
@@ -182,8 +187,8 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         self._builtin_calls = NOT_BUILT
         self._matcher = Matcher(self)
         if isinstance(self.url_map, WatchedMap):
-            self.url_map.on_add = self._matcher.invalidate
-        self._asgi: t.Any = None
+            self.url_map.on_add = weakref.WeakMethod(self._matcher.invalidate)
+        self._asgi: t.Any = _dead_ref  # a weak reference: the ASGI app holds this one
         #: The lifecycle tracer, when ``TRACE`` is on (see :mod:`tocsin.tracing`).
         self._tracer: t.Any = None
         self._cli: t.Any = None
@@ -636,11 +641,13 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
     @property
     def asgi(self) -> t.Any:
         """This app as an ASGI 3 application: ``uvicorn module:app.asgi``."""
-        if self._asgi is None:
+        asgi_app = self._asgi()
+        if asgi_app is None:
             from .asgi import ASGIApp
 
-            self._asgi = ASGIApp(self)
-        return self._asgi
+            asgi_app = ASGIApp(self)
+            self._asgi = weakref.ref(asgi_app)
+        return asgi_app
 
     def run(
         self,
