@@ -179,6 +179,29 @@ def test_the_apps_ensure_sync_is_a_working_async_wrapper() -> None:
     ]
 
 
+def test_a_receiver_without_kwargs_hears_flask_style_sends() -> None:
+    # What broke before: the wrappers reached receivers as keyword arguments.
+    app = Tocsin(__name__)
+    heard: list[t.Any] = []
+
+    def on_started(sender: t.Any) -> str:
+        heard.append(sender)
+        return "heard"
+
+    with ts.request_started.connected_to(on_started, app):
+        assert ts.request_started.send(app, _async_wrapper=app.ensure_sync) == [
+            (on_started, "heard")
+        ]
+        assert ts.request_started.send_robust(app, _async_wrapper=app.ensure_sync) == [
+            (on_started, "heard")
+        ]
+        sent = asyncio.run(ts.request_started.send_async(app, _sync_wrapper=Wrappers().to_async))
+        assert sent == [(on_started, ("via to_async", "heard"))]
+        sent = asyncio.run(ts.request_started.send_robust_async(app, _sync_wrapper=None))
+        assert sent == [(on_started, "heard")]
+    assert heard == [app, app, app, app]
+
+
 def test_namespace_wide_async_receivers_are_wrapped_too() -> None:
     ns = Namespace()
     sig = ns.signal("saved")
