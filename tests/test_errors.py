@@ -552,3 +552,112 @@ def test_a_failing_500_handler_leaves_teardown_the_original_error(
         client.get("/boom")
     assert seen == ["request ValueError('in the view')", "app ValueError('in the view')"]
     assert not has_request_context() and not has_app_context()
+
+
+class NotAnException:
+    pass
+
+
+BAD_HANDLER_KEYS: list[tuple[str, t.Any, type[Exception], str]] = [
+    (
+        "an Exception instance",
+        ValueError("x"),
+        TypeError,
+        "ValueError('x') is an instance, not a class. Handlers can only be registered for "
+        "Exception classes or HTTP error codes.",
+    ),
+    (
+        "an HTTPException instance",
+        NotFound(),
+        TypeError,
+        "<NotFound '404: Not Found'> is an instance, not a class. Handlers can only be "
+        "registered for Exception classes or HTTP error codes.",
+    ),
+    (
+        "an unknown code",
+        999,
+        ValueError,
+        "'999' is not a recognized HTTP error code. Use a subclass of HTTPException with that "
+        "code instead.",
+    ),
+    (
+        "a success code",
+        200,
+        ValueError,
+        "'200' is not a recognized HTTP error code. Use a subclass of HTTPException with that "
+        "code instead.",
+    ),
+    (
+        "a non-Exception class",
+        NotAnException,
+        ValueError,
+        "'NotAnException' is not a subclass of Exception. Handlers can only be registered for "
+        "Exception classes or HTTP error codes.",
+    ),
+    (
+        "a BaseException class",
+        KeyboardInterrupt,
+        ValueError,
+        "'KeyboardInterrupt' is not a subclass of Exception. Handlers can only be registered "
+        "for Exception classes or HTTP error codes.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "message"),
+    [case[1:] for case in BAD_HANDLER_KEYS],
+    ids=[case[0] for case in BAD_HANDLER_KEYS],
+)
+@pytest.mark.parametrize("how", ["errorhandler", "register_error_handler", "blueprint"])
+def test_bad_error_handler_keys_raise_what_flask_raises(
+    key: t.Any, error: type[Exception], message: str, how: str
+) -> None:
+    import flask
+
+    from tocsin import Blueprint
+
+    def handler(e: Exception) -> str:
+        return ""
+
+    def register(app_class: t.Any, blueprint_class: t.Any) -> None:
+        if how == "errorhandler":
+            app_class(__name__).errorhandler(key)(handler)
+        elif how == "register_error_handler":
+            app_class(__name__).register_error_handler(key, handler)
+        else:
+            blueprint_class("bp", __name__).errorhandler(key)(handler)
+
+    for app_class, blueprint_class in ((Tocsin, Blueprint), (flask.Flask, flask.Blueprint)):
+        with pytest.raises(error) as caught:
+            register(app_class, blueprint_class)
+        assert type(caught.value) is error
+        assert str(caught.value) == message
+
+
+NEITHER = "is neither an exception class nor an HTTP error code"
+
+
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [
+        ("404", NEITHER),
+        (None, NEITHER),
+        (3.5, NEITHER),
+        ([ValueError], NEITHER),
+        (KeyboardInterrupt(), "is an instance, not a class"),
+    ],
+)
+def test_other_bad_error_handler_keys_are_type_errors_that_say_what_they_are(
+    key: t.Any, what: str
+) -> None:
+    import flask
+
+    with pytest.raises(TypeError):  # issubclass() fails inside Flask
+        flask.Flask(__name__).errorhandler(key)(str)
+    with pytest.raises(TypeError) as caught:
+        Tocsin(__name__).errorhandler(key)(str)
+    assert str(caught.value) == (
+        f"{key!r} {what}. Handlers can only be registered for Exception classes or HTTP error "
+        "codes."
+    )

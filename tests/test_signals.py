@@ -192,12 +192,13 @@ def test_bound_method_senders_match_any_bound_method_of_the_same_object() -> Non
     assert names(sig.send(thing.act)) == ["first"]
 
 
-def test_send_with_two_positional_arguments_is_a_type_error() -> None:
+def test_send_with_two_positional_arguments_is_a_type_error_as_in_blinker() -> None:
     sig = NamedSignal("saved")
-    with pytest.raises(TypeError, match=r"signal 'saved': send\(\) takes the sender as its only"):
+    expected = r"^Signal\.send\(\) takes from 1 to 2 positional arguments but 3 were given$"
+    with pytest.raises(TypeError, match=expected):
         sig.send(1, 2)
     sig.connect(first)
-    with pytest.raises(TypeError, match="but 3 were given; pass the rest as keyword arguments"):
+    with pytest.raises(TypeError, match=r"but 4 were given$"):
         sig.send(1, 2, 3)
 
 

@@ -60,15 +60,20 @@ class _GlobalsProxy(LocalProxy[t.Any]):
 
     ``g.name`` and ``g.name = value`` are what applications do most with a
     proxy; here they cost one function call instead of Werkzeug's generic
-    lookup (about a third of the time). Everything else is ``LocalProxy``'s.
+    lookup (about a third of the time). Names that ``LocalProxy`` itself
+    defines (``__wrapped__``, ``__module__``, ``__repr__``...) are answered
+    as Flask's ``LocalProxy`` answers them, so introspection outside an app
+    context (``hasattr(g, "__wrapped__")``, doctest collection) does not raise.
     """
 
     __slots__ = ()
 
     def __getattribute__(self, name: str) -> t.Any:
-        if name in _PROXY_OWN:
-            return object.__getattribute__(self, name)
-        return getattr(_current_g(), name)
+        if name not in _PROXY_OWN:
+            return getattr(_current_g(), name)
+        if name == "__doc__":  # the class's own docstring would shadow LocalProxy's
+            return LocalProxy.__doc__ if _cv_app.get(None) is None else _current_g().__doc__
+        return object.__getattribute__(self, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         setattr(_current_g(), name, value)
@@ -79,13 +84,20 @@ class _GlobalsProxy(LocalProxy[t.Any]):
     def __contains__(self, name: object) -> bool:
         return name in _current_g().__dict__
 
+    def __repr__(self) -> str:
+        # LocalProxy's fallback would name this class; Flask's g says LocalProxy.
+        return "<LocalProxy unbound>" if _cv_app.get(None) is None else repr(_current_g())
 
-#: Names the ``g`` proxy answers itself rather than forwarding to ``g``.
-_PROXY_OWN = frozenset(("_get_current_object", "__wrapped__", "__class__", "__dict__"))
+
+#: Names the ``g`` proxy resolves as a ``LocalProxy`` (on its class) rather
+#: than forwarding them to ``g``: every name its class has, as in Flask.
+_PROXY_OWN = frozenset(dir(_GlobalsProxy))
 
 app_ctx: AppContext = _proxy(_cv_app, None, _no_app_msg)
 current_app: Tocsin = _proxy(_cv_app, "app", _no_app_msg)
-g: _AppCtxGlobals = t.cast("_AppCtxGlobals", _GlobalsProxy(_current_g))
+g: _AppCtxGlobals = t.cast(
+    "_AppCtxGlobals", _GlobalsProxy(_cv_app, "g", unbound_message=_no_app_msg)
+)
 request_ctx: RequestContext = _proxy(_cv_request, None, _no_req_msg)
 request: Request = _proxy(_cv_request, "request", _no_req_msg)
 session: SessionMixin = _proxy(_cv_request, "session", _no_req_msg)

@@ -1,4 +1,4 @@
-"""The app's logger."""
+"""Logging as in ``flask.logging``: the app's logger, its default handler and its stream."""
 
 from __future__ import annotations
 
@@ -6,33 +6,36 @@ import logging
 import sys
 import typing as t
 
+from werkzeug.local import LocalProxy
+
+from .globals import _cv_request
+
 if t.TYPE_CHECKING:
     from .app import Tocsin
 
-__all__ = ["create_logger", "default_handler", "has_level_handler"]
+__all__ = ["create_logger", "default_handler", "has_level_handler", "wsgi_errors_stream"]
 
 
-def _errors_stream() -> t.TextIO:
-    from .globals import _cv_request
-
+def _current_errors_stream() -> t.TextIO:
     ctx = _cv_request.get(None)
-    if ctx is not None and ctx._environ is not None and "wsgi.errors" in ctx._environ:
-        return t.cast(t.TextIO, ctx._environ["wsgi.errors"])
+    # Under ASGI the environ is built on first use; until then its
+    # ``wsgi.errors`` would be sys.stderr anyway, so do not build it for a log line.
+    env = ctx._environ if ctx is not None else None
+    if env is not None and "wsgi.errors" in env:
+        return t.cast(t.TextIO, env["wsgi.errors"])
     return sys.stderr
 
 
-class _ErrorsStream:
-    """Writes to the current request's ``wsgi.errors``, or to stderr."""
+wsgi_errors_stream: t.TextIO = t.cast(t.TextIO, LocalProxy(_current_errors_stream))
+"""The current request's ``wsgi.errors`` stream, or :data:`sys.stderr` outside a request.
 
-    def write(self, s: str) -> int:
-        return _errors_stream().write(s)
-
-    def flush(self) -> None:
-        _errors_stream().flush()
-
+A proxy, as in Flask, looked up at every use; the ASGI driver's environ
+has :data:`sys.stderr` as its ``wsgi.errors``. An environ without one
+also gives :data:`sys.stderr` (Flask raises :exc:`KeyError`).
+"""
 
 #: The handler added to the app's logger when nothing else would show its errors.
-default_handler = logging.StreamHandler(_ErrorsStream())
+default_handler = logging.StreamHandler(wsgi_errors_stream)
 default_handler.setFormatter(
     logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
 )

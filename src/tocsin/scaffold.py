@@ -52,8 +52,15 @@ def _require_callable(what: str, f: t.Any) -> None:
 def _exc_class_and_code(
     exc_class_or_code: type[BaseException] | int,
 ) -> tuple[type[BaseException], int | None]:
-    """Resolve an error handler key to (exception class, HTTP code or None)."""
-    exc_class: type[BaseException]
+    """Resolve an error handler key to (exception class, HTTP code or None).
+
+    Bad keys raise what Flask raises: an unknown HTTP code or a class that
+    is not an ``Exception`` is a :exc:`ValueError`, an instance or any other
+    object a :exc:`TypeError`, with Flask's messages (where Flask lets
+    ``issubclass`` fail, the message says what the key is instead).
+    """
+    only = "Handlers can only be registered for Exception classes or HTTP error codes."
+    exc_class: object = exc_class_or_code
     if isinstance(exc_class_or_code, int):
         try:
             exc_class = default_exceptions[exc_class_or_code]
@@ -62,18 +69,14 @@ def _exc_class_and_code(
                 f"'{exc_class_or_code}' is not a recognized HTTP error code. Use a subclass"
                 " of HTTPException with that code instead."
             ) from None
-    else:
-        exc_class = exc_class_or_code
     if isinstance(exc_class, BaseException):
+        raise TypeError(f"{exc_class!r} is an instance, not a class. {only}")
+    if not isinstance(exc_class, type):
         raise TypeError(
-            f"{exc_class!r} is an instance, not a class. Handlers can only be"
-            " registered for exception classes or HTTP error codes."
+            f"{exc_class!r} is neither an exception class nor an HTTP error code. {only}"
         )
-    if not isinstance(exc_class, type) or not issubclass(exc_class, Exception):
-        raise ValueError(
-            f"'{exc_class!r}' is not a subclass of Exception. Handlers can only be"
-            " registered for exception classes or HTTP error codes."
-        )
+    if not issubclass(exc_class, Exception):
+        raise ValueError(f"'{exc_class.__name__}' is not a subclass of Exception. {only}")
     if issubclass(exc_class, HTTPException):
         return exc_class, exc_class.code
     return exc_class, None

@@ -370,7 +370,7 @@ def _stream(app: Tocsin, template: Template, context: dict[str, t.Any]) -> t.Ite
 
 async def _render_async(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
     await app.update_template_context_async(context)
-    kwargs = {"template": template, "context": context}
+    kwargs: dict[str, t.Any] = {"template": template, "context": context}
     if _sig.before_render_template.receivers:
         await _sig.before_render_template.send_async(app, **kwargs)
     rv = template.render(context)

@@ -18,6 +18,11 @@ __all__ = ["ANY", "NamedSignal", "Signal", "receiver_connected", "receiver_disco
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
+AsyncWrapper: t.TypeAlias = c.Callable[[Receiver], c.Callable[..., t.Any]]
+"""Turns an async receiver into a sync callable (``send``'s ``_async_wrapper``)."""
+SyncWrapper: t.TypeAlias = c.Callable[[Receiver], c.Callable[..., c.Awaitable[t.Any]]]
+"""Turns a sync receiver into a callable returning an awaitable (``_sync_wrapper``)."""
+
 _NOTHING: Plan = ((), (), False)
 
 
@@ -201,38 +206,42 @@ class Signal(Registry):
         self._announce_disconnect(receiver, sender)
 
     def send(
-        self, sender: t.Any = None, /, *args: t.Any, **kwargs: t.Any
+        self,
+        sender: t.Any = None,
+        /,
+        *,
+        _async_wrapper: AsyncWrapper | None = None,
+        **kwargs: t.Any,
     ) -> list[tuple[Receiver, t.Any]]:
         """Call every receiver connected for ``sender`` or for :data:`ANY`.
 
         :param sender: The object the signal is sent for, passed to each
             receiver as its only positional argument.
+        :param _async_wrapper: As in blinker: called with each async receiver,
+            it returns a sync callable that is called instead, such as
+            ``app.ensure_sync``. Never passed to receivers.
         :param kwargs: Keyword arguments passed to every receiver.
         :return: A list of ``(receiver, return value)`` pairs, in call order.
 
         Receivers are called by priority, then in connection order. If one
         raises, the exception propagates and later receivers are not called
-        (see :meth:`send_robust`). If the receivers for ``sender`` include a
-        coroutine function, a :exc:`RuntimeError` is raised before any is
-        called: use ``await signal.send_async(...)``. A muted signal returns
-        ``[]``. More than one positional argument is a :exc:`TypeError`.
-
-        Unlike blinker, there is no ``_async_wrapper`` argument: it would
-        cost every send, and :meth:`send_async` runs mixed receivers itself.
+        (see :meth:`send_robust`). Without ``_async_wrapper``, if the
+        receivers for ``sender`` include an async one, a :exc:`RuntimeError`
+        is raised before any is called (blinker raises when it reaches that
+        receiver). A muted signal returns ``[]``.
         """
         # The hot path: one attribute read when no receiver is tied to a
         # sender, one dict lookup when some are; see the module docstring.
+        # Neither holds async receivers, so the wrapper only matters below.
         calls = self._fast
         if calls is None:
             by_id = self._by_id
-            if by_id is None or args:
-                return self._send_slow(sender, args, kwargs)
+            if by_id is None:
+                return self._send_slow(sender, _async_wrapper, kwargs)
             plans, calls = by_id
             calls = plans.get(id(sender), calls)
             if calls is None:
-                return self._send_slow(sender, args, kwargs)
-        elif args:
-            return self._send_slow(sender, args, kwargs)
+                return self._send_slow(sender, _async_wrapper, kwargs)
         if not calls:
             return []
         results = []
@@ -243,11 +252,18 @@ class Signal(Registry):
         return results
 
     def send_robust(
-        self, sender: t.Any = None, /, *args: t.Any, **kwargs: t.Any
+        self,
+        sender: t.Any = None,
+        /,
+        *,
+        _async_wrapper: AsyncWrapper | None = None,
+        **kwargs: t.Any,
     ) -> list[tuple[Receiver, t.Any]]:
         """Call every receiver like :meth:`send`, even when some of them raise.
 
         :param sender: As for :meth:`send`.
+        :param _async_wrapper: As for :meth:`send`; an exception from the
+            wrapper, or from what it returns, is that receiver's result.
         :param kwargs: As for :meth:`send`.
         :return: ``(receiver, return value)`` pairs, where a receiver that
             raised an :exc:`Exception` has the exception object (with its
@@ -257,9 +273,9 @@ class Signal(Registry):
         subclasses that are not :exc:`Exception` (``KeyboardInterrupt``,
         ``SystemExit``) still propagate.
         """
-        calls = self._hot_calls(sender, args)
-        if calls is None:  # muted, async receivers, a bad call...: the general path decides
-            return self._send_robust_slow(sender, args, kwargs)
+        calls = self._hot_calls(sender)
+        if calls is None:  # muted, async receivers...: the general path decides
+            return self._send_robust_slow(sender, _async_wrapper, kwargs)
         results: list[tuple[Receiver, t.Any]] = []
         for get in calls:
             receiver = get()
@@ -272,18 +288,19 @@ class Signal(Registry):
         return results
 
     def _send_robust_slow(
-        self, sender: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+        self, sender: t.Any, wrapper: AsyncWrapper | None, kwargs: dict[str, t.Any]
     ) -> list[tuple[Receiver, t.Any]]:
         results: list[tuple[Receiver, t.Any]] = []
-        for receiver, _ in self._deliveries(sender, args, "send_robust", sync_only=True):
+        for receiver, is_async in self._deliveries(sender, "send_robust", wrapper is None):
             try:
-                value = receiver(sender, **kwargs)
+                call = wrapper(receiver) if is_async and wrapper is not None else receiver
+                value = call(sender, **kwargs)
             except Exception as exc:
                 value = exc
             results.append((receiver, value))
         return results
 
-    def _hot_calls(self, sender: t.Any, args: tuple[t.Any, ...]) -> tuple[Getter, ...] | None:
+    def _hot_calls(self, sender: t.Any) -> tuple[Getter, ...] | None:
         """The getters :meth:`send` would call for ``sender``, or ``None`` for the general path."""
         calls = self._fast
         if calls is None:
@@ -292,37 +309,54 @@ class Signal(Registry):
                 return None
             plans, calls = by_id
             calls = plans.get(id(sender), calls)
-        return None if args else calls
+        return calls
 
     async def send_async(
-        self, sender: t.Any = None, /, *args: t.Any, **kwargs: t.Any
+        self,
+        sender: t.Any = None,
+        /,
+        *,
+        _sync_wrapper: SyncWrapper | None = None,
+        **kwargs: t.Any,
     ) -> list[tuple[Receiver, t.Any]]:
         """Call every receiver like :meth:`send`, awaiting the async ones.
 
         :param sender: As for :meth:`send`.
+        :param _sync_wrapper: As in blinker: called with each sync receiver,
+            it returns a callable whose result is awaited instead (one that
+            runs the receiver in a thread, say). Never passed to receivers.
         :param kwargs: As for :meth:`send`.
         :return: As for :meth:`send`, with awaited results.
 
-        Receivers still run one after another, in order, never concurrently;
-        sync receivers are called directly, in the event loop's thread, so
-        they should be quick. Unlike blinker, which refuses sync receivers
-        unless given a ``_sync_wrapper`` argument (which Tocsin does not
-        take), sync and async receivers mix freely.
+        Receivers still run one after another, in order, never concurrently.
+        Without ``_sync_wrapper``, sync receivers are called directly, in the
+        event loop's thread, so they should be quick; blinker refuses them
+        instead.
         """
         results: list[tuple[Receiver, t.Any]] = []
-        for receiver, is_async in self._deliveries(sender, args, "send_async", sync_only=False):
-            value = receiver(sender, **kwargs)
+        for receiver, is_async in self._deliveries(sender, "send_async", False):
             if is_async:
-                value = await value
+                value = await receiver(sender, **kwargs)
+            elif _sync_wrapper is not None:
+                value = await _sync_wrapper(receiver)(sender, **kwargs)
+            else:
+                value = receiver(sender, **kwargs)
             results.append((receiver, value))
         return results
 
     async def send_robust_async(
-        self, sender: t.Any = None, /, *args: t.Any, **kwargs: t.Any
+        self,
+        sender: t.Any = None,
+        /,
+        *,
+        _sync_wrapper: SyncWrapper | None = None,
+        **kwargs: t.Any,
     ) -> list[tuple[Receiver, t.Any]]:
         """Call every receiver like :meth:`send_async`, even when some of them raise.
 
         :param sender: As for :meth:`send`.
+        :param _sync_wrapper: As for :meth:`send_async`; an exception from the
+            wrapper, or from awaiting what it returns, is that receiver's result.
         :param kwargs: As for :meth:`send`.
         :return: As for :meth:`send_robust`.
 
@@ -330,11 +364,14 @@ class Signal(Registry):
         :exc:`BaseException`) still propagates.
         """
         results: list[tuple[Receiver, t.Any]] = []
-        for receiver, is_async in self._deliveries(sender, args, "send_robust_async", False):
+        for receiver, is_async in self._deliveries(sender, "send_robust_async", False):
             try:
-                value = receiver(sender, **kwargs)
                 if is_async:
-                    value = await value
+                    value = await receiver(sender, **kwargs)
+                elif _sync_wrapper is not None:
+                    value = await _sync_wrapper(receiver)(sender, **kwargs)
+                else:
+                    value = receiver(sender, **kwargs)
             except Exception as exc:
                 value = exc
             results.append((receiver, value))
@@ -385,35 +422,36 @@ class Signal(Registry):
     # -- sending ------------------------------------------------------------
 
     def _send_slow(
-        self, sender: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+        self, sender: t.Any, wrapper: AsyncWrapper | None, kwargs: dict[str, t.Any]
     ) -> list[tuple[Receiver, t.Any]]:
         """The general path of :meth:`send`: the same loop, after :meth:`_checked_plan`."""
         results = []
-        for get in self._checked_plan(sender, args, "send", sync_only=True)[0]:
+        getters, flags, has_async = self._checked_plan(sender, "send", wrapper is None)
+        if wrapper is None or not has_async:
+            for get in getters:
+                receiver = get()
+                if receiver is not None:
+                    results.append((receiver, receiver(sender, **kwargs)))
+            return results
+        for get, is_async in zip(getters, flags, strict=True):
             receiver = get()
             if receiver is not None:
-                results.append((receiver, receiver(sender, **kwargs)))
+                call = wrapper(receiver) if is_async else receiver
+                results.append((receiver, call(sender, **kwargs)))
         return results
 
     def _deliveries(
-        self, sender: t.Any, args: tuple[t.Any, ...], method: str, sync_only: bool
+        self, sender: t.Any, method: str, sync_only: bool
     ) -> c.Iterator[tuple[Receiver, bool]]:
         """Yield ``(receiver, is_async)`` for one send, after checking the call."""
-        getters, flags, _ = self._checked_plan(sender, args, method, sync_only)
+        getters, flags, _ = self._checked_plan(sender, method, sync_only)
         for get, is_async in zip(getters, flags, strict=True):
             receiver = get()
             if receiver is not None:
                 yield receiver, is_async
 
-    def _checked_plan(
-        self, sender: t.Any, args: tuple[t.Any, ...], method: str, sync_only: bool
-    ) -> Plan:
-        """Return the plan a send for ``sender`` runs, after checking the call."""
-        if args:
-            raise TypeError(
-                f"{self._describe()}: {method}() takes the sender as its only positional "
-                f"argument, but {1 + len(args)} were given; pass the rest as keyword arguments"
-            )
+    def _checked_plan(self, sender: t.Any, method: str, sync_only: bool) -> Plan:
+        """Return the plan a send for ``sender`` runs; ``sync_only`` refuses async receivers."""
         if self._muted:
             return _NOTHING
         plan = self._plan_for(sender)
@@ -429,9 +467,10 @@ class Signal(Registry):
             receiver = receiver.func
         name = getattr(receiver, "__qualname__", None) or repr(receiver)
         return RuntimeError(
-            f"{self._describe()} cannot call the coroutine receiver {name!r} from {method}(); "
-            f"use 'await {self._identifier()}.{method}_async(...)', "
-            "or serve the app with the ASGI driver"
+            f"Cannot send to a coroutine function: {self._describe()} cannot call the "
+            f"coroutine receiver {name!r} from {method}(); use "
+            f"'await {self._identifier()}.{method}_async(...)', pass {method}() an "
+            "_async_wrapper (such as app.ensure_sync), or serve the app with the ASGI driver"
         )
 
     def _mute(self, delta: int) -> None:
