@@ -12,6 +12,7 @@ import inspect
 import os
 import platform
 import ssl
+import subprocess
 import sys
 import textwrap
 import types
@@ -1057,3 +1058,58 @@ def test_test_cli_runner_loads_the_default_env_files(project: Path) -> None:
         result = app.test_cli_runner().invoke(module(side).cli, ["show"])
         assert result.output == "from-env\n", side
         os.environ.pop("PARITY_A")
+
+
+# -- as programs ---------------------------------------------------------------------------
+
+
+def program(name: str) -> list[str]:
+    """The argv that starts the ``flask`` or ``tocsin`` program of this environment."""
+    script = Path(sys.executable).with_name(name)
+    return [str(script)] if script.exists() else [sys.executable, "-m", name]
+
+
+def run_program(name: str, args: list[str], cwd: Path) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (*ENV_VARS, *DOTENV_KEYS)}
+    done = subprocess.run(
+        [*program(name), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_programs_find_the_env_files_upwards(tmp_path: Path) -> None:
+    """In a subfolder, both programs read the project's .flaskenv and .env."""
+    env_project(tmp_path)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for name in ("flask", "tocsin"):
+        target = tmp_path / f"{name}app.py"
+        write(tmp_path, ".flaskenv", f"FLASK_APP={target}\nPARITY_B=flaskenv\n")
+        assert run_program(name, ["show"], sub) == (
+            0,
+            "PARITY_A=env PARITY_B=flaskenv PARITY_C=env PARITY_D=None\n",
+            "",
+        ), name
+
+
+def test_programs_refuse_a_missing_env_file(tmp_path: Path) -> None:
+    for name in ("flask", "tocsin"):
+        code, out, err = run_program(name, ["-e", "missing.env", "routes"], tmp_path)
+        assert (code, out) == (2, "")
+        assert err.splitlines()[-1] == (
+            "Error: Invalid value for '-e' / '--env-file': File 'missing.env' does not exist."
+        )
+
+
+def test_programs_version(tmp_path: Path) -> None:
+    flask_lines = run_program("flask", ["--version"], tmp_path)[1].splitlines()
+    tocsin_lines = run_program("tocsin", ["--version"], tmp_path)[1].splitlines()
+    assert tocsin_lines[0] == flask_lines[0] == f"Python {platform.python_version()}"
+    assert tocsin_lines[1] == f"Tocsin {importlib.metadata.version('tocsin')}"
+    assert tocsin_lines[2:] == flask_lines[1:]
