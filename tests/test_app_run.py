@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import types
 import typing as t
 from pathlib import Path
 
@@ -202,12 +200,9 @@ def test_run_without_dotenv_leaves_debug(
 def test_run_loads_dotenv_files(
     app: Tocsin, served: Calls, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    files = {".tocsinenv": {"TOCSIN_DEBUG": "0"}, ".env": {"TOCSIN_DEBUG": "1", "RUN_ENV": "x"}}
-    for name in files:
-        (tmp_path / name).write_text("")
-    fake = types.ModuleType("dotenv")
-    fake.dotenv_values = lambda path: files[os.path.basename(path)]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dotenv", fake)
+    files = {".tocsinenv": "TOCSIN_DEBUG=0\n", ".env": "TOCSIN_DEBUG=1\nRUN_ENV=x\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
     unset(monkeypatch, "RUN_ENV")
     app.run()
     assert (os.environ["TOCSIN_DEBUG"], os.environ["RUN_ENV"]) == ("1", "x")  # .env wins

@@ -298,9 +298,9 @@ def test_bad_app_values(project: Path, target: str, message: str) -> None:
 def test_nothing_to_load(project: Path) -> None:
     result = run_cli("routes")
     assert error_of(result) == (
-        "Error: Could not locate a Tocsin application. Use the 'tocsin --app' option, the"
-        " 'TOCSIN_APP' environment variable, or a 'wsgi.py' or 'app.py' file in the current"
-        f" directory ({project})."
+        "Error: Could not locate a Tocsin application. Use the 'tocsin --app' option,"
+        " 'TOCSIN_APP' or 'FLASK_APP' environment variable, or a 'wsgi.py' or 'app.py' file"
+        f" in the current directory ({project})."
     )
     assert issubclass(NoAppException, click.UsageError)
 
@@ -493,9 +493,9 @@ def test_debug_flag_is_applied(app: Tocsin) -> None:
     [
         ({"FLASK_DEBUG": "0"}, "debug=False"),
         ({"TOCSIN_DEBUG": "1", "FLASK_DEBUG": "0"}, "debug=True"),
-        ({}, "debug=True"),
+        ({}, "debug=False"),
     ],
-    ids=["flask-off", "tocsin-wins", "unset-keeps-the-apps"],
+    ids=["flask-off", "tocsin-wins", "unset-is-off-as-in-flask"],
 )
 def test_debug_from_the_environment_wins_over_the_code(env: dict[str, str], expected: str) -> None:
     app = Tocsin("debug_in_code", root_path="/nonexistent")
@@ -511,7 +511,7 @@ def test_debug_from_the_environment_wins_over_the_code(env: dict[str, str], expe
 
 def test_version() -> None:
     lines = run_cli("--version").output.splitlines()
-    assert [line.split()[0] for line in lines] == ["Python", "Tocsin", "Werkzeug"]
+    assert [line.split()[0] for line in lines] == ["Python", "Tocsin", "Flask", "Werkzeug"]
 
 
 # -- run ---------------------------------------------------------------------------------
@@ -556,15 +556,21 @@ def test_run_with_a_certificate(app: Tocsin, served: list[t.Any], tmp_path: Path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--key", "{key}"], '"--cert" must also be given.'),
-        (["--cert", "{cert}"], '"--key" is needed with a certificate file.'),
-        (["--cert", "{missing}", "--key", "{key}"], "No certificate file"),
-        (["--cert", "adhoc", "--key", "{key}"], 'With "--cert adhoc", "--key" is not used.'),
+        (["--key", "{key}"], '"--cert" must also be specified.'),
+        (["--cert", "{cert}"], 'Required when using "--cert".'),
+        (["--cert", "{missing}", "--key", "{key}"], "File '{missing}' does not exist."),
+        (["--cert", "adhoc"], "Using ad-hoc certificates requires the cryptography library."),
     ],
 )
 def test_run_certificate_errors(
-    app: Tocsin, served: list[t.Any], tmp_path: Path, args: list[str], message: str
+    app: Tocsin,
+    served: list[t.Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
 ) -> None:
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # as if not installed
     files = {"cert": tmp_path / "c.pem", "key": tmp_path / "k.pem"}
     for path in files.values():
         path.write_text("x")
@@ -574,7 +580,7 @@ def test_run_certificate_errors(
     group = TocsinGroup(create_app=lambda: app)
     result = CliRunner().invoke(group, ["run", *(a.format(**names) for a in args)])
     assert result.exit_code == 2
-    assert message in result.output
+    assert message.format(**names) in result.output
     assert served == []
 
 
@@ -1066,50 +1072,7 @@ def test_explain_lists_the_apps_functions_in_call_order(app: Tocsin) -> None:
     assert body.splitlines()[2:] == EXPLAINED_APP.format(m=__name__).splitlines()
 
 
-# -- env files ---------------------------------------------------------------------------
-
-
-def test_env_file_option_only_with_python_dotenv(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert "--env-file" not in run_cli("--help").output
-    files = {
-        ".env": {"FROM_ENV": "dotenv", "SHARED": "dotenv"},
-        ".tocsinenv": {"SHARED": "tocsinenv", "ONLY_TOCSINENV": "1"},
-        "custom.env": {"SHARED": "custom", "ALREADY_SET": "custom"},
-    }
-    for name in files:
-        (project / name).write_text("")
-    fake = types.ModuleType("dotenv")
-    fake.dotenv_values = lambda path: files[os.path.basename(path)]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dotenv", fake)
-    for key in ("FROM_ENV", "SHARED", "ONLY_TOCSINENV"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("ALREADY_SET", "environment")
-    result = CliRunner().invoke(TocsinGroup(), ["-e", "custom.env", "explain"])
-    assert result.exit_code == 0, result.output
-    assert (os.environ["FROM_ENV"], os.environ["SHARED"]) == ("dotenv", "custom")
-    assert (os.environ["ONLY_TOCSINENV"], os.environ["ALREADY_SET"]) == ("1", "environment")
-
-
-@pytest.mark.parametrize("variable", ["TOCSIN_SKIP_DOTENV", "FLASK_SKIP_DOTENV"])
-def test_skip_dotenv_variable_skips_the_default_files(
-    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str
-) -> None:
-    files = {".env": {"FROM_DEFAULT": "1"}, "custom.env": {"FROM_CUSTOM": "1"}}
-    for name in files:
-        (project / name).write_text("")
-    fake = types.ModuleType("dotenv")
-    fake.dotenv_values = lambda path: files[os.path.basename(path)]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dotenv", fake)
-    for key in ("FROM_DEFAULT", "FROM_CUSTOM", "TOCSIN_SKIP_DOTENV", "FLASK_SKIP_DOTENV"):
-        monkeypatch.setenv(key, "recorded")  # restored (or removed) after the test
-        monkeypatch.delenv(key)
-    monkeypatch.setenv(variable, "1")
-    result = CliRunner().invoke(TocsinGroup(), ["-e", "custom.env", "explain"])
-    assert result.exit_code == 0, result.output
-    assert "FROM_DEFAULT" not in os.environ
-    assert os.environ["FROM_CUSTOM"] == "1"
+# The env files (-e/--env-file, .flaskenv, .tocsinenv, .env): tests/test_cli_flask_parity.py.
 
 
 # -- as a program ------------------------------------------------------------------------

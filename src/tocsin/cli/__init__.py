@@ -20,9 +20,12 @@ In a module without a name (:func:`find_best_app`): an attribute ``app`` or
 ``application``, else the only :class:`~tocsin.app.Tocsin` instance, else a
 ``create_app`` or ``make_app`` factory called without arguments.
 
-Where this differs from Flask: ``--debug`` is applied to the loaded app
-instead of being written into the process environment; ``routes`` strips
-trailing spaces from its table; ``signals`` and ``explain`` are new.
+Where this differs from Flask (docs/cli.md lists every difference):
+``--debug`` is applied to the loaded app instead of being written into the
+process environment; only ``wsgi.py`` and ``app.py`` files of the current
+directory are default apps; ``.tocsinenv`` is a default dotenv file too;
+``--version`` adds Tocsin's line; ``routes`` strips trailing spaces from
+its table; ``signals`` and ``explain`` are new.
 
 The modules of this package, one concept each: ``_discovery`` (finding and
 loading the application, :class:`ScriptInfo`), ``_appgroup``
@@ -37,8 +40,11 @@ from __future__ import annotations
 # The public names (``__all__``), and with ``as`` the private helpers: everything
 # importable from the former single module ``tocsin/cli.py`` is importable from here.
 # ``run_simple`` is looked up here by ``run``, so patching ``tocsin.cli.run_simple`` works.
+from werkzeug.serving import is_running_from_reloader as is_running_from_reloader
 from werkzeug.serving import run_simple as run_simple
 
+from ..helpers import get_debug_flag as get_debug_flag
+from ..helpers import get_load_dotenv as get_load_dotenv
 from ._appgroup import AppGroup, with_appcontext
 from ._appgroup import F as F
 from ._appgroup import _current_app as _current_app
@@ -68,18 +74,30 @@ from ._explain import _scope_label as _scope_label
 from ._explain import _step_details as _step_details
 from ._explain import explain_command
 from ._group import _BUILTIN_COMMANDS as _BUILTIN_COMMANDS
-from ._group import FlaskGroup, TocsinGroup, cli, load_dotenv, main
-from ._group import _dotenv as _dotenv
+from ._group import _DOTENV_FILES as _DOTENV_FILES
+from ._group import (
+    FLASK_API_VERSION,
+    FlaskGroup,
+    TocsinGroup,
+    cli,
+    env_file_option,
+    get_version,
+    load_dotenv,
+    main,
+    version_option,
+)
 from ._group import _group_options as _group_options
+from ._group import _has_dotenv as _has_dotenv
 from ._group import _load_env_files as _load_env_files
 from ._group import _set_app_import_path as _set_app_import_path
 from ._group import _set_debug as _set_debug
-from ._group import _show_version as _show_version
 from ._routes import _ROUTE_SORTS as _ROUTE_SORTS
 from ._routes import routes_command
+from ._run import CertParamType, SeparatedPathType, run_command
 from ._run import _app_for_server as _app_for_server
-from ._run import _split_paths as _split_paths
-from ._run import run_command
+from ._run import _is_import_path as _is_import_path
+from ._run import _validate_key as _validate_key
+from ._run import show_server_banner as show_server_banner
 from ._shell import _enable_completion as _enable_completion
 from ._shell import _run_startup_file as _run_startup_file
 from ._shell import shell_command
@@ -90,15 +108,20 @@ from ._tables import _names as _names
 from ._tables import _table as _table
 
 __all__ = [
+    "FLASK_API_VERSION",
     "AppGroup",
+    "CertParamType",
     "FlaskGroup",
     "NoAppException",
     "ScriptInfo",
+    "SeparatedPathType",
     "TocsinGroup",
     "cli",
+    "env_file_option",
     "explain_command",
     "find_app_by_string",
     "find_best_app",
+    "get_version",
     "load_dotenv",
     "locate_app",
     "main",
@@ -108,5 +131,6 @@ __all__ = [
     "run_command",
     "shell_command",
     "signals_command",
+    "version_option",
     "with_appcontext",
 ]

@@ -17,7 +17,7 @@ import typing as t
 import click
 
 from ..app import Tocsin
-from ..helpers import _debug_from_env
+from ..helpers import get_debug_flag, get_load_dotenv
 
 #: Module attributes tried, in order, when ``--app`` names no attribute.
 _APP_NAMES = ("app", "application")
@@ -84,32 +84,54 @@ def prepare_import(path: str) -> str:
     return ".".join(reversed(parts))
 
 
-def locate_app(module_name: str, app_name: str | None) -> Tocsin:
+@t.overload
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: t.Literal[True] = True
+) -> Tocsin: ...
+
+
+@t.overload
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = ...
+) -> Tocsin | None: ...
+
+
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = True
+) -> Tocsin | None:
     """Import *module_name* and return the application that *app_name* names in it.
 
     :param module_name: a dotted module name, importable from ``sys.path``.
     :param app_name: an attribute (``app``), a factory (``create_app``), a
         factory call with literal arguments (``create_app("dev")``), or
         ``None`` to search the module with :func:`find_best_app`.
-    :raises NoAppException: the module cannot be imported, or does not
-        give an application that way.
+    :param raise_if_not_found: when false, a module that does not exist
+        gives ``None`` instead of an error.
+    :raises NoAppException: the module does not exist (unless
+        *raise_if_not_found* is false), raised an ``ImportError`` while
+        importing, or does not give an application that way.
 
     An exception other than ``ImportError`` raised while importing the
     module propagates unchanged: it is a bug in the module, shown with its
     traceback.
     """
-    module = _import_module(module_name)
+    module = _import_module(module_name, raise_if_not_found)
+    if module is None:
+        return None
     if app_name is None:
         return find_best_app(module)
     return find_app_by_string(module, app_name)
 
 
-def _import_module(name: str) -> types.ModuleType:
+def _import_module(name: str, raise_if_not_found: bool = True) -> types.ModuleType | None:
+    """Import *name*; ``None`` when it does not exist and *raise_if_not_found* is false."""
     try:
         return importlib.import_module(name)
     except ImportError as e:
         missing = getattr(e, "name", None)
         if isinstance(e, ModuleNotFoundError) and missing and f"{name}.".startswith(f"{missing}."):
+            if not raise_if_not_found:
+                return None
             raise NoAppException(
                 f"Could not import {name!r}: no module of that name was found on sys.path"
                 f" (the current directory is {os.getcwd()}). Check the spelling, or give"
@@ -288,9 +310,13 @@ class ScriptInfo:
         then ``wsgi.py`` or ``app.py`` in the current directory.
     :param create_app: a function returning the application; when given it
         wins over everything else.
-    :param set_debug_flag: whether ``--debug``/``--no-debug`` is applied to
-        the loaded application; without them, ``TOCSIN_DEBUG`` (or
-        ``FLASK_DEBUG``), when set, is (an app's own ``DEBUG`` stays otherwise).
+    :param set_debug_flag: whether to set the loaded application's
+        ``debug``: from ``--debug``/``--no-debug``, else from ``TOCSIN_DEBUG``
+        (or ``FLASK_DEBUG``), else off, as Flask does: a ``DEBUG`` set in
+        the app's code does not survive.
+    :param load_dotenv_defaults: whether the command line loads the default
+        dotenv files (``TOCSIN_SKIP_DOTENV`` or ``FLASK_SKIP_DOTENV`` can turn
+        it off); ScriptInfo itself loads nothing.
     """
 
     def __init__(
@@ -298,6 +324,7 @@ class ScriptInfo:
         app_import_path: str | None = None,
         create_app: c.Callable[..., Tocsin] | None = None,
         set_debug_flag: bool = True,
+        load_dotenv_defaults: bool = True,
     ) -> None:
         #: Where the application is; set by ``--app``.
         self.app_import_path = app_import_path
@@ -309,6 +336,9 @@ class ScriptInfo:
         self.debug: bool | None = None
         #: Free space for commands and extensions to share data.
         self.data: dict[t.Any, t.Any] = {}
+        #: Whether the default dotenv files are to be loaded, as the
+        #: ``*_SKIP_DOTENV`` variables and *load_dotenv_defaults* say.
+        self.load_dotenv_defaults = get_load_dotenv(load_dotenv_defaults)
         self._loaded_app: Tocsin | None = None
 
     def load_app(self) -> Tocsin:
@@ -320,10 +350,8 @@ class ScriptInfo:
         if self._loaded_app is None:
             app = self._locate()
             if self.set_debug_flag:
-                # --debug/--no-debug, else the environment's, else the app's own.
-                debug = self.debug if self.debug is not None else _debug_from_env()
-                if debug is not None:
-                    app.debug = debug
+                # --debug/--no-debug, else the environment's (off when unset).
+                app.debug = self.debug if self.debug is not None else get_debug_flag()
             self._loaded_app = app
         return self._loaded_app
 
@@ -343,9 +371,9 @@ class ScriptInfo:
             if os.path.isfile(filename):
                 return locate_app(prepare_import(filename), None)
         raise _NothingToLoad(
-            "Could not locate a Tocsin application. Use the 'tocsin --app' option, the"
-            " 'TOCSIN_APP' environment variable, or a 'wsgi.py' or 'app.py' file in the"
-            f" current directory ({os.getcwd()})."
+            "Could not locate a Tocsin application. Use the 'tocsin --app' option,"
+            " 'TOCSIN_APP' or 'FLASK_APP' environment variable, or a 'wsgi.py' or"
+            f" 'app.py' file in the current directory ({os.getcwd()})."
         )
 
 

@@ -88,9 +88,10 @@ def _optional_app(info: ScriptInfo) -> Tocsin | None:
 def explain_command(info: ScriptInfo, verbose: bool) -> None:
     """Show the nineteen steps of a request, from tocsin.lifecycle.STEPS.
 
-    With an application (--app, TOCSIN_APP, or app.py in the current
-    directory), also list under each step the functions registered for its
-    hooks and the receivers of its signal, in the order they are called.
+    With an application (--app, TOCSIN_APP or FLASK_APP, or wsgi.py or
+    app.py in the current directory), also list under each step the
+    functions registered for its hooks and the receivers of its signal, in
+    the order they are called.
     Works without an application too.
     """
     app = _optional_app(info)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections.abc as c
-import importlib
 import os
 import platform
 import traceback
@@ -15,7 +14,6 @@ import click
 
 from ..app import Tocsin
 from ..globals import _cv_app
-from ..helpers import get_load_dotenv
 from ._appgroup import AppGroup
 from ._discovery import NoAppException, ScriptInfo
 from ._explain import explain_command
@@ -35,85 +33,130 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -
         ctx.ensure_object(ScriptInfo).debug = value
 
 
-def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+#: The Flask release whose API and behaviour Tocsin implements (``--version`` says it).
+FLASK_API_VERSION = "3.1.3"
+
+#: The default dotenv files, lowest precedence first: Flask's own, Tocsin's, then ``.env``.
+_DOTENV_FILES = (".flaskenv", ".tocsinenv", ".env")
+
+
+def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
+    """The ``--version`` callback: print the versions, then exit.
+
+    Python's, Tocsin's, the Flask API's that Tocsin implements and
+    Werkzeug's, one a line (Flask's lines, with Tocsin's added). Does
+    nothing unless *value* is true.
+    """
     if not value or ctx.resilient_parsing:
         return
-    lines = [f"Python {platform.python_version()}"]
-    for dist in ("tocsin", "werkzeug"):
-        try:
-            lines.append(f"{dist.capitalize()} {_dist_version(dist)}")
-        except PackageNotFoundError:
-            lines.append(f"{dist.capitalize()} (version unknown)")
-    click.echo("\n".join(lines), color=ctx.color)
+    try:
+        tocsin_version = _dist_version("tocsin")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        tocsin_version = "(version unknown)"
+    click.echo(
+        f"Python {platform.python_version()}\n"
+        f"Tocsin {tocsin_version}\n"
+        f"Flask {FLASK_API_VERSION}\n"
+        f"Werkzeug {_dist_version('werkzeug')}",
+        color=ctx.color,
+    )
     ctx.exit()
 
 
-def _dotenv() -> t.Any:
-    """The python-dotenv module, or ``None`` when it is not installed."""
-    try:
-        return importlib.import_module("dotenv")
-    except ImportError:
-        return None
+version_option = click.Option(
+    ["--version"],
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=get_version,
+    help="Show the Tocsin version.",
+)
+"""The ``--version`` option of :class:`TocsinGroup` (``add_version_option``)."""
 
 
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
-    """Set environment variables from ``.tocsinenv``, ``.flaskenv``, ``.env`` and *path*.
+    """Set environment variables from the dotenv files, as Flask 3.1 does.
 
-    The default files are those of the current directory (skipped when
-    *load_defaults* is false). Later files win over earlier ones; variables
-    already in the environment win over all of them. Does nothing when
-    python-dotenv is not installed.
+    :param path: a file loaded last, so its values win over the default
+        files'; ignored when it is not a file.
+    :param load_defaults: also load ``.flaskenv``, ``.tocsinenv`` and
+        ``.env`` (in that order, each later one winning), each the nearest
+        one found from the current directory upwards.
+    :return: whether the files held at least one variable, even one that
+        was not set because the environment already has it.
 
-    :return: whether a variable was set.
+    A variable already in the environment keeps its value. The current
+    directory is not changed. Without python-dotenv nothing is loaded and
+    the result is ``False``; if *path* is given or a default file is in
+    the current directory, a tip to install it is printed to stderr.
     """
-    dotenv = _dotenv()
-    if dotenv is None:
+    try:
+        import dotenv
+    except ImportError:
+        if path or any(os.path.isfile(name) for name in _DOTENV_FILES):
+            click.secho(
+                " * Tip: There are .env files present. Install python-dotenv to use them.",
+                fg="yellow",
+                err=True,
+            )
         return False
-    names = [".tocsinenv", ".flaskenv", ".env"] if load_defaults else []
-    files = [name for name in names if os.path.isfile(name)]
+    files = [dotenv.find_dotenv(name, usecwd=True) for name in _DOTENV_FILES if load_defaults]
     if path is not None and os.path.isfile(path):
         files.append(os.fspath(path))
     values: dict[str, str | None] = {}
-    for name in files:
-        values.update(dotenv.dotenv_values(name))
-    loaded = False
-    for key, text in values.items():
-        if text is not None and key not in os.environ:
-            os.environ[key] = text
-            loaded = True
-    return loaded
+    for file in filter(None, files):
+        values.update(dotenv.dotenv_values(file, encoding="utf-8"))
+    for key, value in values.items():
+        if value is not None:
+            os.environ.setdefault(key, value)
+    return bool(values)
+
+
+def _has_dotenv() -> bool:
+    try:
+        import dotenv  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """Load the default env files and the ``--env-file`` (see :func:`load_dotenv`).
+    """The ``--env-file`` callback: load the default files and *value* (see :func:`load_dotenv`).
 
-    The default files are skipped when the group was made with
-    ``load_dotenv=False`` or ``TOCSIN_SKIP_DOTENV`` (or ``FLASK_SKIP_DOTENV``) says so.
+    The default files are skipped when :attr:`ScriptInfo.load_dotenv_defaults`
+    is false (the group was made with ``load_dotenv=False``, or
+    ``TOCSIN_SKIP_DOTENV``/``FLASK_SKIP_DOTENV`` says so).
     """
-    if ctx.resilient_parsing:
-        return
-    load_dotenv(value, load_defaults=get_load_dotenv(getattr(ctx.command, "load_dotenv", True)))
+    if value is not None and not _has_dotenv():
+        raise click.BadParameter(
+            "python-dotenv must be installed to load an env file.", ctx=ctx, param=param
+        )
+    defaults = ctx.ensure_object(ScriptInfo).load_dotenv_defaults
+    if value is not None or defaults:
+        load_dotenv(value, load_defaults=defaults)
+
+
+env_file_option = click.Option(
+    ["-e", "--env-file"],
+    type=click.Path(exists=True, dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_load_env_files,
+    help="Load environment variables from this file, taking precedence over those set by"
+    " '.env', '.tocsinenv' and '.flaskenv'. Variables set directly in the environment take"
+    " highest precedence. python-dotenv must be installed.",
+)
+"""The ``-e/--env-file`` option of :class:`TocsinGroup`; it also loads the default files."""
 
 
 def _group_options(add_version_option: bool) -> list[click.Parameter]:
-    options: list[click.Parameter] = []
-    if _dotenv() is not None:
-        options.append(
-            click.Option(
-                ["-e", "--env-file"],
-                type=click.Path(exists=True, dir_okay=False),
-                is_eager=True,
-                expose_value=False,
-                callback=_load_env_files,
-                help="Load environment variables from this file, taking precedence over those"
-                " set by '.env' and '.tocsinenv'. Variables set directly in the environment take"
-                " highest precedence.",
-            )
-        )
-    options.append(
+    """The options of :class:`TocsinGroup`, in Flask's order (``--env-file`` first)."""
+    options: list[click.Parameter] = [
+        env_file_option,
         click.Option(
             ["-A", "--app"],
             metavar="IMPORT",
+            envvar=["TOCSIN_APP", "FLASK_APP"],
             is_eager=True,
             expose_value=False,
             callback=_set_app_import_path,
@@ -121,28 +164,17 @@ def _group_options(add_version_option: bool) -> list[click.Parameter]:
             " 'module:name'. Module can be a dotted import or file path. Name is not required"
             " if it is 'app', 'application', 'create_app' or 'make_app', and can be"
             " 'name(args)' to pass arguments. Defaults to TOCSIN_APP, then FLASK_APP.",
-        )
-    )
-    options.append(
+        ),
         click.Option(
             ["--debug/--no-debug"],
             default=None,
             expose_value=False,
             callback=_set_debug,
             help="Set debug mode.",
-        )
-    )
+        ),
+    ]
     if add_version_option:
-        options.append(
-            click.Option(
-                ["--version"],
-                is_flag=True,
-                is_eager=True,
-                expose_value=False,
-                callback=_show_version,
-                help="Show the Tocsin version.",
-            )
-        )
+        options.append(version_option)
     return options
 
 
@@ -150,16 +182,16 @@ class TocsinGroup(AppGroup):
     """The ``tocsin`` command: the built-in commands plus the application's own.
 
     Like Flask's ``FlaskGroup`` (also importable under that name). The
-    options ``--app``, ``--debug/--no-debug`` and ``--version`` are added,
-    and ``-e/--env-file`` when python-dotenv is installed. Options also
-    read ``TOCSIN_``-prefixed environment variables (``TOCSIN_RUN_PORT``).
+    options ``-e/--env-file``, ``--app``, ``--debug/--no-debug`` and
+    ``--version`` are added. Options also read ``TOCSIN_``-prefixed
+    environment variables (``TOCSIN_RUN_PORT``).
 
     :param add_default_commands: add ``run``, ``routes``, ``shell``,
         ``signals`` and ``explain``.
     :param create_app: a function returning the application; skips discovery.
     :param add_version_option: add ``--version``.
-    :param load_dotenv: with python-dotenv installed, also load
-        ``.tocsinenv``, ``.flaskenv`` and ``.env`` from the current directory.
+    :param load_dotenv: load the nearest ``.flaskenv``, ``.tocsinenv`` and
+        ``.env`` files (see :func:`load_dotenv`) before the command runs.
     :param set_debug_flag: apply ``--debug``/``--no-debug`` to the application.
 
     Commands of the application are looked up after the built-in ones; if
@@ -232,16 +264,32 @@ class TocsinGroup(AppGroup):
     ) -> click.Context:
         """Make click's context, with a fresh :class:`ScriptInfo` unless ``obj`` is given.
 
-        Also sets ``TOCSIN_RUN_FROM_CLI=true`` in the environment, so that an
-        ``app.run()`` call outside an ``if __name__ == "__main__"`` guard in the
-        loaded module returns at once instead of blocking the command.
+        Also sets ``TOCSIN_RUN_FROM_CLI=true`` (and Flask's ``FLASK_RUN_FROM_CLI``)
+        in the environment, so that an ``app.run()`` call outside an
+        ``if __name__ == "__main__"`` guard in the loaded module returns at
+        once instead of blocking the command.
         """
-        os.environ["TOCSIN_RUN_FROM_CLI"] = "true"
+        os.environ["TOCSIN_RUN_FROM_CLI"] = os.environ["FLASK_RUN_FROM_CLI"] = "true"
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo(
-                create_app=self.create_app, set_debug_flag=self.set_debug_flag
+                create_app=self.create_app,
+                set_debug_flag=self.set_debug_flag,
+                load_dotenv_defaults=self.load_dotenv,
             )
         return super().make_context(info_name, args, parent=parent, **extra)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse *args*; before showing the help, load the env files.
+
+        With no arguments or only ``--help``, click prints the help before any
+        option callback runs; the env files are loaded first so that an app
+        they name (``TOCSIN_APP`` in ``.flaskenv``) lists its commands there.
+        """
+        if (not args and self.no_args_is_help) or (
+            len(args) == 1 and args[0] in self.get_help_option_names(ctx)
+        ):
+            env_file_option.handle_parse_result(ctx, {}, [])
+        return super().parse_args(ctx, args)
 
 
 FlaskGroup = TocsinGroup
@@ -262,8 +310,8 @@ cli = TocsinGroup(
     help="""\
 A general utility script for Tocsin applications.
 
-An application to load must be given with the '--app' option, the
-'TOCSIN_APP' (or 'FLASK_APP') environment variable, or with a 'wsgi.py'
+An application to load must be given with the '--app' option,
+'TOCSIN_APP' or 'FLASK_APP' environment variable, or with a 'wsgi.py'
 or 'app.py' file in the current directory.
 """,
 )
