@@ -141,7 +141,7 @@ def test_version_lines_are_flasks_plus_tocsins() -> None:
         f"Werkzeug {werkzeug}",
     ]
     # The API version Tocsin states is the Flask the project is tested against.
-    assert importlib.metadata.version("flask") == tocsin.cli.FLASK_API_VERSION == "3.1.3"
+    assert importlib.metadata.version("flask") == tocsin.FLASK_API_VERSION == "3.1.3"
 
 
 @pytest.mark.parametrize("side", SIDES)

@@ -76,7 +76,6 @@ from ._explain import explain_command
 from ._group import _BUILTIN_COMMANDS as _BUILTIN_COMMANDS
 from ._group import _DOTENV_FILES as _DOTENV_FILES
 from ._group import (
-    FLASK_API_VERSION,
     FlaskGroup,
     TocsinGroup,
     cli,
@@ -108,7 +107,6 @@ from ._tables import _names as _names
 from ._tables import _table as _table
 
 __all__ = [
-    "FLASK_API_VERSION",
     "AppGroup",
     "CertParamType",
     "FlaskGroup",

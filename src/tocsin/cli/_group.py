@@ -7,11 +7,11 @@ import os
 import platform
 import traceback
 import typing as t
-from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 
 import click
 
+from .. import FLASK_API_VERSION, __version__
 from ..app import Tocsin
 from ..globals import _cv_app
 from ._appgroup import AppGroup
@@ -33,9 +33,6 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -
         ctx.ensure_object(ScriptInfo).debug = value
 
 
-#: The Flask release whose API and behaviour Tocsin implements (``--version`` says it).
-FLASK_API_VERSION = "3.1.3"
-
 #: The default dotenv files, lowest precedence first: Flask's own, Tocsin's, then ``.env``.
 _DOTENV_FILES = (".flaskenv", ".tocsinenv", ".env")
 
@@ -49,13 +46,9 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
     """
     if not value or ctx.resilient_parsing:
         return
-    try:
-        tocsin_version = _dist_version("tocsin")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        tocsin_version = "(version unknown)"
     click.echo(
         f"Python {platform.python_version()}\n"
-        f"Tocsin {tocsin_version}\n"
+        f"Tocsin {__version__}\n"
         f"Flask {FLASK_API_VERSION}\n"
         f"Werkzeug {_dist_version('werkzeug')}",
         color=ctx.color,
