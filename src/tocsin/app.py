@@ -755,6 +755,7 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
         _anchor: str | None = None,
