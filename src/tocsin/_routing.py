@@ -68,6 +68,23 @@ def _first_segments(url_map: Map) -> frozenset[str] | None:
     return frozenset(firsts)
 
 
+#: Methods a redirect with any code may repeat as they are (they have no body to lose).
+_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+def _explain_redirect(ctx: RequestContext) -> None:
+    """In debug mode, store a ``FormDataRoutingRedirect`` in place of a redirect that drops a body.
+
+    It is raised at dispatch (step 8), as the redirect would be, so error
+    handlers see it; ``request.routing_exception`` holds it too.
+    """
+    from .debughelpers import FormDataRoutingRedirect
+
+    request = ctx.request  # made now: its routing_exception is the redirect
+    request.routing_exception = ctx.routing_exception
+    ctx.routing_exception = FormDataRoutingRedirect(request)  # type: ignore[assignment]  # raised as any error
+
+
 class WatchedMap(Map):
     """Werkzeug's :class:`~werkzeug.routing.Map`, telling its app of rules added directly.
 
@@ -176,6 +193,12 @@ class Matcher:
                 rule, values = adapter.match(ctx.path, ctx.method or _NO_METHOD, return_rule=True)
         except RequestRedirect as e:
             ctx.routing_exception = e if self._per_request else self._exact_redirect(ctx, e)
+            if (
+                ctx.method not in _SAFE_METHODS
+                and ctx.routing_exception.code not in (307, 308)
+                and self.app.debug
+            ):
+                _explain_redirect(ctx)
         except HTTPException as e:
             ctx.routing_exception = e
         else:

@@ -150,6 +150,25 @@ class Request(_WerkzeugRequest):
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
 
+    def _load_form_data(self) -> None:
+        """Parse the form data, as Werkzeug does.
+
+        In debug mode, for a body that is not ``multipart/form-data``,
+        ``request.files[key]`` for a key of ``request.form`` then raises
+        :class:`~tocsin.debughelpers.DebugFilesKeyError`, which explains why.
+        """
+        super()._load_form_data()
+        ctx = _cv_app.get(None)
+        if (
+            ctx is not None
+            and ctx.app.debug
+            and self.mimetype != "multipart/form-data"
+            and not self.files
+        ):
+            from .debughelpers import attach_enctype_error_multidict
+
+            attach_enctype_error_multidict(self)
+
     @property
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule, or ``None``."""
