@@ -9,7 +9,7 @@ import io
 import typing as t
 
 import pytest
-from werkzeug.test import create_environ
+from werkzeug.test import create_environ, run_wsgi_app
 
 from tocsin import (
     Tocsin,
@@ -204,3 +204,120 @@ def test_url_for_value_named_endpoint_is_a_type_error(names_app: Tocsin) -> None
             TypeError, match=r"url_for\(\) got multiple values for argument 'endpoint'$"
         ):
             names_app.url_for("x", self=1, endpoint=2)  # type: ignore[misc, arg-type]  # the point of the test
+
+
+# -- 5. bad Host headers and SERVER_NAME ---------------------------------------------------------
+
+
+def _host_app(**kwargs: t.Any) -> Tocsin:
+    config = kwargs.pop("config", {})
+    app = Tocsin("host_parity_app", root_path="/nonexistent", **kwargs)
+    app.config.update(config)
+    if app.url_map.host_matching:
+        app.add_url_rule("/", "index", lambda h: f"i {request.host}", host="<h>")
+    else:
+        app.add_url_rule("/", "index", lambda: f"i {request.host}")
+    return app
+
+
+def _get(app: Tocsin, driver: str, host: str, path: str = "/") -> tuple[int, bytes]:
+    rv = app.test_client(driver=driver).get(path, headers={"Host": host})
+    return rv.status_code, rv.data
+
+
+@pytest.mark.parametrize("host", ["a..b", ".a.test", "A..B", "a..b:8080", "a" * 64 + ".test"])
+@pytest.mark.parametrize("path", ["/", "/missing", "/dir"])
+def test_host_no_url_adapter_can_bind_to_is_400(driver: str, host: str, path: str) -> None:
+    """Without SERVER_NAME, Flask binds a URL adapter to the Host: a name IDNA refuses is a 400."""
+    status, body = _get(_host_app(), driver, host, path)
+    assert status == 400
+    assert _BAD_REQUEST in body
+
+
+@pytest.mark.parametrize("host", ["a..b", ".a.test", "a" * 64 + ".test"])
+def test_host_that_cannot_bind_is_400_with_host_matching(driver: str, host: str) -> None:
+    assert _get(_host_app(host_matching=True, static_folder=None), driver, host)[0] == 400
+
+
+@pytest.mark.parametrize(
+    ("host", "status", "body"),
+    [
+        ("a.test.", 200, b"i a.test."),  # a trailing dot is a valid name
+        ("-a.test", 200, b"i -a.test"),
+        ("A.TEST", 200, b"i A.TEST"),
+        ("a" * 63 + ".test", 200, b"i " + b"a" * 63 + b".test"),
+        ("a b", 200, b"i "),  # invalid characters: Werkzeug reads no host at all
+        ("a.test:abc", 200, b"i "),
+        ("[::1]", 200, b"i [::1]"),
+    ],
+)
+def test_hosts_that_bind(driver: str, host: str, status: int, body: bytes) -> None:
+    assert _get(_host_app(), driver, host) == (status, body)
+
+
+def test_request_without_host_header_uses_the_server_name() -> None:
+    """HTTP/1.0: the server's SERVER_NAME is the host, and it must bind too (WSGI only)."""
+    app = _host_app()
+    for server_name, status, body in [
+        ("a..b", "400 BAD REQUEST", _BAD_REQUEST),
+        ("ok.test", "200 OK", b"i ok.test:8080"),
+    ]:
+        env = create_environ("/")
+        del env["HTTP_HOST"]
+        env.update(SERVER_NAME=server_name, SERVER_PORT="8080")
+        app_iter, got_status, _headers = run_wsgi_app(app, env, buffered=True)
+        got_body = b"".join(app_iter)
+        assert got_status == status
+        assert got_body == body if status == "200 OK" else body in got_body
+
+
+@pytest.mark.parametrize("host", ["a..b", "other.test", "x.a.test", "a" * 64 + ".test"])
+def test_server_name_without_subdomain_matching_serves_any_host(driver: str, host: str) -> None:
+    """Flask 3.1 binds to SERVER_NAME itself then: the request's Host neither 404s nor 400s."""
+    app = _host_app(config={"SERVER_NAME": "a.test"})
+    assert _get(app, driver, host) == (200, f"i {host}".encode())
+
+
+def test_server_name_with_subdomain_matching_and_another_host_is_404(driver: str) -> None:
+    app = _host_app(subdomain_matching=True, config={"SERVER_NAME": "a.test"})
+    with pytest.warns(UserWarning, match="^Current server name 'b.test' doesn't match configured"):
+        assert _get(app, driver, "b.test")[0] == 404
+    assert _get(app, driver, "a.test") == (200, b"i a.test")
+
+
+def test_host_matching_with_an_unknown_host_is_404(driver: str) -> None:
+    app = Tocsin(
+        "host_parity_app", root_path="/nonexistent", host_matching=True, static_folder=None
+    )
+    app.add_url_rule("/", "a", lambda: "a", host="a.test")
+    assert _get(app, driver, "a.test") == (200, b"a")
+    assert _get(app, driver, "b.test")[0] == 404
+    assert _get(app, driver, "a..b")[0] == 400
+
+
+@pytest.mark.parametrize("server_name", [None, "a.test"])
+def test_untrusted_host_is_400_with_or_without_server_name(
+    driver: str, server_name: str | None
+) -> None:
+    app = _host_app(config={"TRUSTED_HOSTS": ["a.test", ".b.test"], "SERVER_NAME": server_name})
+    assert _get(app, driver, "a.test") == (200, b"i a.test")
+    assert _get(app, driver, "x.b.test") == (200, b"i x.b.test")
+    status, body = _get(app, driver, "c.test", "/missing")
+    assert (status, b"<p>Host &#39;c.test&#39; is not trusted.</p>" in body) == (400, True)
+
+
+def test_a_bad_host_reaches_no_hook_and_the_400_handler(driver: str) -> None:
+    app = _host_app()
+    calls: list[str] = []
+    app.before_request(lambda: calls.append("before_request"))
+    app.teardown_request(lambda exc: calls.append(f"teardown {exc!r}"))
+
+    @app.errorhandler(400)
+    def bad(e: Exception) -> tuple[str, int]:
+        return f"handled {type(e).__name__}", 400
+
+    assert _get(app, driver, "a..b") == (400, b"handled BadHost")
+    assert calls == [
+        "before_request",
+        "teardown None",
+    ]  # the error is raised at dispatch, as in Flask
