@@ -5,6 +5,7 @@ Each expectation here was first observed on the real Flask 3.1.3 with the same a
 
 from __future__ import annotations
 
+import collections.abc as cabc
 import io
 import typing as t
 
@@ -12,12 +13,16 @@ import pytest
 from werkzeug.test import create_environ, run_wsgi_app
 
 from tocsin import (
+    Response,
     Tocsin,
+    g,
     has_app_context,
     has_request_context,
     request,
+    stream_with_context,
     url_for,
 )
+from tocsin.testing import TestClient
 from tocsin.wrappers import Request
 
 _TOO_LARGE = b"<p>The data value transmitted exceeds the capacity limit.</p>"
@@ -321,3 +326,138 @@ def test_a_bad_host_reaches_no_hook_and_the_400_handler(driver: str) -> None:
         "before_request",
         "teardown None",
     ]  # the error is raised at dispatch, as in Flask
+
+
+# -- 6. stream_with_context keeps the iterator's own close() -----------------------------------
+
+
+class _Chunks:
+    """An iterator (not a generator) with its own close(), that reads the request."""
+
+    def __init__(self, log: list[t.Any]) -> None:
+        self.log = log
+        self.n = 0
+
+    def __iter__(self) -> _Chunks:
+        return self
+
+    def __next__(self) -> str:
+        self.n += 1
+        if self.n > 2:
+            raise StopIteration
+        self.log.append(("next", self.n, request.path))
+        return str(self.n)
+
+    def close(self) -> None:
+        self.log.append(("close", has_request_context()))
+
+
+@pytest.fixture
+def stream_app(app: Tocsin) -> tuple[Tocsin, list[t.Any]]:
+    log: list[t.Any] = []
+
+    @app.route("/chunks")
+    def chunks() -> Response:
+        return Response(stream_with_context(_Chunks(log)))
+
+    @app.route("/gen")
+    def gen() -> Response:
+        g.mark = "g ok"
+
+        def body() -> cabc.Iterator[str]:
+            try:
+                log.append(("start", request.path, g.mark))
+                yield "a"
+                log.append(("mid", request.args.get("q")))
+                yield "b"
+            finally:
+                log.append(("finally", request.path))
+
+        return Response(stream_with_context(body()))
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        log.append("teardown")
+
+    return app, log
+
+
+def test_stream_with_context_closes_the_iterator_when_exhausted(
+    stream_app: tuple[Tocsin, list[t.Any]], client: TestClient
+) -> None:
+    _app, log = stream_app
+    assert client.get("/chunks").data == b"12"
+    assert log == [("next", 1, "/chunks"), ("next", 2, "/chunks"), ("close", True), "teardown"]
+
+
+def test_stream_with_context_closed_early_closes_the_iterator(
+    stream_app: tuple[Tocsin, list[t.Any]],
+) -> None:
+    """Closing the response mid-stream (WSGI: the server does) closes it; twice, as in Flask."""
+    app, log = stream_app
+    rv = app.test_client().get("/chunks", buffered=False)
+    assert next(iter(rv.response)) == b"1"
+    rv.close()
+    assert log == [("next", 1, "/chunks"), ("close", True), ("close", True), "teardown"]
+
+
+def test_stream_with_context_generator_runs_its_finally_in_the_context(
+    stream_app: tuple[Tocsin, list[t.Any]],
+) -> None:
+    app, log = stream_app
+    rv = app.test_client().get("/gen?q=1", buffered=False)
+    assert next(iter(rv.response)) == b"a"
+    rv.close()
+    assert log == [("start", "/gen", "g ok"), ("finally", "/gen"), "teardown"]
+    log.clear()
+    assert app.test_client(driver="asgi").get("/gen?q=2").data == b"ab"
+    assert log == [("start", "/gen", "g ok"), ("mid", "2"), ("finally", "/gen"), "teardown"]
+
+
+def test_stream_with_context_iterated_after_the_context_ended(app: Tocsin) -> None:
+    """The context is current again while it runs, including in close()."""
+    log: list[t.Any] = []
+    with app.test_request_context("/t"):
+        wrapped = stream_with_context(_Chunks(log))
+    assert not has_request_context()
+    assert list(wrapped) == ["1", "2"]
+    assert log == [("next", 1, "/t"), ("next", 2, "/t"), ("close", True)]
+    assert not has_request_context()
+
+
+def test_stream_with_context_closed_before_it_started(app: Tocsin) -> None:
+    log: list[t.Any] = []
+    with app.test_request_context("/t"):
+        wrapped = stream_with_context(_Chunks(log))
+    wrapped.close()
+    assert log == []  # (as in Flask: an iterator never started is not closed)
+
+
+def test_stream_with_context_is_a_generator(app: Tocsin) -> None:
+    def echo() -> cabc.Generator[str, str, None]:
+        got = yield "first"
+        yield f"got {got}"
+
+    with app.test_request_context("/t"):
+        wrapped = stream_with_context(echo())
+        assert next(wrapped) == "first"
+        assert wrapped.send("x") == "got x"
+        with pytest.raises(ValueError, match=r"^boom$"):
+            wrapped.throw(ValueError("boom"))
+        assert list(stream_with_context(["p", "q"])) == ["p", "q"]  # any iterable
+
+
+def test_stream_with_context_as_a_decorator_keeps_the_function_name(
+    app: Tocsin, client: TestClient
+) -> None:
+    def numbers(n: int) -> cabc.Iterator[str]:
+        yield from (f"{i}{request.path}" for i in range(n))
+
+    wrapped = stream_with_context(numbers)
+    assert (wrapped.__name__, wrapped.__wrapped__) == ("numbers", numbers)
+    app.add_url_rule("/n", "n", lambda: Response(wrapped(2)))
+    assert client.get("/n").data == b"0/n1/n"
+    with pytest.raises(
+        RuntimeError, match=r"^'stream_with_context' can only be used when a request"
+    ):
+        wrapped(1)  # outside a request: when the generator is made

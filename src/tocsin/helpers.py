@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import functools
 import importlib.util
 import os
 import sys
@@ -272,17 +273,24 @@ def stream_request_body(view: F) -> F:
 
 
 def stream_with_context(
-    generator_or_function: cabc.Iterator[t.AnyStr] | t.Callable[..., cabc.Iterator[t.AnyStr]],
+    generator_or_function: cabc.Iterable[t.AnyStr] | t.Callable[..., cabc.Iterable[t.AnyStr]],
 ) -> t.Any:
     """Keep the current request context while a streamed body is generated.
 
     Tocsin already keeps both contexts until a streamed body is finished or
     closed, so this is only needed for a generator that runs elsewhere (for
     example after being handed to another thread); it is kept for Flask code.
+    As in Flask, the iterator's own ``close()``, if it has one, is called when
+    it is exhausted or closed (a generator's ``finally`` then runs), with the
+    context still current. Used as a decorator on a generator function, it
+    wraps each generator the function returns.
     """
-    if callable(generator_or_function) and not isinstance(generator_or_function, cabc.Iterator):
-        func = generator_or_function
+    try:
+        it = iter(generator_or_function)  # type: ignore[arg-type]  # a function raises TypeError
+    except TypeError:
+        func = t.cast("t.Callable[..., cabc.Iterable[t.AnyStr]]", generator_or_function)
 
+        @functools.wraps(func)
         def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
             return stream_with_context(func(*args, **kwargs))
 
@@ -293,7 +301,17 @@ def stream_with_context(
             "'stream_with_context' can only be used when a request context is active,"
             " such as in a view function."
         )
-    return _iter_in_context(ctx, generator_or_function)
+    return _iter_in_context(ctx, _closing(it))
+
+
+def _closing(it: cabc.Iterator[t.AnyStr]) -> cabc.Iterator[t.AnyStr]:
+    """Iterate *it*, then call its ``close()`` (also when closed early, as Flask does)."""
+    try:
+        yield from it
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
 
 
 def flash(message: str, category: str = "message") -> None:
