@@ -18,10 +18,12 @@ from tocsin import (
     g,
     has_app_context,
     has_request_context,
+    jsonify,
     request,
     stream_with_context,
     url_for,
 )
+from tocsin.json.provider import DefaultJSONProvider
 from tocsin.testing import TestClient
 from tocsin.wrappers import Request
 
@@ -461,3 +463,103 @@ def test_stream_with_context_as_a_decorator_keeps_the_function_name(
         RuntimeError, match=r"^'stream_with_context' can only be used when a request"
     ):
         wrapped(1)  # outside a request: when the generator is made
+
+
+# -- 7. JSON providers that override default ---------------------------------------------------
+
+
+class _Thing:
+    pass
+
+
+class StaticDefault(DefaultJSONProvider):
+    @staticmethod
+    def default(o: t.Any) -> t.Any:
+        if isinstance(o, _Thing):
+            return "thing"
+        return DefaultJSONProvider.default(o)
+
+
+class MethodDefault(DefaultJSONProvider):
+    def default(self, o: t.Any) -> t.Any:  # a method, as Flask allows
+        if isinstance(o, _Thing):
+            return f"thing of {type(self).__name__}"
+        return super().default(o)
+
+
+class HeaderResponse(StaticDefault):
+    """Also overrides response(): the pipeline must call it for returned dicts."""
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        rv = super().response(*args, **kwargs)
+        rv.headers["X-Provider"] = type(self).__name__
+        return rv
+
+
+def _json_app(provider: type[DefaultJSONProvider], how: str) -> Tocsin:
+    if how == "class":
+
+        class App(Tocsin):
+            json_provider_class = provider
+
+        app: Tocsin = App("json_parity_app", root_path="/nonexistent")
+    else:
+        app = Tocsin("json_parity_app", root_path="/nonexistent")
+        app.json = provider(app)
+    app.add_url_rule("/d", "d", lambda: {"t": _Thing(), "a": 1})
+    app.add_url_rule("/l", "l", lambda: [_Thing()])
+    app.add_url_rule("/s", "s", lambda: ({"t": _Thing()}, 201))
+    app.add_url_rule("/h", "h", lambda: ({"t": _Thing()}, 201, {"X-Own": "1"}))
+    app.add_url_rule("/j", "j", lambda: jsonify(t=_Thing()))
+    return app
+
+
+@pytest.mark.parametrize("how", ["class", "instance"])
+@pytest.mark.parametrize(
+    ("provider", "thing"),
+    [
+        (StaticDefault, "thing"),
+        (MethodDefault, "thing of MethodDefault"),
+        (HeaderResponse, "thing"),
+    ],
+)
+def test_provider_default_is_used_for_every_json_response(
+    driver: str, how: str, provider: type[DefaultJSONProvider], thing: str
+) -> None:
+    client = _json_app(provider, how).test_client(driver=driver)
+    expected = {
+        "/d": (200, f'{{"a":1,"t":"{thing}"}}\n'),
+        "/l": (200, f'["{thing}"]\n'),
+        "/s": (201, f'{{"t":"{thing}"}}\n'),
+        "/h": (201, f'{{"t":"{thing}"}}\n'),
+        "/j": (200, f'{{"t":"{thing}"}}\n'),
+    }
+    for _ in range(2):  # the first request and the ones after it
+        for path, (status, body) in expected.items():
+            rv = client.get(path)
+            assert (rv.status_code, rv.content_type, rv.text) == (status, "application/json", body)
+            assert rv.headers.get("X-Provider") == (
+                "HeaderResponse" if provider is HeaderResponse else None
+            )
+        assert client.get("/h").headers["X-Own"] == "1"
+
+
+def test_provider_assigned_after_the_first_request_is_used(app: Tocsin, client: TestClient) -> None:
+    app.add_url_rule("/d", "d", lambda: {"t": _Thing()})
+    with pytest.raises(TypeError, match=r"^Object of type _Thing is not JSON serializable$"):
+        client.get("/d")  # the stock provider cannot encode it
+    app.json = HeaderResponse(app)
+    rv = client.get("/d")
+    assert (rv.text, rv.headers["X-Provider"]) == ('{"t":"thing"}\n', "HeaderResponse")
+
+
+def test_provider_subclass_settings(driver: str) -> None:
+    class Unsorted(DefaultJSONProvider):
+        sort_keys = False
+        ensure_ascii = False
+        mimetype = "application/vnd.x+json"
+
+    app = _json_app(Unsorted, "class")
+    app.add_url_rule("/u", "u", lambda: {"z": 1, "\u00e9": 2})
+    rv = app.test_client(driver=driver).get("/u")
+    assert (rv.content_type, rv.data) == ("application/vnd.x+json", '{"z":1,"\u00e9":2}\n'.encode())
