@@ -563,3 +563,90 @@ def test_provider_subclass_settings(driver: str) -> None:
     app.add_url_rule("/u", "u", lambda: {"z": 1, "\u00e9": 2})
     rv = app.test_client(driver=driver).get("/u")
     assert (rv.content_type, rv.data) == ("application/vnd.x+json", '{"z":1,"\u00e9":2}\n'.encode())
+
+
+# -- 8. the static route with host_matching and static_host -----------------------------------
+
+
+@pytest.fixture
+def static_root(tmp_path: t.Any) -> str:
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "a.css").write_text("body{}\n")
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("static_host", "url_path", "served", "url"),
+    [
+        ("static.test", None, "http://static.test/static/a.css", "http://static.test/static/a.css"),
+        (
+            "static.test:8080",
+            None,
+            "http://static.test:8080/static/a.css",
+            "http://static.test:8080/static/a.css",
+        ),
+        ("static.test", "/s", "http://static.test/s/a.css", "http://static.test/s/a.css"),
+        ("static.test", "", "http://static.test/a.css", "http://static.test/a.css"),
+    ],
+)
+def test_static_route_on_its_host(
+    static_root: str, driver: str, static_host: str, url_path: str | None, served: str, url: str
+) -> None:
+    app = Tocsin(
+        "static_host_app",
+        root_path=static_root,
+        host_matching=True,
+        static_host=static_host,
+        static_url_path=url_path,
+    )
+    app.add_url_rule("/", "index", lambda: "index", host="www.test")
+    (rule,) = (r for r in app.url_map.iter_rules() if r.endpoint == "static")
+    assert (rule.host, rule.methods) == (static_host, {"GET", "HEAD", "OPTIONS"})
+    with app.test_request_context("/", base_url="http://www.test"):
+        assert url_for("static", filename="a.css") == url  # always external: another host
+        assert url_for("static", filename="a b.css", v=1) == url.replace("a.css", "a%20b.css?v=1")
+    app.config["SERVER_NAME"] = "www.test"
+    with app.app_context():
+        assert url_for("static", filename="a.css", _external=False) == url
+    app.config["SERVER_NAME"] = None
+    client = app.test_client(driver=driver)
+    rv = client.get(served)
+    assert (rv.status_code, rv.data) == (200, b"body{}\n")
+    rv.close()
+    others = [
+        "http://www.test/static/a.css",
+        "http://localhost/static/a.css",
+        "http://x.static.test/static/a.css",
+    ]
+    for other in (*others, served.replace("a.css", "missing.css")):
+        rv = client.get(other)
+        assert rv.status_code == 404, other
+        rv.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"host_matching": True},
+        {"static_host": "static.test"},
+        {"subdomain_matching": True, "static_host": "s.test"},
+    ],
+)
+def test_static_host_needs_host_matching(static_root: str, kwargs: dict[str, t.Any]) -> None:
+    with pytest.raises(AssertionError, match=r"^Invalid static_host/host_matching combination$"):
+        Tocsin("static_host_app", root_path=static_root, **kwargs)
+
+
+def test_no_static_folder_no_static_rule_and_no_check(static_root: str) -> None:
+    app = Tocsin("static_host_app", root_path=static_root, host_matching=True, static_folder=None)
+    assert [r.endpoint for r in app.url_map.iter_rules()] == []
+    Tocsin("static_host_app", root_path=static_root, static_folder=None, static_host="x")
+
+
+def test_static_view_calls_the_current_send_static_file(static_root: str, driver: str) -> None:
+    """As in Flask, the static view looks the method up per call, so an instance patch is used."""
+    app = Tocsin("static_host_app", root_path=static_root)
+    client = app.test_client(driver=driver)
+    assert client.get("/static/a.css").data == b"body{}\n"
+    app.send_static_file = lambda filename: Response(f"patched {filename}")  # type: ignore[method-assign]
+    assert client.get("/static/a.css").data == b"patched a.css"

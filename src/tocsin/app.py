@@ -185,13 +185,16 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         self._cli: t.Any = None
         self._init_templating()
         if self.has_static_folder:
-            if bool(static_host) != host_matching:
-                raise ValueError("Invalid static_host/host_matching combination")
+            if bool(static_host) != host_matching:  # an AssertionError, as in Flask
+                raise AssertionError("Invalid static_host/host_matching combination")
+            import weakref
+
+            app_ref = weakref.ref(self)  # looked up per call: a patched send_static_file is used
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=self.send_static_file,
+                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]  # alive while serving
             )
 
     # -- identity, config, logging ----------------------------------------------
