@@ -6,6 +6,7 @@ Each expectation here was first observed on the real Flask 3.1.3 with the same a
 from __future__ import annotations
 
 import collections.abc as cabc
+import importlib.metadata
 import io
 import typing as t
 
@@ -19,7 +20,9 @@ from tocsin import (
     has_app_context,
     has_request_context,
     jsonify,
+    redirect,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -650,3 +653,91 @@ def test_static_view_calls_the_current_send_static_file(static_root: str, driver
     assert client.get("/static/a.css").data == b"body{}\n"
     app.send_static_file = lambda filename: Response(f"patched {filename}")  # type: ignore[method-assign]
     assert client.get("/static/a.css").data == b"patched a.css"
+
+
+# -- 9. the test client -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_app(app: Tocsin) -> Tocsin:
+    @app.route("/")
+    def index() -> str:
+        g.value = f"v{request.args.get('n', '')}"
+        return f"{request.headers.get('User-Agent')}|{request.remote_addr}"
+
+    @app.route("/login")
+    def login() -> t.Any:
+        g.value = "login"
+        session["user"] = "ann"
+        return redirect("/who")
+
+    @app.route("/who")
+    def who() -> str:
+        g.value = "who"
+        return f"who={session.get('user')}"
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        g.torn_down = True
+
+    return app
+
+
+def test_client_sends_werkzeugs_user_agent_and_an_address(
+    client_app: Tocsin, client: TestClient
+) -> None:
+    agent = f"Werkzeug/{importlib.metadata.version('werkzeug')}"
+    assert client.environ_base == {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": agent}
+    assert client.get("/").text == f"{agent}|127.0.0.1"
+    assert client.get("/", environ_base={"REMOTE_ADDR": "10.0.0.1"}).text == f"{agent}|10.0.0.1"
+    assert client.get("/", headers={"User-Agent": "mine"}).text == "mine|127.0.0.1"
+    client.environ_base["HTTP_USER_AGENT"] = "changed"
+    assert client.get("/").text == "changed|127.0.0.1"
+
+
+def test_with_client_keeps_the_last_requests_g(client_app: Tocsin, client: TestClient) -> None:
+    with client:
+        client.get("/?n=1")
+        assert (g.value, g.torn_down, request.path) == ("v1", True, "/")
+        client.get("/?n=2")
+        assert (g.value, request.args["n"]) == ("v2", "2")
+    assert not has_request_context()
+
+
+def test_with_client_and_followed_redirects(client_app: Tocsin, client: TestClient) -> None:
+    """The last response's context is kept; none is left once the block ends."""
+    with client:
+        rv = client.get("/login", follow_redirects=True)
+        assert (rv.text, [r.request.path for r in rv.history]) == ("who=ann", ["/login"])
+        assert (g.value, request.path, dict(session)) == ("who", "/who", {"user": "ann"})
+        with client.session_transaction() as sess:
+            assert dict(sess) == {"user": "ann"}
+    assert not has_request_context()
+
+
+def test_followed_redirect_keeps_the_session_cookie(client_app: Tocsin, client: TestClient) -> None:
+    assert client.get("/login", follow_redirects=True).text == "who=ann"
+    assert client.get("/who").text == "who=ann"
+
+
+def test_session_transaction_errors_are_flasks(client_app: Tocsin, driver: str) -> None:
+    no_cookies = client_app.test_client(use_cookies=False, driver=driver)
+    cookies_off = r"^Cookies are disabled\. Create a client with 'use_cookies=True'\.$"
+    with pytest.raises(TypeError, match=cookies_off), no_cookies.session_transaction():
+        pass
+    client_app.secret_key = None
+    no_session = r"^Session backend did not open a session\.$"
+    with (
+        pytest.raises(RuntimeError, match=no_session),
+        client_app.test_client(driver=driver).session_transaction(),
+    ):
+        pass
+
+
+def test_session_transaction_runs_outside_any_request_context(
+    client_app: Tocsin, client: TestClient
+) -> None:
+    with client.session_transaction() as sess:
+        assert not has_request_context()
+        sess["user"] = "bob"
+    assert client.get("/who").text == "who=bob"
