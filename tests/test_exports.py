@@ -18,6 +18,7 @@ PUBLIC_MODULES = [
     "cli",
     "config",
     "ctx",
+    "debughelpers",
     "globals",
     "helpers",
     "json",
@@ -87,6 +88,13 @@ FLASK_SUBMODULE_NAMES = {
         "copy_current_request_context",
         "has_app_context",
         "has_request_context",
+    ],
+    "debughelpers": [
+        "DebugFilesKeyError",
+        "FormDataRoutingRedirect",
+        "UnexpectedUnicodeError",
+        "attach_enctype_error_multidict",
+        "explain_template_loading_attempts",
     ],
     "globals": ["app_ctx", "current_app", "g", "request", "request_ctx", "session"],
     "cli": ["AppGroup", "FlaskGroup", "ScriptInfo", "load_dotenv", "with_appcontext"],
@@ -247,8 +255,8 @@ def test_flask_submodule_name_importable(module: str, name: str) -> None:
 
 
 def test_flask_submodule_names_are_current() -> None:
-    """The listed classes of flask.json.tag and flask.sessions are all the ones Flask defines."""
-    for module in ("json.tag", "sessions"):
+    """The listed classes of flask.debughelpers, json.tag and sessions are all Flask defines."""
+    for module in ("debughelpers", "json.tag", "sessions"):
         flask_module = importlib.import_module(f"flask.{module}")
         defined = {
             name

@@ -145,7 +145,7 @@ def test_an_app_is_freed_without_the_garbage_collector(driver: str) -> None:
     gc.collect()
     gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds stays in gc.garbage
     try:
-        app = Tocsin("freed", static_folder=None)
+        app = Tocsin("freed")  # with its static route
         bp = Blueprint("bp", __name__)
         bp.before_request(lambda: None)
         app.register_blueprint(bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import pytest
 import werkzeug.test
 
@@ -94,8 +96,9 @@ def test_open_with_a_builder_or_request_adds_the_client_environ(
 ) -> None:
     app.add_url_rule("/who", "who", lambda: f"{request.remote_addr} {request.user_agent}")
     builder = werkzeug.test.EnvironBuilder(path="/who")
-    assert client.open(builder).data == b"127.0.0.1 Tocsin test client"
+    agent = f"Werkzeug/{importlib.metadata.version('werkzeug')}".encode()  # as Flask's client
+    assert client.open(builder).data == b"127.0.0.1 " + agent
     assert builder.environ_base is None  # the caller's builder is not changed
     bare = werkzeug.test.EnvironBuilder(path="/who").get_request()
-    assert client.open(bare).data == b"127.0.0.1 Tocsin test client"
+    assert client.open(bare).data == b"127.0.0.1 " + agent
     assert "REMOTE_ADDR" not in bare.environ

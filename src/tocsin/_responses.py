@@ -66,12 +66,19 @@ class ResponseMaker:
     _direct_ok = False
 
     def _decide_direct(self) -> None:
-        """Allow the fast path unless the response class or ``make_response`` is custom."""
+        """Allow the fast path unless the response class or ``make_response`` is custom.
+
+        The JSON provider's encoder is made now, so that the first JSON
+        response may take the fast path too.
+        """
         self._direct_ok = (
             self.response_class is Response
             and type(self).make_response is ResponseMaker.make_response
             and "make_response" not in self.__dict__
         )
+        json = self.json
+        if isinstance(json, DefaultJSONProvider) and json._encoder is None:
+            json._make_encoder()  # (else the first JSON response makes it)
 
     def make_response(self, rv: t.Any) -> Response:
         """Convert a view's return value into a response object.
@@ -151,8 +158,8 @@ class ResponseMaker:
             ctype = _TEXT
         elif (
             (tp is dict or tp is list)
-            and type(json := self.json) is DefaultJSONProvider
-            and json._encoder is not False  # else dumps or response is patched: let them run
+            and isinstance(json := self.json, DefaultJSONProvider)
+            and json._encoder  # made, so dumps and response are stock (else let them run)
         ):
             body = json._encode(rv).encode()
             ctype = json.mimetype

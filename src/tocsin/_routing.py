@@ -7,16 +7,21 @@ lookup); the set of first path segments (a path no rule could match is a
 while all converters are Werkzeug's own; and one adapter bound once. An adapter is
 bound per request only when matching depends on the host (host matching,
 subdomains) or on an overridden ``app.create_url_adapter``, or to build the
-exact redirect URL of a strict-slash redirect.
+exact redirect URL of a strict-slash redirect. Without ``SERVER_NAME``, the
+request's host is still checked as binding an adapter to it would check it
+(a name that IDNA refuses is a 400, as in Flask), once per ``Host`` value.
 """
 
 from __future__ import annotations
 
+import functools
 import typing as t
 import weakref
 
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadHost, BadRequest, HTTPException, NotFound
 from werkzeug.routing import Map, MapAdapter, RequestRedirect, Rule
+from werkzeug.sansio.utils import get_host
+from werkzeug.wsgi import get_host as get_environ_host
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -69,6 +74,52 @@ def _first_segments(url_map: Map) -> frozenset[str] | None:
     return frozenset(firsts)
 
 
+def _scope_host(ctx: RequestContext) -> str | None:
+    """Under ASGI, the ``Host`` header read from the scope, without making the WSGI environ.
+
+    ``None`` when there is none; ``""`` when the context has no scope either.
+    """
+    factory = ctx._environ_factory  # the ASGI driver's partial(environ_from_scope, scope, ...)
+    scope = factory.args[0] if isinstance(factory, functools.partial) and factory.args else None
+    if not isinstance(scope, dict):
+        return ""
+    host: bytes | None = None
+    for name, value in scope.get("headers", ()):
+        if name == b"host":  # several are joined, as in the environ
+            host = value if host is None else host + b"," + value
+    return host.decode("latin-1") if host is not None else None
+
+
+def _binds(host: str) -> bool:
+    """Whether Werkzeug can bind a URL adapter to *host* (its name encodes as IDNA).
+
+    A name with an empty label (``a..b``, ``.a``) or a label longer than 63
+    characters cannot; Flask answers such a request with a 400 (``BadHost``).
+    """
+    try:
+        host.lower().partition(":")[0].encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+#: Methods a redirect with any code may repeat as they are (they have no body to lose).
+_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+def _explain_redirect(ctx: RequestContext) -> None:
+    """In debug mode, store a ``FormDataRoutingRedirect`` in place of a redirect that drops a body.
+
+    It is raised at dispatch (step 8), as the redirect would be, so error
+    handlers see it; ``request.routing_exception`` holds it too.
+    """
+    from .debughelpers import FormDataRoutingRedirect
+
+    request = ctx.request  # made now: its routing_exception is the redirect
+    request.routing_exception = ctx.routing_exception
+    ctx.routing_exception = FormDataRoutingRedirect(request)  # type: ignore[assignment]  # raised as any error
+
+
 class WatchedMap(Map):
     """Werkzeug's :class:`~werkzeug.routing.Map`, telling its app of rules added directly.
 
@@ -96,6 +147,8 @@ class Matcher:
         self._custom_adapter = False
         self._first_segments: frozenset[str] | None = None
         self._memo: dict[tuple[str, str], tuple[Rule, dict[str, t.Any]]] | None = None
+        #: Host header values seen on the shared adapter's path: whether each binds.
+        self._hosts: dict[str | None, bool] = {}
 
     @property
     def app(self) -> Tocsin:
@@ -155,6 +208,12 @@ class Matcher:
         if static is None:
             static = self._build()
         if not self._per_request:
+            if self.app.config["SERVER_NAME"] is None:  # Flask binds an adapter to the Host
+                environ = ctx._environ
+                host = environ.get("HTTP_HOST") if environ is not None else _scope_host(ctx)
+                if self._hosts.get(host) is not True and not self._host_binds(ctx, host):
+                    ctx.routing_exception = BadHost()  # as binding an adapter to it would
+                    return
             entry = static.get(ctx.path)
             if entry is not None:
                 method = ctx.method
@@ -185,6 +244,12 @@ class Matcher:
                 rule, values = adapter.match(ctx.path, ctx.method or _NO_METHOD, return_rule=True)
         except RequestRedirect as e:
             ctx.routing_exception = e if self._per_request else self._exact_redirect(ctx, e)
+            if (
+                ctx.method not in _SAFE_METHODS
+                and ctx.routing_exception.code not in (307, 308)
+                and self.app.debug
+            ):
+                _explain_redirect(ctx)
         except HTTPException as e:
             ctx.routing_exception = e
         else:
@@ -195,6 +260,21 @@ class Matcher:
                 if len(memo) >= _MEMO_SIZE:
                     memo.clear()
                 memo[(ctx.path, ctx.method)] = (rule, dict(values))
+
+    def _host_binds(self, ctx: RequestContext, host: str | None) -> bool:
+        """Whether a URL adapter can be bound to the request's *host* (``None``: no header).
+
+        The answer for each header value is remembered. The shared adapter is
+        bound once, to ``localhost``; Flask binds one to each request's host
+        when ``SERVER_NAME`` is not set, and a host it cannot bind is a 400.
+        """
+        if host is None:  # (HTTP/1.0) the server's name, from the environ
+            return _binds(get_environ_host(ctx.environ))
+        hosts = self._hosts
+        if len(hosts) >= _MEMO_SIZE:
+            hosts.clear()
+        ok = hosts[host] = _binds(get_host("http", host))
+        return ok
 
     def _exact_redirect(self, ctx: RequestContext, e: RequestRedirect) -> HTTPException:
         """Redo a redirecting match with the request's own host and script root."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import functools
-import importlib.util
 import logging
 import os
 import sys
@@ -194,13 +193,14 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         self._cli: t.Any = None
         self._init_templating()
         if self.has_static_folder:
-            if bool(static_host) != host_matching:
-                raise ValueError("Invalid static_host/host_matching combination")
+            if bool(static_host) != host_matching:  # an AssertionError, as in Flask
+                raise AssertionError("Invalid static_host/host_matching combination")
+            app_ref = weakref.ref(self)  # looked up per call: a patched send_static_file is used
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=self.send_static_file,
+                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]  # alive while serving
             )
 
     # -- identity, config, logging ----------------------------------------------
@@ -262,21 +262,16 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
         return open(path, mode, encoding=encoding)
 
     def auto_find_instance_path(self) -> str:
-        """The ``instance`` folder next to the package (or next to a single module), as Flask."""
-        module = sys.modules.get(self.import_name)
-        is_package = module is not None and hasattr(module, "__path__")
-        if module is None:
-            try:  # a missing parent package raises; like get_root_path, fall back to cwd
-                spec = (
-                    importlib.util.find_spec(self.import_name)
-                    if self.import_name != "__main__"
-                    else None
-                )
-            except (ImportError, ValueError):
-                spec = None
-            is_package = spec is not None and spec.submodule_search_locations is not None
-        base = os.path.dirname(self.root_path) if is_package else self.root_path
-        return os.path.join(base, "instance")
+        """The default :attr:`instance_path`, as Flask finds it.
+
+        An installed package or module (in ``site-packages``, or under
+        ``sys.prefix``) gets ``<prefix>/var/<name>-instance``; otherwise it is
+        the ``instance`` folder next to the top-level package or module (of
+        ``mypkg`` for ``mypkg.views``), or in the cwd when that is unknown.
+        """
+        from .helpers import _instance_path
+
+        return _instance_path(self.import_name, self.name)
 
     def _start_serving(self) -> None:
         """Called by the drivers on the first request: freeze setup, start tracing if asked."""
@@ -762,6 +757,7 @@ class Tocsin(TemplatingMixin, RequestMethods, ResponseMaker, Scaffold):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
         _anchor: str | None = None,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import functools
+import importlib.util
 import os
+import sys
 import typing as t
 from datetime import timedelta
+from pathlib import PurePath
 from urllib.parse import quote
 
 import werkzeug.utils
@@ -79,6 +83,72 @@ def get_load_dotenv(default: bool = True) -> bool:
     if not value:
         return default
     return value.lower() in {"0", "false", "no"}
+
+
+def _package_folder(import_name: str) -> str:
+    """The folder that holds the top-level package (or module) of *import_name*.
+
+    It is found without importing it (as Flask does): a regular package's
+    parent folder, a single module's folder, or for a namespace package the
+    parent of its portion that holds *import_name* (of its first portion when
+    none does, or when looking raises). The cwd when nothing is found; ``""``
+    for a built-in or frozen module.
+    """
+    top = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):  # no such module, a bad name, or __main__
+        spec = None
+    if spec is None:
+        return os.getcwd()
+    portions = spec.submodule_search_locations
+    if not portions:  # a module
+        return os.path.dirname(spec.origin) if spec.origin is not None else os.getcwd()
+    if spec.origin is not None and spec.origin != "namespace":  # a regular package
+        return os.path.dirname(os.path.dirname(spec.origin))
+    portion = portions[0]
+    try:
+        sub = importlib.util.find_spec(import_name)  # imports the parents of a submodule
+    except (ImportError, ValueError):
+        sub = None
+    if sub is not None and sub.submodule_search_locations:
+        inner = PurePath(os.path.commonpath(list(sub.submodule_search_locations)))
+        portion = next((p for p in portions if inner.is_relative_to(p)), portion)
+    return os.path.dirname(portion)
+
+
+def _install_prefix(folder: str) -> str | None:
+    """The prefix *folder* is installed under (it holds ``var/``), or ``None`` when not installed.
+
+    Installed means under ``sys.prefix``, or in a ``site-packages`` folder:
+    ``<prefix>/lib/pythonX.Y/site-packages``, ``<prefix>/lib/site-packages``
+    or ``<prefix>/site-packages`` (names compared in any case).
+    """
+    prefix = os.path.abspath(sys.prefix)
+    if PurePath(folder).is_relative_to(prefix):
+        return prefix
+    parent, name = os.path.split(folder)
+    if name.lower() != "site-packages":
+        return None
+    above, parent_name = os.path.split(parent)
+    if parent_name.lower() == "lib":
+        return above
+    if os.path.basename(above).lower() == "lib":
+        return os.path.dirname(above)
+    return parent
+
+
+def _instance_path(import_name: str, name: str) -> str:
+    """Flask's default instance folder for the app *name* imported as *import_name*.
+
+    ``<prefix>/var/<name>-instance`` when the package is installed, else an
+    ``instance`` folder next to the top-level package or module.
+    """
+    folder = _package_folder(import_name)
+    prefix = _install_prefix(folder)
+    if prefix is None:
+        return os.path.join(folder, "instance")
+    return os.path.join(prefix, "var", f"{name}-instance")
 
 
 def _current_app(what: str) -> Tocsin:
@@ -203,17 +273,24 @@ def stream_request_body(view: F) -> F:
 
 
 def stream_with_context(
-    generator_or_function: cabc.Iterator[t.AnyStr] | t.Callable[..., cabc.Iterator[t.AnyStr]],
+    generator_or_function: cabc.Iterable[t.AnyStr] | t.Callable[..., cabc.Iterable[t.AnyStr]],
 ) -> t.Any:
     """Keep the current request context while a streamed body is generated.
 
     Tocsin already keeps both contexts until a streamed body is finished or
     closed, so this is only needed for a generator that runs elsewhere (for
     example after being handed to another thread); it is kept for Flask code.
+    As in Flask, the iterator's own ``close()``, if it has one, is called when
+    it is exhausted or closed (a generator's ``finally`` then runs), with the
+    context still current. Used as a decorator on a generator function, it
+    wraps each generator the function returns.
     """
-    if callable(generator_or_function) and not isinstance(generator_or_function, cabc.Iterator):
-        func = generator_or_function
+    try:
+        it = iter(generator_or_function)  # type: ignore[arg-type]  # a function raises TypeError
+    except TypeError:
+        func = t.cast("t.Callable[..., cabc.Iterable[t.AnyStr]]", generator_or_function)
 
+        @functools.wraps(func)
         def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
             return stream_with_context(func(*args, **kwargs))
 
@@ -224,7 +301,17 @@ def stream_with_context(
             "'stream_with_context' can only be used when a request context is active,"
             " such as in a view function."
         )
-    return _iter_in_context(ctx, generator_or_function)
+    return _iter_in_context(ctx, _closing(it))
+
+
+def _closing(it: cabc.Iterator[t.AnyStr]) -> cabc.Iterator[t.AnyStr]:
+    """Iterate *it*, then call its ``close()`` (also when closed early, as Flask does)."""
+    try:
+        yield from it
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
 
 
 def flash(message: str, category: str = "message") -> None:

@@ -12,6 +12,8 @@ import asyncio
 import collections.abc as cabc
 import contextlib
 import copy
+import functools
+import importlib.metadata
 import os
 import typing as t
 from types import TracebackType
@@ -36,6 +38,12 @@ if t.TYPE_CHECKING:
 __all__ = ["EnvironBuilder", "FlaskCliRunner", "FlaskClient", "TestClient", "TocsinCliRunner"]
 
 DRIVERS = ("wsgi", "asgi")
+
+
+@functools.cache
+def _werkzeug_version() -> str:
+    """The installed Werkzeug's version, for the test client's ``User-Agent``."""
+    return importlib.metadata.version("werkzeug")
 
 
 class EnvironBuilder(werkzeug.test.EnvironBuilder):
@@ -165,7 +173,11 @@ class TestClient(Client):
         self.driver = driver
         self.preserve_context = False
         self._preserved: RequestContext | None = None
-        self.environ_base = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "Tocsin test client"}
+        #: Environ keys every request gets (Flask's: the client address, Werkzeug's user agent).
+        self.environ_base = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": f"Werkzeug/{_werkzeug_version()}",
+        }
 
     def _request_from_builder_args(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
@@ -199,8 +211,9 @@ class TestClient(Client):
             request.environ["tocsin.preserve_context"] = self._keep
         response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
         response.json_module = self.app.json  # type: ignore[assignment]  # has the json module's API
-        if self._preserved is not None:
-            self._preserved._set()
+        kept = self._preserved
+        if kept is not None and not kept._tokens:  # (a followed redirect's open() set it already)
+            kept._set()
         return response
 
     @contextlib.contextmanager
@@ -221,7 +234,7 @@ class TestClient(Client):
         with ctx:
             sess = app.session_interface.open_session(app, ctx.request)
         if sess is None:
-            raise RuntimeError("The session backend did not open a session; is SECRET_KEY set?")
+            raise RuntimeError("Session backend did not open a session.")  # Flask's words
         yield sess
         response = app.response_class()
         if app.session_interface.is_null_session(sess):

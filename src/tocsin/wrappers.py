@@ -68,7 +68,8 @@ class Request(_WerkzeugRequest):
     """The request object: Werkzeug's request plus what routing found.
 
     Size limits (``MAX_CONTENT_LENGTH``, ``MAX_FORM_MEMORY_SIZE``,
-    ``MAX_FORM_PARTS``) come from the current app's config.
+    ``MAX_FORM_PARTS``) come from the current app's config, unless set on
+    the request itself.
     """
 
     #: The rule that matched, or ``None`` if matching failed.
@@ -95,23 +96,78 @@ class Request(_WerkzeugRequest):
             self.query_string = query = _safe_query(query)
             environ["QUERY_STRING"] = query.decode("ascii")
 
-    @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]  # read from the app's config
-        """``MAX_CONTENT_LENGTH`` of the current app; a larger body is a 413."""
+    #: Limits set on this request (``None``: not set, the app's config decides).
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+
+    def _limit(self, own: int | None, key: str, default: int | None) -> int | None:
+        """*own* when set, else the current app's *key*, else Werkzeug's *default*."""
+        if own is not None:
+            return own
         ctx = _cv_app.get(None)
-        return ctx.app.config["MAX_CONTENT_LENGTH"] if ctx is not None else None
+        return ctx.app.config[key] if ctx is not None else default
 
     @property
-    def max_form_memory_size(self) -> int | None:  # type: ignore[override]  # read from the app's config
-        """``MAX_FORM_MEMORY_SIZE`` of the current app."""
-        ctx = _cv_app.get(None)
-        return ctx.app.config["MAX_FORM_MEMORY_SIZE"] if ctx is not None else 500_000
+    def max_content_length(self) -> int | None:
+        """The largest body accepted (a larger one is a 413), or ``None`` for no limit.
+
+        ``MAX_CONTENT_LENGTH`` of the current app unless set on this request
+        (in a ``before_request`` function or the view, before the body is
+        read); setting ``None`` goes back to the config value. (The ASGI
+        driver reads the body before dispatch, with the config value: there a
+        request's limit can only be lower.)
+        """
+        return self._limit(self._max_content_length, "MAX_CONTENT_LENGTH", None)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     @property
-    def max_form_parts(self) -> int | None:  # type: ignore[override]  # read from the app's config
-        """``MAX_FORM_PARTS`` of the current app."""
+    def max_form_memory_size(self) -> int | None:
+        """The largest non-file field of a multipart form (a larger one is a 413).
+
+        ``MAX_FORM_MEMORY_SIZE`` of the current app (``500_000`` outside
+        one) unless set on this request, as :attr:`max_content_length`.
+        """
+        return self._limit(self._max_form_memory_size, "MAX_FORM_MEMORY_SIZE", 500_000)
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property  # type: ignore[override]  # Werkzeug types it int
+    def max_form_parts(self) -> int | None:
+        """The most parts a multipart form may have (more is a 413).
+
+        ``MAX_FORM_PARTS`` of the current app (``1_000`` outside one) unless
+        set on this request, as :attr:`max_content_length`.
+        """
+        return self._limit(self._max_form_parts, "MAX_FORM_PARTS", 1_000)
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    def _load_form_data(self) -> None:
+        """Parse the form data, as Werkzeug does.
+
+        In debug mode, for a body that is not ``multipart/form-data``,
+        ``request.files[key]`` for a key of ``request.form`` then raises
+        :class:`~tocsin.debughelpers.DebugFilesKeyError`, which explains why.
+        """
+        super()._load_form_data()
         ctx = _cv_app.get(None)
-        return ctx.app.config["MAX_FORM_PARTS"] if ctx is not None else 1_000
+        if (
+            ctx is not None
+            and ctx.app.debug
+            and self.mimetype != "multipart/form-data"
+            and not self.files
+        ):
+            from .debughelpers import attach_enctype_error_multidict
+
+            attach_enctype_error_multidict(self)
 
     @property
     def endpoint(self) -> str | None:

@@ -119,8 +119,10 @@ class DefaultJSONProvider(JSONProvider):
 
     def _make_encoder(self) -> json.JSONEncoder | t.Literal[False]:
         """Make (and keep) the compact encoder, or ``False`` when ``dumps`` must decide."""
+        cls = type(self)
         custom = (
-            type(self).dumps is not DefaultJSONProvider.dumps
+            cls.dumps is not DefaultJSONProvider.dumps
+            or cls.response is not DefaultJSONProvider.response
             or "dumps" in self.__dict__
             or "response" in self.__dict__
         )
