@@ -48,12 +48,15 @@ def test_flask_and_its_modules_are_tocsins() -> None:
         import flask.globals, flask.signals, flask.json.provider, flask.json.tag
         import flask.sessions, flask.ctx, flask.app, flask.blueprints, flask.views
         import flask.testing, flask.templating, flask.wrappers, flask.helpers, flask.config
+        import flask.sansio.app, flask.sansio.blueprints, flask.sansio.scaffold
+        import flask.debughelpers, flask.logging, flask.cli, flask.typing
         from flask import Flask, request, g, session, current_app, Blueprint
         from flask.globals import request_ctx, app_ctx
         from flask.signals import request_started
         names = ["globals", "signals", "json", "json.provider", "json.tag", "sessions", "ctx",
                  "app", "blueprints", "views", "testing", "templating", "wrappers", "helpers",
-                 "config"]
+                 "config", "sansio", "sansio.app", "sansio.blueprints", "sansio.scaffold",
+                 "debughelpers", "logging", "cli", "typing"]
         print([sys.modules["flask." + n] is sys.modules["tocsin." + n] for n in names])
         print(Flask is tocsin.Tocsin, Blueprint is tocsin.Blueprint)
         print(request is tocsin.request, g is tocsin.g, session is tocsin.session)
@@ -63,7 +66,7 @@ def test_flask_and_its_modules_are_tocsins() -> None:
         """
     )
     assert out.splitlines() == [
-        str([True] * 15),
+        str([True] * 24),
         "True True",
         "True True True",
         "True True",

@@ -164,3 +164,29 @@ def test_an_app_is_freed_without_the_garbage_collector(driver: str) -> None:
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
+
+
+def test_sansio_classes_are_the_bases_of_tocsins() -> None:
+    """``flask.sansio``'s App, Scaffold and Blueprint: what extensions isinstance-check."""
+    import tocsin.blueprints
+    from tocsin.sansio.app import App
+    from tocsin.sansio.blueprints import Blueprint as SansioBlueprint
+    from tocsin.sansio.blueprints import BlueprintSetupState
+    from tocsin.sansio.scaffold import Scaffold, _endpoint_from_view_func, setupmethod
+
+    app = Tocsin("sansio")
+    bp = Blueprint("bp", __name__)
+    assert isinstance(app, App) and isinstance(app, Scaffold)
+    assert isinstance(bp, SansioBlueprint) and isinstance(bp, Scaffold)
+    assert Tocsin.__mro__.index(App) < Tocsin.__mro__.index(Scaffold)
+    assert tocsin.blueprints.BlueprintSetupState is BlueprintSetupState
+    assert setupmethod is tocsin.scaffold.setupmethod
+
+    def show_user() -> str:
+        return ""
+
+    assert _endpoint_from_view_func(show_user) == "show_user"
+    states: list[object] = []
+    bp.record(states.append)
+    app.register_blueprint(bp)
+    assert [type(s) for s in states] == [BlueprintSetupState]

@@ -11,7 +11,7 @@ from werkzeug.local import LocalProxy
 from .globals import _cv_request
 
 if t.TYPE_CHECKING:
-    from .app import Tocsin
+    from .sansio.app import App
 
 __all__ = ["create_logger", "default_handler", "has_level_handler", "wsgi_errors_stream"]
 
@@ -54,7 +54,7 @@ def has_level_handler(logger: logging.Logger) -> bool:
     return False
 
 
-def create_logger(app: Tocsin) -> logging.Logger:
+def create_logger(app: App) -> logging.Logger:
     """The logger named after the app; DEBUG level in debug mode."""
     logger = logging.getLogger(app.name)
     if app.debug and not logger.level:

@@ -49,6 +49,13 @@ def _require_callable(what: str, f: t.Any) -> None:
         raise TypeError(f"{what} needs a callable, got {f!r} of type {type(f).__name__}.{hint}")
 
 
+def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
+    """The endpoint named after *view_func*, for a rule registered without one."""
+    if view_func is None:
+        raise TypeError("A rule needs an endpoint or a view function to name it after.")
+    return view_func.__name__
+
+
 def _exc_class_and_code(
     exc_class_or_code: type[BaseException] | int,
 ) -> tuple[type[BaseException], int | None]:

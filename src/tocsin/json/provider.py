@@ -13,7 +13,7 @@ from datetime import date
 from werkzeug.http import http_date
 
 if t.TYPE_CHECKING:
-    from ..app import Tocsin
+    from ..sansio.app import App
     from ..wrappers import Response
 
 __all__ = ["DefaultJSONProvider", "JSONProvider"]
@@ -26,8 +26,8 @@ class JSONProvider:
     to use another JSON library.
     """
 
-    def __init__(self, app: Tocsin) -> None:
-        self._app = t.cast("Tocsin", weakref.proxy(app))
+    def __init__(self, app: App) -> None:
+        self._app = t.cast("App", weakref.proxy(app))
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize *obj* to a JSON string."""
