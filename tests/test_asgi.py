@@ -787,3 +787,14 @@ def test_method_is_uppercased(
         # The method token is case-sensitive: h11 frames the answer to "head" as
         # one with a body, so a Content-Length of 4 with no body would break it.
         assert b"content-length" not in headers
+
+
+def test_test_client_sends_a_host_latin1_cannot_hold(app: Tocsin, client: TestClient) -> None:
+    """The ASGI test bridge encodes such a header as UTF-8 (it used to raise), as under WSGI."""
+
+    @app.get("/")
+    def index() -> str:
+        return f"{request.host!r} {request.path}"
+
+    response = client.get("/", headers={"Host": "☃.test"})
+    assert (response.status_code, response.text) == (200, "'' /")

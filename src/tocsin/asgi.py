@@ -127,6 +127,15 @@ def _wsgi_text(text: str, errors: str) -> str:
         return text
 
 
+def _header_bytes(value: t.Any) -> bytes:
+    """A header value as a client sends it: latin-1, or UTF-8 for text latin-1 cannot hold."""
+    text = str(value)
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:  # (a test may build a Host like "☃.test")
+        return text.encode("utf-8")
+
+
 def scope_from_environ(environ: WSGIEnvironment) -> dict[str, t.Any]:
     """An ASGI HTTP scope for a WSGI environ (used by the test client's ASGI mode)."""
     headers = []
@@ -139,9 +148,7 @@ def scope_from_environ(environ: WSGIEnvironment) -> dict[str, t.Any]:
             continue
         if value == "" and key == "CONTENT_LENGTH":
             continue
-        headers.append(
-            (name.replace("_", "-").lower().encode("latin-1"), str(value).encode("latin-1"))
-        )
+        headers.append((name.replace("_", "-").lower().encode("latin-1"), _header_bytes(value)))
     path = environ.get("PATH_INFO", "") or "/"
     return {
         "type": "http",
