@@ -12,6 +12,7 @@ import pytest
 
 from tocsin import Tocsin, g, has_app_context, has_request_context, request
 from tocsin.signals import request_finished
+from tocsin.testing import TestClient
 
 Message = dict[str, t.Any]
 
