@@ -182,3 +182,19 @@ def test_cors_on_a_blueprint(make_client: t.Callable[..., t.Any]) -> None:
         "Vary": "Origin",
     }
     assert cors_headers(client.get("/page", headers={"Origin": ORIGIN})) == {}
+
+
+def test_an_unhandled_error_response_gets_the_headers(make_client: t.Callable[..., t.Any]) -> None:
+    app = flask.Flask(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/crash")
+    def crash() -> str:
+        raise RuntimeError("boom")
+
+    CORS(app)
+    response = make_client(app).get("/crash", headers={"Origin": ORIGIN})
+    assert (response.status_code, cors_headers(response)) == (
+        500,
+        {"Access-Control-Allow-Origin": ORIGIN, "Vary": "Origin"},
+    )

@@ -145,3 +145,29 @@ def test_ratelimit_enabled_false_turns_the_limits_off(make_client: t.Callable[..
         return "index"
 
     assert statuses(make_client(app), "/", 3) == [200, 200, 200]
+
+
+def test_deduct_when_and_on_breach(make_client: t.Callable[..., t.Any]) -> None:
+    app, limiter = create_app()
+    breaches: list[str] = []
+
+    def on_breach(limit: t.Any) -> flask.Response:
+        breaches.append(str(limit.limit))
+        return flask.make_response("custom breach page", 429)
+
+    @app.get("/lookup/<name>")
+    @limiter.limit(
+        "1/minute", deduct_when=lambda response: response.status_code == 404, on_breach=on_breach
+    )
+    def lookup(name: str) -> str:
+        if name != "known":
+            flask.abort(404)
+        return name
+
+    client = make_client(app)
+    # found: not deducted
+    assert [client.get("/lookup/known").status_code for _ in range(3)] == [200, 200, 200]
+    assert client.get("/lookup/missing").status_code == 404  # deducted: the limit is used up
+    refused = client.get("/lookup/known")
+    assert (refused.status_code, refused.text) == (429, "custom breach page")
+    assert breaches == ["1 per 1 minute"]

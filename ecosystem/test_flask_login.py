@@ -6,6 +6,7 @@ import typing as t
 
 import flask
 import pytest
+from flask.views import MethodView
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -327,3 +328,23 @@ def test_current_user_in_a_before_request_hook(make_client: t.Callable[..., t.An
     client.post("/login", data={"id": "2"})
     client.get("/")
     assert seen == ["anonymous", "anonymous", "bob"]
+
+
+def test_login_required_on_a_method_view(make_client: t.Callable[..., t.Any]) -> None:
+    app, _ = create_app()
+
+    class Profile(MethodView):
+        decorators = [login_required]
+
+        def get(self) -> str:
+            return f"profile of {current_user.name}"
+
+        def post(self) -> str:
+            return f"saved for {current_user.name}"
+
+    app.add_url_rule("/profile", view_func=Profile.as_view("profile"))
+    client = make_client(app)
+    assert client.get("/profile").headers["Location"] == "/login?next=%2Fprofile"
+    client.post("/login", data={"id": "2"})
+    assert client.get("/profile").text == "profile of bob"
+    assert client.post("/profile").text == "saved for bob"

@@ -191,3 +191,22 @@ def test_csrf_can_be_turned_off_for_tests(make_client: t.Callable[..., t.Any]) -
     client = make_client(app)
     assert client.post("/comment", data={"name": "Ada"}).text == "thanks, Ada"
     assert client.post("/plain").text == "plain post accepted"
+
+
+def test_over_https_the_referrer_must_be_this_host(make_client: t.Callable[..., t.Any]) -> None:
+    client = make_client(create_app())
+    token = client.get("/token", base_url="https://localhost").text
+    data = {"csrf_token": token}
+    missing = client.post("/plain", data=data, base_url="https://localhost")
+    assert missing.text == CSRFError("The referrer header is missing.").get_body()
+    other = client.post(
+        "/plain", data=data, base_url="https://localhost", headers={"Referer": "https://evil/"}
+    )
+    assert other.text == CSRFError("The referrer does not match the host.").get_body()
+    same = client.post(
+        "/plain",
+        data=data,
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/comment"},
+    )
+    assert (same.status_code, same.text) == (200, "plain post accepted")
