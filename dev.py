@@ -2,8 +2,10 @@
 """Project tasks, with nothing but Python: ``python3 dev.py TASK``.
 
 Tasks: ``demo`` (the notes demo, WSGI dev server), ``demo-asgi`` (the same
-under uvicorn), ``test`` (lint, type check, whole suite; extra arguments go
-to pytest), ``lint``, ``bench`` (all benchmarks), ``signals-demo``.
+under uvicorn), ``test`` (lint, type check, whole suite, then the Flask
+extensions in ``ecosystem/`` and the ported example's suite on Flask and on
+both Tocsin drivers; extra arguments go to the main suite's pytest), ``lint``,
+``bench`` (all benchmarks), ``signals-demo``.
 
 The first task run creates ``.venv`` and installs Tocsin with its ``dev``
 extra into it; later runs reuse it (reinstalling when ``pyproject.toml``
@@ -52,10 +54,46 @@ def lint() -> None:
     run(BIN / "mypy")
 
 
+#: The ported Flask app, whose own test suite runs on Flask and on Tocsin.
+FLASK_PORT = ROOT / "examples" / "flask_port"
+
+
+def suite_env(**settings: str) -> dict[str, str]:
+    """This environment without the Tocsin test switches, then *settings*."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TOCSIN_AS_FLASK", "TOCSIN_TEST_DRIVER")
+    }
+    return {**env, **settings}
+
+
 def test(pytest_args: list[str]) -> None:
-    """Lint, type check, then the whole test suite."""
+    """Lint, type check, the whole suite, then the ecosystem and the ported example.
+
+    Each of the last runs is a pytest process of its own: ``import
+    tocsin.as_flask`` maps ``flask`` for a whole process, and the main suite
+    imports the real Flask.
+    """
     lint()
     run(BIN / "pytest", *pytest_args)
+    print("\n== ecosystem: Flask extensions on Tocsin", flush=True)
+    run(BIN / "pytest", "-q", "ecosystem", env=suite_env())
+    runs = [
+        ("on Flask", {"TOCSIN_AS_FLASK": "0"}),
+        ("on Tocsin, WSGI driver", {"TOCSIN_TEST_DRIVER": "wsgi"}),
+        ("on Tocsin, ASGI driver", {"TOCSIN_TEST_DRIVER": "asgi"}),
+    ]
+    for title, settings in runs:
+        print(f"\n== examples/flask_port {title}", flush=True)
+        run(
+            BIN / "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            FLASK_PORT,
+            cwd=FLASK_PORT,
+            env=suite_env(**settings),
+        )
 
 
 def demo(asgi: bool = False) -> None:
