@@ -176,3 +176,22 @@ def test_unless_and_a_custom_key(make_client: t.Callable[..., t.Any]) -> None:
     assert calls == ["fr", "de", "fr"]
     with app.app_context():
         assert cache.get("lang/de") == "de #2"
+
+
+def test_response_hit_indication_header(make_client: t.Callable[..., t.Any]) -> None:
+    """The extension appends its own after_request function on the view's first call."""
+    app, cache, calls = create_app()
+
+    @app.get("/weather")
+    @cache.cached(response_hit_indication=True)
+    def weather() -> str:
+        calls.append("weather")
+        return "sunny"
+
+    client = make_client(app)
+    first = client.get("/weather")
+    assert (first.text, first.headers.get("hit_cache")) == ("sunny", None)
+    second = client.get("/weather")
+    assert (second.text, second.headers.get("hit_cache")) == ("sunny", "True")
+    assert client.get("/news").headers.get("hit_cache") is None
+    assert calls == ["weather", "news /news?"]

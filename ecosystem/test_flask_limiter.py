@@ -171,3 +171,19 @@ def test_deduct_when_and_on_breach(make_client: t.Callable[..., t.Any]) -> None:
     refused = client.get("/lookup/known")
     assert (refused.status_code, refused.text) == (429, "custom breach page")
     assert breaches == ["1 per 1 minute"]
+
+
+def test_flask_commands_entry_points_are_commands() -> None:
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    app, _ = create_app()
+    cli = FlaskGroup(create_app=lambda: app)
+    listed = CliRunner().invoke(cli, ["--help"])
+    assert "  limiter  Flask-Limiter maintenance & utility commands\n" in listed.output
+    result = CliRunner().invoke(cli, ["limiter", "limits"])
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: Missing dependencies for flask-limiter cli."
+        " Please install the cli extra (pip install flask-limiter[cli])\n",
+    )

@@ -223,3 +223,24 @@ def test_the_shell_context_has_db_and_the_models() -> None:
     assert sorted(context) == ["Post", "app", "db", "g"]
     assert (context["db"], context["Post"], context["app"]) == (db, Post, app)
     assert context["g"] is flask.g
+
+
+def test_a_request_inside_app_context_shares_its_session_and_g(
+    make_client: t.Callable[..., t.Any],
+) -> None:
+    """Flask 3.1 reuses the app context a test pushed: ``g`` and ``db.session`` are shared."""
+    app = create_app(posts=2)
+    removed: list[BaseException | None] = []
+    app.teardown_appcontext(removed.append)
+    client = make_client(app)
+    with app.app_context():
+        db.session.add(Post(title="uncommitted", author="ada"))
+        flask.g.marker = "set by the test"
+        assert client.get("/count").json == {"count": 3, "marker": "set by the test"}
+        assert client.get("/posts/3").text == "uncommitted by ada"
+        assert removed == []  # the requests did not end the test's app context
+        assert db.session.scalar(db.select(db.func.count(Post.id))) == 3
+    assert removed == [None]  # once, when the block ended: the session was removed
+    assert rows(app) == [(1, "post 1", "ada"), (2, "post 2", "bob")]  # rolled back
+    assert client.get("/count").json == {"count": 2, "marker": None}
+    assert removed == [None, None, None]  # rows() and the request each had their own

@@ -210,3 +210,14 @@ def test_over_https_the_referrer_must_be_this_host(make_client: t.Callable[..., 
         headers={"Referer": "https://localhost/comment"},
     )
     assert (same.status_code, same.text) == (200, "plain post accepted")
+
+
+def test_a_file_form_in_a_test_request_context_closes_the_upload() -> None:
+    app = create_app()
+    data = {"upload": (io.BytesIO(b"some notes"), "notes.txt")}
+    with app.test_request_context("/upload", method="POST", data=data):
+        form = UploadForm(meta={"csrf": False})
+        assert form.validate()
+        upload = form.upload.data
+        assert (upload.filename, upload.read()) == ("notes.txt", b"some notes")
+    assert upload.stream.closed

@@ -5,8 +5,10 @@ from __future__ import annotations
 import collections.abc as c
 import os
 import platform
+import sys
 import traceback
 import typing as t
+from importlib.metadata import entry_points
 from importlib.metadata import version as _dist_version
 
 import click
@@ -208,6 +210,7 @@ class TocsinGroup(AppGroup):
         self.create_app = create_app
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
+        self._plugins_loaded = False
         if add_default_commands:
             for command in _BUILTIN_COMMANDS:
                 self.add_command(command)
@@ -220,33 +223,65 @@ class TocsinGroup(AppGroup):
             ctx.with_resource(app.app_context())
         return app
 
+    def _load_plugin_commands(self) -> None:
+        """Add the commands installed packages declare, once.
+
+        Those of the ``tocsin.commands`` entry-point group, and, as Flask's
+        ``flask`` command does, those of ``flask.commands`` (Flask-Migrate's
+        ``db``, Flask-Limiter's ``limiter``) when ``flask`` resolves to Tocsin
+        in this process (``import tocsin.as_flask``, which the app's module
+        runs): they are written against ``flask``, and would otherwise bring
+        the real Flask in beside Tocsin. A command of the group's own wins
+        over a plugin's of the same name.
+        """
+        if self._plugins_loaded:
+            return
+        groups = ["tocsin.commands"]
+        as_flask = sys.modules.get("tocsin.as_flask")  # (importing it would install it)
+        if as_flask is not None and as_flask.installed():
+            groups.append("flask.commands")
+        self._plugins_loaded = True
+        for group in groups:
+            for entry_point in entry_points(group=group):
+                if entry_point.name not in self.commands:
+                    self.add_command(entry_point.load(), entry_point.name)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        """Return a built-in command, else the application's command called *cmd_name*."""
+        """Return a built-in command, else a plugin's, else the application's *cmd_name*.
+
+        The application is loaded before the plugins, so that its module's
+        ``import tocsin.as_flask`` comes first.
+        """
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
         try:
-            app = self._app(ctx)
+            app: Tocsin | None = self._app(ctx)
         except NoAppException as e:
             click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
-            return None
+            app = None
+        self._load_plugin_commands()
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or app is None:
+            return command
         found: click.Command | None = app.cli.get_command(ctx, cmd_name)
         return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        """Names of the built-in commands and the application's, sorted.
+        """Names of the built-in, plugin and application commands, sorted.
 
         A failure to load the application is printed to stderr, not raised,
         so that ``tocsin --help`` still works.
         """
-        names = set(super().list_commands(ctx))
+        app_names: list[str] = []
         try:
-            names.update(ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx))
+            app_names = ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx)
         except NoAppException as e:
             click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
         except Exception:
             click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
-        return sorted(names)
+        self._load_plugin_commands()
+        return sorted({*super().list_commands(ctx), *app_names})
 
     def make_context(
         self,
