@@ -34,7 +34,7 @@ def app():
             ]
         )
         db.session.commit()
-    return app
+        yield app  # the tests and their requests share this app context
 
 
 @pytest.fixture

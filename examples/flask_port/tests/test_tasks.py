@@ -27,6 +27,16 @@ def test_index_of_a_user_without_tasks(client, app, auth):
     assert '<li class="empty">No tasks yet.</li>' in client.get("/").text
 
 
+def test_requests_share_the_tests_session(client, app, auth):
+    """A row the test added, not yet committed, is seen by the requests it makes."""
+    alice = db.session.scalar(db.select(User).filter_by(username="alice"))
+    db.session.add(Task(title="Call the plumber", owner=alice))
+    auth.login()
+    assert '<span class="title">Call the plumber</span>' in client.get("/").text
+    db.session.rollback()
+    assert "Call the plumber" not in client.get("/").text
+
+
 @pytest.mark.parametrize("path", ["/", "/tasks/new"])
 def test_login_required(client, path):
     response = client.get(path)
