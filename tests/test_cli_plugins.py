@@ -16,6 +16,14 @@ from tocsin import Tocsin
 from tocsin.cli import TocsinGroup
 
 
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The group sets these for the process: undo it after each test."""
+    for name in ("TOCSIN_RUN_FROM_CLI", "FLASK_RUN_FROM_CLI"):
+        monkeypatch.setenv(name, "recorded")
+        monkeypatch.delenv(name)
+
+
 def install_plugin(site: Path, group: str, name: str, text: str) -> None:
     """A distribution in *site* whose entry point *name* of *group* is a click command."""
     dist = site / f"{name}_plugin-1.0.dist-info"
