@@ -77,6 +77,8 @@ def test(pytest_args: list[str]) -> None:
     run(BIN / "pytest", *pytest_args)
     print("\n== ecosystem: Flask extensions on Tocsin", flush=True)
     run(BIN / "pytest", "-q", "ecosystem", env=suite_env())
+    print("\n== ecosystem: the same tests on Flask (their expectations are Flask's)", flush=True)
+    run(BIN / "pytest", "-q", "ecosystem", env=suite_env(TOCSIN_AS_FLASK="0"))
     runs = [
         ("on Flask", {"TOCSIN_AS_FLASK": "0"}),
         ("on Tocsin, WSGI driver", {"TOCSIN_TEST_DRIVER": "wsgi"}),
