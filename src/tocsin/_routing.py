@@ -14,7 +14,6 @@ request's host is still checked as binding an adapter to it would check it
 
 from __future__ import annotations
 
-import functools
 import typing as t
 import weakref
 
@@ -74,22 +73,6 @@ def _first_segments(url_map: Map) -> frozenset[str] | None:
     return frozenset(firsts)
 
 
-def _scope_host(ctx: RequestContext) -> str | None:
-    """Under ASGI, the ``Host`` header read from the scope, without making the WSGI environ.
-
-    ``None`` when there is none; ``""`` when the context has no scope either.
-    """
-    factory = ctx._environ_factory  # the ASGI driver's partial(environ_from_scope, scope, ...)
-    scope = factory.args[0] if isinstance(factory, functools.partial) and factory.args else None
-    if not isinstance(scope, dict):
-        return ""
-    host: bytes | None = None
-    for name, value in scope.get("headers", ()):
-        if name == b"host":  # several are joined, as in the environ
-            host = value if host is None else host + b"," + value
-    return host.decode("latin-1") if host is not None else None
-
-
 def _binds(host: str) -> bool:
     """Whether Werkzeug can bind a URL adapter to *host* (its name encodes as IDNA).
 
@@ -147,8 +130,8 @@ class Matcher:
         self._custom_adapter = False
         self._first_segments: frozenset[str] | None = None
         self._memo: dict[tuple[str, str], tuple[Rule, dict[str, t.Any]]] | None = None
-        #: Host header values seen on the shared adapter's path: whether each binds.
-        self._hosts: dict[str | None, bool] = {}
+        #: Host header values seen on the shared adapter's path that an adapter binds to.
+        self._hosts: set[str] = set()
 
     @property
     def app(self) -> Tocsin:
@@ -208,12 +191,9 @@ class Matcher:
         if static is None:
             static = self._build()
         if not self._per_request:
-            if self.app.config["SERVER_NAME"] is None:  # Flask binds an adapter to the Host
-                environ = ctx._environ
-                host = environ.get("HTTP_HOST") if environ is not None else _scope_host(ctx)
-                if self._hosts.get(host) is not True and not self._host_binds(ctx, host):
-                    ctx.routing_exception = BadHost()  # as binding an adapter to it would
-                    return
+            if ctx.host not in self._hosts and not self._host_binds(ctx):
+                ctx.routing_exception = BadHost()  # as binding an adapter to it would
+                return
             entry = static.get(ctx.path)
             if entry is not None:
                 method = ctx.method
@@ -247,7 +227,7 @@ class Matcher:
             if (
                 ctx.method not in _SAFE_METHODS
                 and ctx.routing_exception.code not in (307, 308)
-                and self.app.debug
+                and ctx.app.debug
             ):
                 _explain_redirect(ctx)
         except HTTPException as e:
@@ -261,20 +241,25 @@ class Matcher:
                     memo.clear()
                 memo[(ctx.path, ctx.method)] = (rule, dict(values))
 
-    def _host_binds(self, ctx: RequestContext, host: str | None) -> bool:
-        """Whether a URL adapter can be bound to the request's *host* (``None``: no header).
+    def _host_binds(self, ctx: RequestContext) -> bool:
+        """Whether a URL adapter can be bound to the request's host.
 
-        The answer for each header value is remembered. The shared adapter is
-        bound once, to ``localhost``; Flask binds one to each request's host
-        when ``SERVER_NAME`` is not set, and a host it cannot bind is a 400.
+        Without ``SERVER_NAME``, Flask binds an adapter to each request's host,
+        and a host it cannot bind to is a 400; Tocsin's shared adapter is bound
+        once, to ``localhost``, so the host is checked here. ``Host`` values
+        that bind are remembered (a few at a time), so a request from a known
+        host pays one set lookup.
         """
+        host = ctx.host
         if host is None:  # (HTTP/1.0) the server's name, from the environ
-            return _binds(get_environ_host(ctx.environ))
-        hosts = self._hosts
-        if len(hosts) >= _MEMO_SIZE:
-            hosts.clear()
-        ok = hosts[host] = _binds(get_host("http", host))
-        return ok
+            binds = _binds(get_environ_host(ctx.environ))
+        elif binds := _binds(get_host("http", host)):
+            hosts = self._hosts
+            if len(hosts) >= _MEMO_SIZE:
+                hosts.clear()
+            hosts.add(host)
+        # With SERVER_NAME, the adapter is bound to it and the Host plays no part.
+        return binds or ctx.app.config["SERVER_NAME"] is not None
 
     def _exact_redirect(self, ctx: RequestContext, e: RequestRedirect) -> HTTPException:
         """Redo a redirecting match with the request's own host and script root."""

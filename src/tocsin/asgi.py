@@ -47,7 +47,8 @@ __all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "sc
 
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
 _KEEP = "tocsin.preserve_context"
-_BODY_OR_COOKIE = frozenset((b"content-length", b"transfer-encoding", b"cookie"))
+#: The headers :func:`_scan_headers` looks for.
+_NOTED_HEADERS = frozenset((b"content-length", b"transfer-encoding", b"cookie", b"host"))
 
 
 async def drive_async(pipe: Pipe, item: t.Any = _UNSTARTED) -> t.Any:
@@ -198,7 +199,7 @@ class ASGIApp:
         if not app._got_first_request:
             app._start_serving()
         ctx = _request_context(app, scope)
-        has_body, has_cookie = _body_and_cookie(scope)
+        has_body, has_cookie, ctx.host = _scan_headers(scope)
         ctx.has_cookie = has_cookie or app._session_always
         if has_body or ctx.method not in _BODYLESS:
             body = await self._body_for(ctx, receive)
@@ -471,16 +472,19 @@ def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
 
-def _body_and_cookie(scope: ASGIScope) -> tuple[bool, bool]:
-    """Whether the request announces a body, and whether it carries cookies."""
+def _scan_headers(scope: ASGIScope) -> tuple[bool, bool, str | None]:
+    """Whether the request announces a body, whether it carries cookies, and its ``Host``."""
     has_body = has_cookie = False
-    for name, _ in scope.get("headers", ()):
-        if name in _BODY_OR_COOKIE:  # one set lookup for most headers
+    host: bytes | None = None
+    for name, value in scope.get("headers", ()):
+        if name in _NOTED_HEADERS:  # one set lookup for most headers
             if name == b"cookie":
                 has_cookie = True
+            elif name == b"host":  # several are joined, as in the environ
+                host = value if host is None else host + b"," + value
             else:
                 has_body = True
-    return has_body, has_cookie
+    return has_body, has_cookie, host.decode("latin-1") if host is not None else None
 
 
 def _streams_body(app: Tocsin, ctx: RequestContext) -> bool:

@@ -92,8 +92,12 @@ class AppContext:
 
     Pushed for every request (step 1 of the lifecycle), and by
     ``app.app_context()`` for work outside requests (CLI commands, tests,
-    background jobs). Use it as a context manager.
+    background jobs). Use it as a context manager. As in Flask, any other
+    attribute may be set on it (extensions keep their state there).
     """
+
+    # Tocsin's own attributes are slots; ``__dict__`` (made on first use) holds others.
+    __slots__ = ("__dict__", "_g", "_tokens", "app", "url_adapter")
 
     def __init__(self, app: Tocsin) -> None:
         self.app = app
@@ -155,8 +159,38 @@ class RequestContext:
     """Makes ``request`` and ``session`` available for one request.
 
     The request object and the session are created on first access, so a
-    request that never reads them does not pay for them.
+    request that never reads them does not pay for them. As in Flask, any
+    other attribute may be set on it (extensions keep per-request state there).
     """
+
+    # Tocsin's own attributes are slots; ``__dict__`` (made on first use) holds others.
+    __slots__ = (
+        "__dict__",
+        "_after_request_functions",
+        "_environ",
+        "_environ_factory",
+        "_flashes",
+        "_origin_app_ctx",
+        "_pushed_app_ctxs",
+        "_request",
+        "_session",
+        "_tokens",
+        "app",
+        "app_ctx",
+        "body_receiver",
+        "error",
+        "has_cookie",
+        "host",
+        "method",
+        "path",
+        "plan",
+        "routing_exception",
+        "trace",
+        "url_adapter",
+        "url_rule",
+        "view",
+        "view_args",
+    )
 
     _pushed_app_ctxs: list[AppContext | None]
     _origin_app_ctx: AppContext | None
@@ -206,6 +240,10 @@ class RequestContext:
         if environ is not None:
             self.method = environ.get("REQUEST_METHOD", "GET").upper()
             self.has_cookie = "HTTP_COOKIE" in environ or app._session_always
+            #: The ``Host`` header, ``None`` without one (the ASGI driver sets it).
+            self.host: str | None = environ.get("HTTP_HOST")
+        else:
+            self.host = None
 
     # -- lazily built pieces ------------------------------------------------
 
@@ -389,7 +427,7 @@ class RequestContext:
         ctx = self.__class__(self.app, self._environ, self.request, self.session)
         ctx._origin_app_ctx = self.app_ctx
         ctx._environ_factory = self._environ_factory
-        ctx.method, ctx.path = self.method, self.path
+        ctx.method, ctx.path, ctx.host = self.method, self.path, self.host
         ctx.url_rule, ctx.view_args = self.url_rule, self.view_args
         ctx.routing_exception = self.routing_exception
         return ctx

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections.abc as c
 import functools
+import inspect
 import typing as t
 from contextlib import contextmanager
 
@@ -205,15 +206,13 @@ class Signal(Registry):
                 self._unlink(key, skey, grave)
         self._announce_disconnect(receiver, sender)
 
-    def send(
-        self,
-        sender: t.Any = None,
-        /,
-        *,
-        _async_wrapper: AsyncWrapper | None = None,
-        **kwargs: t.Any,
-    ) -> list[tuple[Receiver, t.Any]]:
+    def send(self, sender: t.Any = None, /, **kwargs: t.Any) -> list[tuple[Receiver, t.Any]]:
         """Call every receiver connected for ``sender`` or for :data:`ANY`.
+
+        The signature is blinker's, ``send(sender=None, /, *,
+        _async_wrapper=None, **kwargs)`` (as :func:`inspect.signature` says);
+        the wrapper is read from *kwargs* only when a receiver is to be
+        called, so that a send nobody listens to costs nothing more.
 
         :param sender: The object the signal is sent for, passed to each
             receiver as its only positional argument.
@@ -237,13 +236,14 @@ class Signal(Registry):
         if calls is None:
             by_id = self._by_id
             if by_id is None:
-                return self._send_slow(sender, _async_wrapper, kwargs)
+                return self._send_slow(sender, kwargs.pop("_async_wrapper", None), kwargs)
             plans, calls = by_id
             calls = plans.get(id(sender), calls)
             if calls is None:
-                return self._send_slow(sender, _async_wrapper, kwargs)
+                return self._send_slow(sender, kwargs.pop("_async_wrapper", None), kwargs)
         if not calls:
             return []
+        kwargs.pop("_async_wrapper", None)  # blinker's argument, never a receiver's
         results = []
         for get in calls:
             receiver = get()
@@ -549,3 +549,18 @@ receiver_disconnected = Signal(
     blinker 1.9.
     """
 )
+
+
+def _blinker_send(
+    self: Signal,
+    sender: t.Any = None,
+    /,
+    *,
+    _async_wrapper: AsyncWrapper | None = None,
+    **kwargs: t.Any,
+) -> list[tuple[Receiver, t.Any]]:
+    """``Signal.send`` as blinker declares it (what :func:`inspect.signature` reports)."""
+    raise NotImplementedError
+
+
+Signal.send.__signature__ = inspect.signature(_blinker_send)  # type: ignore[attr-defined]
