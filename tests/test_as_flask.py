@@ -292,3 +292,14 @@ def test_the_tocsin_command_runs_a_ported_app(tmp_path: Path, command: list[str]
         [*command, "where"], capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
     assert (result.returncode, result.stdout.strip()) == (0, "tocsin.app"), result.stderr
+
+
+def test_a_bare_import_tocsin_has_the_submodules_flask_has() -> None:
+    out = output_of(
+        """
+        import sys, tocsin
+        print("tocsin.cli" in sys.modules, tocsin.cli.__name__, tocsin.debughelpers.__name__)
+        print(hasattr(tocsin, "as_flask"), "flask" in sys.modules)
+        """
+    )
+    assert out.splitlines() == ["False tocsin.cli tocsin.debughelpers", "False False"]

@@ -63,6 +63,17 @@ except _PackageNotFoundError:  # run from a source tree that was never installed
 #: The Flask release whose public API and behaviour Tocsin follows.
 FLASK_API_VERSION = "3.1.3"
 
+#: Submodules reachable as attributes after a bare ``import tocsin``, as Flask's are.
+_LAZY_SUBMODULES = frozenset(("cli", "debughelpers", "testing", "views"))
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "Blueprint",
     "Config",
