@@ -12,7 +12,16 @@ import typing as t
 
 import pytest
 
-from tocsin import Tocsin, after_this_request, lifecycle, request
+from tocsin import (
+    Tocsin,
+    after_this_request,
+    current_app,
+    has_app_context,
+    has_request_context,
+    lifecycle,
+    request,
+    signals,
+)
 from tocsin.signals import _signals
 from tocsin.testing import TestClient
 from tocsin.wrappers import Response
@@ -344,3 +353,22 @@ def test_teardown_has_run_when_a_complete_response_is_handed_over(app: Tocsin, l
     assert status == "302 FOUND"
     assert log[-1] == "signal:appcontext_popped()"  # before the body was even read
     assert b"".join(app_iter).startswith(b"<!doctype html>")
+
+
+def test_appcontext_pushed_comes_before_the_request_context(
+    app: Tocsin, client: TestClient
+) -> None:
+    """Steps 1 then 2: a receiver of ``appcontext_pushed`` has ``current_app``, not ``request``."""
+    seen: list[tuple[str, bool, bool]] = []
+
+    def pushed(sender: Tocsin, **extra: t.Any) -> None:
+        seen.append((current_app.name, has_app_context(), has_request_context()))
+
+    @app.get("/")
+    def index() -> str:
+        seen.append((current_app.name, has_app_context(), has_request_context()))
+        return "ok"
+
+    with signals.appcontext_pushed.connected_to(pushed, app):
+        assert client.get("/").text == "ok"
+    assert seen == [("tocsin_test_app", True, False), ("tocsin_test_app", True, True)]

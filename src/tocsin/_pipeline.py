@@ -92,11 +92,15 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
     otherwise it is stored in ``ctx.error`` and a 500 response is returned.
     """
     tr = ctx.trace
-    ctx._set()  # 1, 2
-    if _sig.appcontext_pushed.receivers and not ctx.shares_app_ctx:
-        aw = send(ctx, _sig.appcontext_pushed, {})
-        if aw is not None:
-            yield aw
+    if _sig.appcontext_pushed.receivers:
+        ctx._set_app_context()  # 1
+        if not ctx.shares_app_ctx:
+            aw = send(ctx, _sig.appcontext_pushed, {})
+            if aw is not None:
+                yield aw
+        ctx._tokens.append(_cv_request.set(ctx))  # 2
+    else:
+        ctx._set()  # 1, 2
     if tr is not None:
         tr.step("push_request_context")
         tr.step("match_url")

@@ -323,12 +323,17 @@ class RequestContext:
     shares_app_ctx = False
 
     def _set(self) -> None:
-        """Make this context (and its app context) current; no hooks, no signals.
+        """Make this context (and its app context) current; no hooks, no signals."""
+        self._set_app_context()
+        self._tokens.append(_cv_request.set(self))
 
-        The first time, the app context is chosen: as in Flask 3.1, one of this
-        app that is already current (a test's ``with app.app_context():``) is
-        shared by the request, ``g`` included, unless ``FRESH_APP_CONTEXT`` is
-        set; otherwise the request gets a new one.
+    def _set_app_context(self) -> None:
+        """Make this context's app context current (step 1), choosing it the first time.
+
+        As in Flask 3.1, an app context of this app that is already current (a
+        test's ``with app.app_context():``) is shared by the request, ``g``
+        included, unless ``FRESH_APP_CONTEXT`` is set; otherwise the request
+        gets a new one.
         """
         app_ctx = self.app_ctx
         if app_ctx is None:
@@ -344,7 +349,6 @@ class RequestContext:
                 app_ctx = AppContext(self.app)
             self.app_ctx = app_ctx
         app_ctx._tokens.append(_cv_app.set(app_ctx))
-        self._tokens.append(_cv_request.set(self))
 
     def _reset(self) -> None:
         """Stop being current (the reverse of :meth:`_set`)."""
