@@ -372,3 +372,82 @@ def test_appcontext_pushed_comes_before_the_request_context(
     with signals.appcontext_pushed.connected_to(pushed, app):
         assert client.get("/").text == "ok"
     assert seen == [("tocsin_test_app", True, False), ("tocsin_test_app", True, True)]
+
+
+def test_a_custom_session_interface_opens_at_step_2(app: Tocsin, client: TestClient) -> None:
+    """Before the URL is matched and before ``request_started``, as in Flask and the seeds."""
+    from werkzeug.routing import BaseConverter
+
+    from tocsin.sessions import SecureCookieSession, SessionInterface
+
+    order: list[str] = []
+
+    class Recording(BaseConverter):
+        def to_python(self, value: str) -> str:
+            order.append("match_url")
+            return value
+
+    class ServerSide(SessionInterface):
+        def open_session(self, app: Tocsin, request: t.Any) -> SecureCookieSession:
+            order.append(f"open_session {request.path}")
+            return SecureCookieSession({"user": "ada"})
+
+        def save_session(self, app: Tocsin, session: t.Any, response: Response) -> None:
+            order.append(f"save_session {dict(session)}")
+
+    app.url_map.converters["rec"] = Recording
+    app.session_interface = ServerSide()
+
+    def started(sender: Tocsin, **extra: t.Any) -> None:
+        order.append("request_started")
+
+    @app.get("/u/<rec:name>")
+    def user(name: str) -> str:
+        order.append("view")
+        return name
+
+    with signals.request_started.connected_to(started, app):
+        assert client.get("/u/ada").text == "ada"
+    assert order == [
+        "open_session /u/ada",
+        "match_url",
+        "request_started",
+        "view",
+        "save_session {'user': 'ada'}",
+    ]
+
+
+def test_a_session_interface_that_fails_to_open_takes_the_error_path(
+    app: Tocsin, client: TestClient
+) -> None:
+    from tocsin.sessions import SessionInterface
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    events: list[str] = []
+
+    class Broken(SessionInterface):
+        def open_session(self, app: Tocsin, request: t.Any) -> t.NoReturn:
+            raise ConnectionError("session store down")
+
+        def save_session(self, app: Tocsin, session: t.Any, response: Response) -> None:
+            events.append("save_session")
+
+    app.session_interface = Broken()
+    app.get("/")(lambda: "never")
+
+    @app.errorhandler(500)
+    def failed(e: t.Any) -> tuple[str, int]:
+        return f"500: {e.original_exception}", 500
+
+    app.teardown_request(lambda exc: events.append(f"teardown {exc!r}"))
+
+    def got(sender: Tocsin, exception: BaseException, **extra: t.Any) -> None:
+        events.append(f"got_request_exception {exception!r}")
+
+    with signals.got_request_exception.connected_to(got, app):
+        response = client.get("/")
+    assert (response.status_code, response.text) == (500, "500: session store down")
+    assert events == [
+        "got_request_exception ConnectionError('session store down')",
+        "teardown ConnectionError('session store down')",
+    ]

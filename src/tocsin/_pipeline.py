@@ -103,6 +103,13 @@ def dispatch(app: Tocsin, ctx: RequestContext) -> Pipe:
         ctx._set()  # 1, 2
     if tr is not None:
         tr.step("push_request_context")
+    if app._session_always:  # 2: a custom session interface opens it now, as in Flask
+        try:
+            ctx.opened_session()
+        except Exception as e:  # as an error in the view would be: the error path
+            ctx.plan = app._plan(None)
+            return (yield from _handle_exception(app, ctx, e))
+    if tr is not None:
         tr.step("match_url")
     if ctx.url_rule is None and ctx.routing_exception is None:
         ctx.match_request()  # 3 (the ASGI driver may have matched already)

@@ -206,14 +206,18 @@ class ASGIApp:
             ctx._environ_factory = functools.partial(environ_from_scope, scope, body)
         if app._tracer is not None:
             app._tracer.begin(ctx)
-        if ctx.url_rule is None and ctx.routing_exception is None:
-            ctx.match_request()
-        in_thread: object = app._request_methods  # overridden Flask request methods: sync
-        if not in_thread and ctx.routing_exception is None:
-            try:
-                in_thread = not app._view(ctx)[1]  # (kept in ctx.view)
-            except KeyError:  # a rule without a view: the pipeline raises it, in the lifecycle
-                pass
+        # Where the request runs. In a worker thread: the overridden Flask request
+        # methods and a custom session interface (opened at step 2, before the URL
+        # is matched) are synchronous code; so is a sync view. On the loop: the rest.
+        in_thread: object = app._request_methods or app._session_always
+        if not in_thread:
+            if ctx.url_rule is None and ctx.routing_exception is None:
+                ctx.match_request()
+            if ctx.routing_exception is None:
+                try:
+                    in_thread = not app._view(ctx)[1]  # (kept in ctx.view)
+                except KeyError:  # a rule without a view: the pipeline raises it, in step 8
+                    pass
         if in_thread:
             await self._handle_in_thread(ctx, scope, receive, send)
             return
