@@ -3,13 +3,8 @@
 Nothing here does I/O or awaits. The pipeline is a pair of generators:
 :func:`dispatch` runs lifecycle steps 1 to 14 and returns the response,
 :func:`finish` runs steps 16 to 19. Synchronous hooks and receivers are
-called directly. Where the driver decides how a call is made, the pipeline
-*yields* it and gets the result (or the exception) back:
-
-* a coroutine (from an ``async def`` view, hook, handler or receiver):
-  the ASGI driver awaits it, the WSGI driver runs it on its thread's loop;
-* a tuple ``(view, kwargs)`` for a synchronous view: the WSGI driver calls
-  it, the ASGI driver calls it in a worker thread so the loop never blocks.
+called directly; a coroutine, or a synchronous view, is *yielded* to the
+driver, which decides how it is run (:mod:`tocsin._drive`).
 
 The order of the steps is :data:`tocsin.lifecycle.STEPS`; each step below is
 marked with its number.

@@ -253,7 +253,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         return wrapper
 
     def _drive(self, pipe: _pipeline.Pipe) -> t.Any:
-        from .wsgi import drive
+        from ._drive import drive
 
         return drive(pipe)
 

@@ -2,15 +2,15 @@
 
 Serve any app with ``uvicorn module:app.asgi`` (or hypercorn, granian...).
 
-How calls are made: ``async def`` views, hooks, handlers and receivers are
-awaited in the request's own task (no task is created per request, so the
-context variables set by the pipeline are visible everywhere). A
-synchronous *view* runs in a worker thread (``asyncio.to_thread``, which
-carries the contexts into the thread), so a blocking view never stalls the
-loop. Synchronous *hooks and signal receivers* are called directly on the
-loop: they are expected to be short (like Flask's), and a thread hop per
-hook would cost far more than the hook itself. Put blocking work in views,
-or make the hook ``async``.
+How calls are made (see :mod:`tocsin._drive`): a request routed to an
+``async def`` view runs in the request's own task (no task is created per
+request, so the context variables set by the pipeline are visible
+everywhere): its async functions are awaited, its sync hooks and receivers
+are called on the loop (short, like Flask's; a thread hop would cost more).
+A request routed to a synchronous view, or of an app with a custom session
+interface or overridden Flask request methods, runs its whole pipeline in a
+worker thread (:func:`~tocsin._drive.off_loop`, which carries the contexts),
+so blocking code never stalls the loop.
 
 The request body is read before dispatch (up to ``MAX_CONTENT_LENGTH``;
 beyond it the request gets a 413), so ``request.form``, ``get_json()`` and
@@ -33,10 +33,17 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
-from ._pipeline import Pipe, _raise_collected, dispatch, finish, pop_app_context
+from ._drive import (
+    drive,
+    drive_async,
+    finish_after_error,
+    finish_after_error_async,
+    off_loop,
+    tear_down,
+)
+from ._pipeline import _raise_collected, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
-from .wsgi import _UNSTARTED, drive, finish_after_error, tear_down
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -49,28 +56,6 @@ _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
 _KEEP = "tocsin.preserve_context"
 #: The headers :func:`_scan_headers` looks for.
 _NOTED_HEADERS = frozenset((b"content-length", b"transfer-encoding", b"cookie", b"host"))
-
-
-async def drive_async(pipe: Pipe, item: t.Any = _UNSTARTED) -> t.Any:
-    """Run *pipe* to its end: await coroutines, run sync views in a worker thread.
-
-    :param item: what *pipe* yielded first, when the caller started it.
-    """
-    try:
-        if item is _UNSTARTED:
-            item = next(pipe)
-        while True:
-            try:
-                if type(item) is tuple:
-                    value = await asyncio.to_thread(item[0], **item[1])
-                else:
-                    value = await item
-            except BaseException as e:
-                item = pipe.throw(e)
-            else:
-                item = pipe.send(value)
-    except StopIteration as stop:
-        return stop.value
 
 
 def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
@@ -244,7 +229,7 @@ class ASGIApp:
                 break
         except BaseException as e:
             if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
-                await _finish_after_error(app, ctx, e)
+                await finish_after_error_async(app, ctx, e)
             raise
         await send(messages[0])
         await send(messages[1])
@@ -252,9 +237,8 @@ class ASGIApp:
     async def _handle_in_thread(
         self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive, send: ASGISend
     ) -> None:
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        on_loop = functools.partial(_run_on_loop, loop)
+        context = contextvars.copy_context()  # the thread's, then the stream's
+        on_loop = functools.partial(_run_on_loop, asyncio.get_running_loop())
 
         def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage] | None]:
             try:
@@ -268,7 +252,7 @@ class ASGIApp:
                 raise
             return response, messages
 
-        future = loop.run_in_executor(None, context.run, run)
+        future = off_loop(run, context=context)
         try:
             response, messages = await asyncio.shield(future)
         except asyncio.CancelledError as cancelled:  # the thread goes on: wait for it
@@ -325,7 +309,7 @@ class ASGIApp:
         try:
             await _close_body(response)
         finally:
-            await _finish_after_error(self.app, ctx, cancelled)
+            await finish_after_error_async(self.app, ctx, cancelled)
 
     async def _body_for(self, ctx: RequestContext, receive: ASGIReceive) -> bytes:
         """Read the request body before dispatch, unless the view streams it."""
@@ -558,10 +542,8 @@ async def _send_chunks(response: Response, send: ASGISend) -> None:
         return
     iterator = iter(body)
     sentinel = object()
-    loop = asyncio.get_running_loop()
     while True:  # a sync generator may block: each step runs in a worker thread
-        step = functools.partial(contextvars.copy_context().run, next, iterator, sentinel)
-        future = loop.run_in_executor(None, step)
+        future = off_loop(next, iterator, sentinel)
         try:
             chunk = await asyncio.shield(future)
         except asyncio.CancelledError:
@@ -611,13 +593,6 @@ async def _cancel_on_disconnect(receive: ASGIReceive, task: asyncio.Task[t.Any] 
             if task is not None:
                 task.cancel()
             return
-
-
-async def _finish_after_error(app: Tocsin, ctx: RequestContext, e: BaseException) -> None:
-    try:  # after a failing 500 handler, teardown gets the original error, as in Flask
-        await drive_async(finish(app, ctx, ctx.error if ctx.error is not None else e))
-    except Exception:
-        app.logger.exception("Teardown failed while an exception was propagating")
 
 
 _ = cabc

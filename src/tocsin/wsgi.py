@@ -14,8 +14,8 @@ import typing as t
 
 from werkzeug.exceptions import HTTPException
 
-from ._async import run_coroutine
-from ._pipeline import Pipe, dispatch, finish
+from ._drive import drive, finish_after_error, tear_down
+from ._pipeline import dispatch
 from ._responses import complete_headers
 from ._routing import decode_path
 from .ctx import RequestContext
@@ -28,50 +28,6 @@ if t.TYPE_CHECKING:
     from .wrappers import Response
 
 __all__ = ["drive", "handle", "request_context", "tear_down"]
-
-
-_UNSTARTED: t.Any = object()
-
-
-def drive(
-    pipe: Pipe, run_coro: t.Callable[[t.Any], t.Any] = run_coroutine, item: t.Any = _UNSTARTED
-) -> t.Any:
-    """Run *pipe* to its end, resolving each call it yields synchronously.
-
-    :param run_coro: how a yielded coroutine is run: by default on this
-        thread's own event loop (the ASGI driver passes one that hands it
-        to the server's loop).
-    :param item: what *pipe* yielded first, when the caller started it.
-    """
-    try:
-        if item is _UNSTARTED:
-            item = next(pipe)
-        while True:
-            try:
-                value = item[0](**item[1]) if type(item) is tuple else run_coro(item)
-            except BaseException as e:
-                item = pipe.throw(e)
-            else:
-                item = pipe.send(value)
-    except StopIteration as stop:
-        return stop.value
-
-
-def tear_down(
-    app: Tocsin,
-    ctx: RequestContext,
-    exc: BaseException | None,
-    run_coro: t.Callable[[t.Any], t.Any] = run_coroutine,
-) -> None:
-    """Run steps 16 to 19 (:func:`~tocsin._pipeline.finish`) synchronously.
-
-    Teardown usually yields nothing; a ``for`` loop starts it without the
-    ``StopIteration`` that ``next()`` raises (which costs as much as the rest).
-    """
-    pipe = finish(app, ctx, exc)
-    for item in pipe:
-        drive(pipe, run_coro, item)
-        break
 
 
 def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:
@@ -121,19 +77,6 @@ def handle(
             finish_after_error(app, ctx, e)
         raise
     return () if ctx.method == "HEAD" else body
-
-
-def finish_after_error(
-    app: Tocsin,
-    ctx: RequestContext,
-    e: BaseException,
-    run_coro: t.Callable[[t.Any], t.Any] = run_coroutine,
-) -> None:
-    """Teardown after an exception that propagates; its own errors are logged, not raised."""
-    try:  # after a failing 500 handler, teardown gets the original error, as in Flask
-        tear_down(app, ctx, ctx.error if ctx.error is not None else e, run_coro)
-    except Exception:
-        app.logger.exception("Teardown failed while an exception was propagating")
 
 
 def _emit(
