@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tocsin import Tocsin, flash, render_template_string
-from tocsin.signals import Namespace, request_tearing_down
+from tocsin import Tocsin, flash, lifecycle, render_template_string
+from tocsin.signals import Namespace, got_request_exception, request_tearing_down
 from tocsin.testing import TestClient
 from tocsin.tracing import Tracer
 
@@ -111,3 +111,38 @@ def test_format_and_as_dict(app: Tocsin, client: TestClient) -> None:
     assert [e["name"] for e in data["events"] if e["kind"] == "step"] == trace.steps
     tracer.clear()
     assert tracer.traces == []
+
+
+def test_the_error_path_is_traced_as_step_9_with_its_500_handler(
+    app: Tocsin, client: TestClient
+) -> None:
+    """Not as a step the lifecycle table lacks; the 500 handler's call is shown."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    tracer = Tracer(app)
+
+    @app.route("/")
+    def index() -> str:
+        raise RuntimeError("boom")
+
+    def server_error(e: t.Any) -> tuple[str, int]:
+        return "sorry", 500
+
+    def noted(sender: Tocsin, exception: BaseException, **extra: t.Any) -> None:
+        pass
+
+    app.register_error_handler(500, server_error)
+    with got_request_exception.connected_to(noted, app):
+        assert client.get("/").status_code == 500
+    trace = tracer.last
+    assert trace is not None
+    assert "got_request_exception" not in trace.steps
+    assert all(name in [s.name for s in lifecycle.STEPS] for name in trace.steps)
+    at = trace.steps.index("handle_exception")
+    assert trace.steps[at - 1 : at + 2] == ["dispatch", "handle_exception", "make_response"]
+    events = [(e.kind, e.name, e.detail) for e in trace.events]
+    start = events.index(("step", "handle_exception", ""))
+    assert events[start : start + 3] == [
+        ("step", "handle_exception", ""),
+        ("signal", "got-request-exception", "1"),
+        ("call", "errorhandler", f"{server_error.__module__}.{server_error.__qualname__}"),
+    ]

@@ -209,9 +209,13 @@ def propagates(app: Tocsin) -> bool:
 
 
 def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
-    """The error path: ``got_request_exception``, then re-raise or a 500 response."""
-    if ctx.trace is not None:
-        ctx.trace.step("got_request_exception")
+    """The error path: ``got_request_exception``, then re-raise or a 500 response.
+
+    Traced as step 9, ``handle_exception``, with the signal and the 500 handler.
+    """
+    tr = ctx.trace
+    if tr is not None:
+        tr.step("handle_exception")
     if _sig.got_request_exception.receivers:
         aw = send(ctx, _sig.got_request_exception, {"exception": e})
         if aw is not None:
@@ -223,6 +227,8 @@ def _handle_exception(app: Tocsin, ctx: RequestContext, e: Exception) -> Pipe:
     server_error: t.Any = InternalServerError(original_exception=e)
     handler = app._find_error_handler(server_error, ctx.plan.blueprints)
     if handler is not None:
+        if tr is not None:
+            tr.call("errorhandler", handler[0])
         server_error = handler[0](server_error)
         if handler[1]:
             server_error = yield server_error
