@@ -323,7 +323,7 @@ def test_a_failing_request_gets_the_500_page_and_is_rolled_back(
     assert query(app, "SELECT text FROM note") == [("kept",)]
     assert query(app, "SELECT summary FROM audit") == [("kept",)]
     trace = app.extensions["notes.tracer"].last
-    assert "got_request_exception" in trace.steps
+    assert "handle_exception" in trace.steps  # the error path is step 9
     assert trace.status == 500
 
 
