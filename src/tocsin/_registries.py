@@ -161,16 +161,22 @@ def _plain(items: dict[t.Any, t.Any]) -> defaultdict[t.Any, list[t.Any]]:
     return defaultdict(list, {key: list(value) for key, value in items.items()})
 
 
-class registry_attribute:
-    """A scaffold attribute holding a :class:`HookRegistry`; assigning a dict wraps it."""
+C = t.TypeVar("C")
+
+
+class _WatchedAttribute(t.Generic[C]):
+    """A scaffold attribute whose container tells the owner of changes; assigning wraps it."""
+
+    def __init__(self, make: t.Callable[[Notify, t.Any], C]) -> None:
+        self._make = make
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
     @t.overload
-    def __get__(self, obj: None, objtype: type | None = None) -> registry_attribute: ...
+    def __get__(self, obj: None, objtype: type | None = None) -> _WatchedAttribute[C]: ...
     @t.overload
-    def __get__(self, obj: object, objtype: type | None = None) -> HookRegistry: ...
+    def __get__(self, obj: object, objtype: type | None = None) -> C: ...
     def __get__(self, obj: object | None, objtype: type | None = None) -> t.Any:
         if obj is None:
             return self
@@ -182,32 +188,16 @@ class registry_attribute:
     def __set__(self, obj: _Owner, value: t.Any) -> None:
         notify = _notifier(obj)
         replacing = self.name in obj.__dict__  # the first assignment is in __init__
-        obj.__dict__[self.name] = HookRegistry(notify, value)
+        obj.__dict__[self.name] = self._make(notify, value)
         if replacing:
             notify()
 
 
-class watched_list:
+def registry_attribute() -> _WatchedAttribute[HookRegistry]:
+    """A scaffold attribute holding a :class:`HookRegistry` (``before_request_funcs``...)."""
+    return _WatchedAttribute(lambda notify, value: HookRegistry(notify, value))
+
+
+def watched_list() -> _WatchedAttribute[HookList[t.Any]]:
     """A scaffold attribute holding a :class:`HookList` (``teardown_appcontext_funcs``)."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @t.overload
-    def __get__(self, obj: None, objtype: type | None = None) -> watched_list: ...
-    @t.overload
-    def __get__(self, obj: object, objtype: type | None = None) -> HookList[t.Any]: ...
-    def __get__(self, obj: object | None, objtype: type | None = None) -> t.Any:
-        if obj is None:
-            return self
-        try:
-            return obj.__dict__[self.name]
-        except KeyError:
-            raise AttributeError(self.name) from None
-
-    def __set__(self, obj: _Owner, value: t.Any) -> None:
-        notify = _notifier(obj)
-        replacing = self.name in obj.__dict__  # the first assignment is in __init__
-        obj.__dict__[self.name] = HookList(value, notify)
-        if replacing:
-            notify()
+    return _WatchedAttribute(lambda notify, value: HookList(value, notify))

@@ -24,14 +24,8 @@ __all__ = ["Blueprint", "BlueprintSetupState"]
 class Blueprint(SansioBlueprint):
     """A set of views, hooks, handlers and template helpers to register on an app.
 
-    Hooks registered on a blueprint run only for requests routed to it;
-    the ``app_*`` variants (``before_app_request``, ``app_errorhandler``...)
-    register on the app for every request.
-
-    :param name: the blueprint's name, the prefix of its endpoints; no dots.
-    :param url_prefix: a path prepended to all its rules.
-    :param subdomain: the subdomain its rules match.
-    :param url_defaults: default values for its views' arguments.
+    The arguments and registration are the sansio :class:`~tocsin.sansio.blueprints.Blueprint`'s;
+    this class serves the blueprint's static files and holds its command group.
     """
 
     def _register_cli(self, app: App, options: dict[str, t.Any], name: str) -> None:
