@@ -799,3 +799,33 @@ def test_test_client_sends_a_host_latin1_cannot_hold(app: Tocsin, client: TestCl
 
     response = client.get("/", headers={"Host": "☃.test"})
     assert (response.status_code, response.text) == (200, "'' /")
+
+
+def test_test_client_keeps_header_names_as_the_app_wrote_them(
+    app: Tocsin, client: TestClient
+) -> None:
+    """The ASGI messages carry lowercase names; the test response has the app's, as under WSGI."""
+    from tocsin import Response, redirect, stream_with_context
+
+    @app.get("/")
+    def index() -> t.Any:
+        response = redirect("/next")
+        response.headers["x-lower"] = "1"
+        response.headers["X-Upper"] = "2"
+        return response
+
+    @app.get("/stream")
+    def stream() -> Response:
+        return Response(stream_with_context(iter(["a", "b"])), headers={"X-Streamed": "yes"})
+
+    response = client.get("/")
+    assert list(response.headers.keys()) == [
+        "Content-Type",
+        "Content-Length",
+        "Location",
+        "x-lower",
+        "X-Upper",
+    ]
+    assert "Location" in dict(response.headers)
+    streamed = client.get("/stream")
+    assert (streamed.text, list(streamed.headers.keys())) == ("ab", ["X-Streamed", "Content-Type"])

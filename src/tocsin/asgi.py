@@ -53,7 +53,10 @@ if t.TYPE_CHECKING:
 __all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "scope_from_environ"]
 
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
-_KEEP = "tocsin.preserve_context"
+#: Set by the test client's ASGI bridge: an object told of each request's context
+#: (``seen(ctx)``, for ``with client:``) and given its headers as text, names in
+#: their own case (the ASGI messages carry them lowercased).
+_TEST_CLIENT = "tocsin.test_client"
 #: The headers :func:`_scan_headers` looks for.
 _NOTED_HEADERS = frozenset((b"content-length", b"transfer-encoding", b"cookie", b"host"))
 
@@ -274,8 +277,9 @@ class ASGIApp:
         self, ctx: RequestContext, scope: ASGIScope, response: t.Any
     ) -> tuple[ASGIMessage, ASGIMessage] | None:
         """Step 15: the two messages of a complete response, or ``None`` for a streamed one."""
-        if _KEEP in scope:  # the test client's ``with client:``
-            scope[_KEEP](ctx)
+        client = scope.get(_TEST_CLIENT)
+        if client is not None:
+            client.seen(ctx)
         if ctx.trace is not None:
             self.app._tracer.annotate(ctx, response)
         head = ctx.method == "HEAD"
@@ -297,6 +301,8 @@ class ASGIApp:
             status = response._status_code  # Werkzeug's storage behind status_code
         if head and scope["method"] != "HEAD":
             headers = _unframed(headers)
+        if client is not None:
+            headers = client.headers = list(headers)
         return (
             {"type": "http.response.start", "status": status, "headers": encode_headers(headers)},
             {"type": "http.response.body", "body": body},
@@ -527,6 +533,9 @@ def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:
     headers = response.get_wsgi_headers(environ).items()
     if ctx.method == "HEAD" and ctx.environ["REQUEST_METHOD"] != "HEAD":  # sent as "head"
         headers = _unframed(headers)
+    client = ctx.environ.get("asgi.scope", {}).get(_TEST_CLIENT)
+    if client is not None:
+        headers = client.headers = list(headers)
     return {
         "type": "http.response.start",
         "status": response.status_code,

@@ -95,7 +95,15 @@ class _ASGIBridge:
     def __init__(self, app: Tocsin) -> None:
         self.app = app
         self._loop: LoopHolder | None = None
-        self.preserve: t.Callable[[RequestContext], None] | None = None
+        #: For ``with client:``: told of the request's context.
+        self.keep: t.Callable[[RequestContext], None] | None = None
+        #: The last response's headers as the app made them (names in their own case).
+        self.headers: list[tuple[str, str]] | None = None
+
+    def seen(self, ctx: RequestContext) -> None:
+        """Called by the ASGI driver with the context of the request it is answering."""
+        if self.keep is not None:
+            self.keep(ctx)
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -105,13 +113,16 @@ class _ASGIBridge:
         if self._loop is None:
             self._loop = LoopHolder()
         scope = scope_from_environ(environ)
-        if "tocsin.preserve_context" in environ:
-            scope["tocsin.preserve_context"] = environ["tocsin.preserve_context"]
+        scope["tocsin.test_client"] = self
+        self.keep = environ.get("tocsin.preserve_context")
+        self.headers = None
         body = environ["wsgi.input"].read()
         messages: list[dict[str, t.Any]] = []
         self._loop.loop.run_until_complete(self._run(scope, body, messages))
         start = next(m for m in messages if m["type"] == "http.response.start")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
+        headers = self.headers  # as under WSGI: Werkzeug's test response keeps their case
+        if headers is None:
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
         start_response(status_line(start["status"]), headers)
         return [b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")]
 
