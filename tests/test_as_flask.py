@@ -303,3 +303,18 @@ def test_a_bare_import_tocsin_has_the_submodules_flask_has() -> None:
         """
     )
     assert out.splitlines() == ["False tocsin.cli tocsin.debughelpers", "False False"]
+
+
+def test_introspecting_the_flask_module_raises_nothing() -> None:
+    """``inspect.getmembers(flask)`` under warnings-as-errors, as in a Flask project's tests."""
+    out = output_of(
+        """
+        import inspect, warnings
+        import tocsin.as_flask, flask
+        warnings.simplefilter("error")
+        names = [name for name, _ in inspect.getmembers(flask)]
+        print("Flask" in names, "request" in names, "__version__" in names)
+        print(all(hasattr(flask, name) for name in dir(flask)))
+        """
+    )
+    assert out.splitlines() == ["True True False", "True"]

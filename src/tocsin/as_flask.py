@@ -85,7 +85,9 @@ class _FlaskModule(types.ModuleType):
         raise AttributeError(f"module 'flask' has no attribute {name!r}")
 
     def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *dir(tocsin)})
+        # Its own names (Tocsin's public ones among them), as Flask's module lists
+        # them: not tocsin's __version__, which this module answers with a warning.
+        return sorted(super().__dir__())
 
 
 class _Loader(importlib.abc.Loader):
