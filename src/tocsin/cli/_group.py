@@ -227,8 +227,8 @@ class TocsinGroup(AppGroup):
         """Add the commands installed packages declare, once.
 
         Those of the ``tocsin.commands`` entry-point group, and, as Flask's
-        ``flask`` command does, those of ``flask.commands`` (Flask-Migrate's
-        ``db``, Flask-Limiter's ``limiter``) when ``flask`` resolves to Tocsin
+        ``flask`` command does, those of ``flask.commands`` (Flask-Limiter's
+        ``limiter``) when ``flask`` resolves to Tocsin
         in this process (``import tocsin.as_flask``, which the app's module
         runs): they are written against ``flask``, and would otherwise bring
         the real Flask in beside Tocsin. A command of the group's own wins
