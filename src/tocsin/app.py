@@ -363,7 +363,12 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
     @property
     def asgi(self) -> t.Any:
-        """This app as an ASGI 3 application: ``uvicorn module:app.asgi``."""
+        """This app as an ASGI 3 application: ``uvicorn module:app.asgi``.
+
+        The app keeps it weakly (so that an app is freed by reference
+        counting): hold the object you serve, as a server does, rather than
+        reading this attribute for every request.
+        """
         asgi_app = self._asgi()
         if asgi_app is None:
             from .asgi import ASGIApp

@@ -94,6 +94,7 @@ class _ASGIBridge:
 
     def __init__(self, app: Tocsin) -> None:
         self.app = app
+        self._asgi = app.asgi  # held, as a server holds it (the app keeps it weakly)
         self._loop: LoopHolder | None = None
         #: For ``with client:``: told of the request's context.
         self.keep: t.Callable[[RequestContext], None] | None = None
@@ -144,7 +145,7 @@ class _ASGIBridge:
             messages.append(message)
 
         try:
-            await self.app.asgi(scope, receive, send)
+            await self._asgi(scope, receive, send)
         finally:
             done.set()
 
