@@ -74,15 +74,8 @@ class HookList(list[T]):
     reverse = _changes("reverse")
     __setitem__ = _changes("__setitem__")
     __delitem__ = _changes("__delitem__")
-
-    def __iadd__(self, other: t.Iterable[T]) -> HookList[T]:  # type: ignore[override,misc]  # a list stays a list
-        self.extend(other)
-        return self
-
-    def __imul__(self, n: t.SupportsIndex) -> HookList[T]:
-        list.__imul__(self, n)
-        self._notify()
-        return self
+    __iadd__ = _changes("__iadd__")  # (list's returns the list itself: still this one)
+    __imul__ = _changes("__imul__")
 
     def __reduce__(self) -> t.Any:  # a copy or pickle is a plain list
         return (list, (list(self),))

@@ -34,10 +34,6 @@ __all__ = ["Flask", "Tocsin"]
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
-def _dead_ref() -> None:
-    """A weak reference whose object is gone."""
-
-
 class Tocsin(RequestMethods, ResponseMaker, App):
     """The application: a WSGI application, and through :attr:`asgi` an ASGI one.
 
@@ -87,7 +83,8 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self._teardown_appcontext = Hooks(())
         self._builtin_calls = NOT_BUILT
         self._matcher = Matcher(self)
-        self._asgi: t.Any = _dead_ref  # a weak reference: the ASGI app holds this one
+        #: A weak reference to the ASGI app made by :attr:`asgi` (which holds this app).
+        self._asgi: weakref.ref[t.Any] | None = None
         #: The lifecycle tracer, when ``TRACE`` is on (see :mod:`tocsin.tracing`).
         self._tracer: t.Any = None
         self._cli: t.Any = None
@@ -369,7 +366,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         counting): hold the object you serve, as a server does, rather than
         reading this attribute for every request.
         """
-        asgi_app = self._asgi()
+        asgi_app = self._asgi() if self._asgi is not None else None
         if asgi_app is None:
             from .asgi import ASGIApp
 

@@ -224,7 +224,7 @@ class ASGIApp:
                 response = stop.value
             messages = self._prepare(ctx, scope, response)
             if messages is None:
-                await self._stream(ctx, response, receive, send)
+                await self._stream(ctx, response, receive, send, scope.get(_TEST_CLIENT))
                 return
             teardown = finish(app, ctx, ctx.error)
             for item in teardown:  # usually nothing to await: a loop starts it at no cost
@@ -268,7 +268,9 @@ class ASGIApp:
                     )
             raise
         if messages is None:  # streamed: in a task that runs in the request's contexts
-            await asyncio.create_task(self._stream(ctx, response, receive, send), context=context)
+            await asyncio.create_task(
+                self._stream(ctx, response, receive, send, scope.get(_TEST_CLIENT)), context=context
+            )
             return
         await send(messages[0])
         await send(messages[1])
@@ -332,7 +334,12 @@ class ASGIApp:
         return body
 
     async def _stream(
-        self, ctx: RequestContext, response: Response, receive: ASGIReceive, send: ASGISend
+        self,
+        ctx: RequestContext,
+        response: Response,
+        receive: ASGIReceive,
+        send: ASGISend,
+        client: t.Any,
     ) -> None:
         """Send a streamed body; a client that disconnects cancels it. Teardown runs after.
 
@@ -343,7 +350,7 @@ class ASGIApp:
         task = asyncio.current_task()
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
         try:
-            await send(_start_message(response, ctx))
+            await send(_start_message(response, ctx, client))
             if ctx.method != "HEAD" and response.status_code not in (204, 304):  # as WSGI
                 await _send_chunks(response, send)
             await send({"type": "http.response.body", "body": b""})
@@ -526,15 +533,14 @@ def _unframed(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [pair for pair in headers if pair[0].lower() != "content-length"]
 
 
-def _start_message(response: Response, ctx: RequestContext) -> ASGIMessage:
+def _start_message(response: Response, ctx: RequestContext, client: t.Any) -> ASGIMessage:
     # Werkzeug's final headers, as the WSGI driver sends: an IRI Location made a URI,
     # Content-Length set for a complete body, removed for 1xx, 204 and 304.
     environ = ctx.environ if response.autocorrect_location_header else {}
     headers = response.get_wsgi_headers(environ).items()
     if ctx.method == "HEAD" and ctx.environ["REQUEST_METHOD"] != "HEAD":  # sent as "head"
         headers = _unframed(headers)
-    client = ctx.environ.get("asgi.scope", {}).get(_TEST_CLIENT)
-    if client is not None:
+    if client is not None:  # the test client's bridge (see _TEST_CLIENT)
         headers = client.headers = list(headers)
     return {
         "type": "http.response.start",

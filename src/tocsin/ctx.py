@@ -338,17 +338,25 @@ class RequestContext:
         app_ctx = self.app_ctx
         if app_ctx is None:
             current = _cv_app.get(None)
-            if (
-                current is not None
-                and current.app is self.app
-                and not self.app.config["FRESH_APP_CONTEXT"]
-            ):
+            if current is not None and self._joins(current):
                 app_ctx = current
                 self.shares_app_ctx = True
             else:
                 app_ctx = AppContext(self.app)
             self.app_ctx = app_ctx
         app_ctx._tokens.append(_cv_app.set(app_ctx))
+
+    def _joins(self, current: AppContext) -> bool:
+        """Whether this request shares *current*, the app context current as it begins.
+
+        As in Flask 3.1 it does when *current* is its app's; with
+        ``FRESH_APP_CONTEXT`` set, only a :meth:`copy` does, where the app
+        context of the request it was copied from is current.
+        """
+        return current.app is self.app and (
+            not self.app.config["FRESH_APP_CONTEXT"]
+            or current is getattr(self, "_origin_app_ctx", None)
+        )
 
     def _reset(self) -> None:
         """Stop being current (the reverse of :meth:`_set`)."""
@@ -375,14 +383,7 @@ class RequestContext:
         app_ctx: AppContext | None
         if self._tokens:  # pushed again: keep the app context it already has
             app_ctx = self.app_ctx if current is not self.app_ctx else None
-        elif (
-            current is not None
-            and current.app is self.app
-            and (
-                not self.app.config["FRESH_APP_CONTEXT"]
-                or current is getattr(self, "_origin_app_ctx", None)
-            )
-        ):
+        elif current is not None and self._joins(current):
             self.app_ctx, app_ctx = current, None
         else:
             app_ctx = self.app_ctx = AppContext(self.app)

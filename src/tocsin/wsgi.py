@@ -27,7 +27,7 @@ if t.TYPE_CHECKING:
     from .typing import StartResponse, WSGIEnvironment
     from .wrappers import Response
 
-__all__ = ["drive", "handle", "request_context", "tear_down"]
+__all__ = ["handle", "request_context"]
 
 
 def request_context(app: Tocsin, environ: WSGIEnvironment) -> RequestContext:

@@ -85,8 +85,8 @@ from ._group import (
     main,
     version_option,
 )
+from ._group import _dotenv as _dotenv
 from ._group import _group_options as _group_options
-from ._group import _has_dotenv as _has_dotenv
 from ._group import _load_env_files as _load_env_files
 from ._group import _set_app_import_path as _set_app_import_path
 from ._group import _set_debug as _set_debug

@@ -85,9 +85,8 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     the result is ``False``; if *path* is given or a default file is in
     the current directory, a tip to install it is printed to stderr.
     """
-    try:
-        import dotenv
-    except ImportError:
+    dotenv = _dotenv()
+    if dotenv is None:
         if path or any(os.path.isfile(name) for name in _DOTENV_FILES):
             click.secho(
                 " * Tip: There are .env files present. Install python-dotenv to use them.",
@@ -107,12 +106,13 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     return bool(values)
 
 
-def _has_dotenv() -> bool:
+def _dotenv() -> t.Any:
+    """The python-dotenv module, or ``None`` when it is not installed."""
     try:
-        import dotenv  # noqa: F401
+        import dotenv
     except ImportError:
-        return False
-    return True
+        return None
+    return dotenv
 
 
 def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -122,7 +122,7 @@ def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | Non
     is false (the group was made with ``load_dotenv=False``, or
     ``TOCSIN_SKIP_DOTENV``/``FLASK_SKIP_DOTENV`` says so).
     """
-    if value is not None and not _has_dotenv():
+    if value is not None and _dotenv() is None:
         raise click.BadParameter(
             "python-dotenv must be installed to load an env file.", ctx=ctx, param=param
         )

@@ -426,18 +426,9 @@ class Signal(Registry):
     ) -> list[tuple[Receiver, t.Any]]:
         """The general path of :meth:`send`: the same loop, after :meth:`_checked_plan`."""
         results = []
-        getters, flags, has_async = self._checked_plan(sender, "send", wrapper is None)
-        if wrapper is None or not has_async:
-            for get in getters:
-                receiver = get()
-                if receiver is not None:
-                    results.append((receiver, receiver(sender, **kwargs)))
-            return results
-        for get, is_async in zip(getters, flags, strict=True):
-            receiver = get()
-            if receiver is not None:
-                call = wrapper(receiver) if is_async else receiver
-                results.append((receiver, call(sender, **kwargs)))
+        for receiver, is_async in self._deliveries(sender, "send", wrapper is None):
+            call = wrapper(receiver) if is_async and wrapper is not None else receiver
+            results.append((receiver, call(sender, **kwargs)))
         return results
 
     def _deliveries(
