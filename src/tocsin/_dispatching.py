@@ -1,8 +1,4 @@
-"""Flask's request-handling methods, for code that calls or overrides them.
-
-Tocsin runs a request from its lifecycle table (:mod:`tocsin._pipeline`).
-These methods are Flask's public names for the same steps; each runs its
-steps synchronously, in the current request context:
+"""Flask's request-handling methods: thin wrappers that run steps of the table.
 
 ==========================  ==========================================
 method                      lifecycle steps
@@ -16,90 +12,57 @@ method                      lifecycle steps
 ``handle_exception``        the error path
 ==========================  ==========================================
 
-So ``app.preprocess_request()`` in a test request context runs the
-``before_request`` functions, as in Flask. When an app's class overrides one
-of them, or the app is given its own (as extensions that wrap
-``handle_exception`` do), every request runs steps 4 to 14 through these
-methods, so the override takes part. Such requests are slower than the
-pipeline's own, and under ASGI they run in a worker thread.
+Each runs the entries its steps have in the current request's plan
+(:mod:`tocsin._compile`), synchronously, so ``app.preprocess_request()`` in a
+test request context runs the ``before_request`` functions, as in Flask.
+When an app's class overrides one of them, or the app is given its own (as
+extensions that wrap ``handle_exception`` do), the compiler replaces those
+steps, in every plan, by a call to the override: it runs inside the same
+pipeline, and what it calls of these methods runs their steps. Under ASGI
+such requests run in a worker thread (the methods are sync code).
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.routing import RoutingException
-from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.exceptions import HTTPException
 
-from . import _pipeline  # (which imports this module: names are looked up at call time)
-from . import signals as _sig
-from ._async import call_sync
+from . import _steps
+from ._compile import Entry, Plan, compiled, stock
+from ._drive import drive
+from ._pipeline import run
 from .globals import request_ctx
 
 if t.TYPE_CHECKING:
-    from ._pipeline import Plan
     from .app import Tocsin
     from .ctx import RequestContext
     from .wrappers import Request, Response
 
-__all__ = ["RequestMethods", "overridden_request_methods", "run_request_methods"]
-
-#: The methods whose overrides make requests run through them.
-OVERRIDABLE = (
-    "full_dispatch_request",
-    "preprocess_request",
-    "dispatch_request",
-    "handle_user_exception",
-    "handle_http_exception",
-    "handle_exception",
-    "finalize_request",
-    "process_response",
-    "should_ignore_error",
-)
+__all__ = ["RequestMethods"]
 
 
-def overridden_request_methods(app: Tocsin) -> frozenset[str]:
-    """The names in :data:`OVERRIDABLE` that *app* does not take from Tocsin."""
-    return frozenset(
-        name
-        for name in OVERRIDABLE
-        if getattr(getattr(app, name), "__func__", None) is not getattr(RequestMethods, name)
-    )
-
-
-def _current() -> RequestContext:
+def _current(app: Tocsin) -> tuple[RequestContext, Plan]:
     ctx: RequestContext = request_ctx._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
-    return ctx
-
-
-def _plan(app: Tocsin) -> Plan:
-    """The hooks of the current request's blueprint scope."""
-    ctx = _current()
     if ctx.plan is None:
-        ctx.plan = app._plan(ctx.url_rule)
-    return ctx.plan  # type: ignore[no-any-return]  # set just above
+        ctx.plan = compiled(app).plan(ctx)
+    return ctx, ctx.plan
 
 
-def run_request_methods(app: Tocsin, ctx: RequestContext) -> Response:
-    """Steps 4 to 14 through the request methods, for an app that overrides one."""
-    try:
-        return app.full_dispatch_request()
-    except Exception as e:
-        if not app.should_ignore_error(e):
-            ctx.error = e  # what teardown gets
-        return app.handle_exception(e)
+def _run(app: Tocsin, names: tuple[str, ...], value: t.Any) -> t.Any:
+    """Run the steps *names* of the current request's plan (those that have work) on *value*."""
+    ctx, plan = _current(app)
+    entries: tuple[Entry, ...] = tuple(e for n in names if (e := plan.steps.get(n)) is not None)
+    return drive(run(ctx, entries, value)) if entries else value
 
 
 class RequestMethods:
     """Flask's request-handling methods on the app (see the module docstring)."""
 
+    @stock
     def full_dispatch_request(self: Tocsin) -> Response:  # type: ignore[misc]  # a mixin of Tocsin
         """Steps 4 to 14: first-request functions, ``request_started``, dispatch, response."""
-        if not self._first_request_done:
-            self.ensure_sync(self._run_before_first_request)()
-        if _sig.request_started.receivers:
-            call_sync(_sig.request_started, self, {})
+        _run(self, ("before_first_request", "request_started"), None)
         try:
             rv = self.preprocess_request()
             if rv is None:
@@ -108,60 +71,47 @@ class RequestMethods:
             rv = self.handle_user_exception(e)
         return self.finalize_request(rv)
 
+    @stock
     def preprocess_request(self: Tocsin) -> t.Any:  # type: ignore[misc]
         """Steps 6 and 7: URL value preprocessors, then ``before_request`` functions.
 
         Returns the first value other than ``None`` that a ``before_request``
         function returns (the response), else ``None``.
         """
-        ctx = _current()
-        plan = _plan(self)
-        endpoint = ctx.url_rule.endpoint if ctx.url_rule is not None else None
-        for fn, _ in plan.url_value_preprocessors:
-            self.ensure_sync(fn)(endpoint, ctx.view_args)
-        for fn, _ in plan.before_request:
-            rv = self.ensure_sync(fn)()
-            if rv is not None:
-                return rv
-        return None
+        rv = _run(self, ("url_value_preprocessor", "before_request"), _steps.PENDING)
+        return None if rv is _steps.PENDING else rv
 
+    @stock
     def dispatch_request(self: Tocsin) -> t.Any:  # type: ignore[misc]
         """Step 8: raise the stored routing error, or call the view and return its value."""
-        ctx = _current()
+        ctx, _ = _current(self)
         if ctx.routing_exception is not None:
             self.raise_routing_exception(ctx.request)
-        view, _ = ctx.view or self._view(ctx)
-        return self.ensure_sync(view)(**(ctx.view_args or {}))
+        return _run(self, ("dispatch",), _steps.PENDING)
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the 404, 405 or redirect that matching *request* stored."""
         raise request.routing_exception  # type: ignore[misc]  # only called when there is one
 
+    @stock
     def handle_user_exception(self: Tocsin, e: Exception) -> t.Any:  # type: ignore[misc]
         """Step 9: the value of *e*'s error handler; HTTP errors go to ``handle_http_exception``.
 
         An exception with no handler is raised again.
         """
-        _pipeline.mark_missing_key(self, e)
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             return self.handle_http_exception(e)
-        handler = self._find_error_handler(e, _plan(self).blueprints)
-        if handler is None:
-            raise e
-        return self.ensure_sync(handler[0])(e)
+        return _run(self, ("handle_exception",), e)
 
+    @stock
     def handle_http_exception(self: Tocsin, e: HTTPException) -> t.Any:  # type: ignore[misc]
         """Step 9 for an HTTP error: its handler's value, or *e* itself (its own response).
 
         Routing redirects and errors without a code never go to a handler.
         """
-        if e.code is None or isinstance(e, RoutingException):
-            return e
-        handler = self._find_error_handler(e, _plan(self).blueprints)
-        if handler is None:
-            return e
-        return self.ensure_sync(handler[0])(e)
+        return _run(self, ("handle_exception",), e)
 
+    @stock
     def handle_exception(self: Tocsin, e: Exception) -> Response:  # type: ignore[misc]
         """The error path: ``got_request_exception``, then raise *e* or make a 500.
 
@@ -169,17 +119,12 @@ class RequestMethods:
         in debug and testing mode); otherwise it is logged and the 500 handler,
         if any, gets an ``InternalServerError`` whose ``original_exception`` is *e*.
         """
-        if _sig.got_request_exception.receivers:
-            call_sync(_sig.got_request_exception, self, {"exception": e})
-        if _pipeline.propagates(self):
-            raise e
-        self.log_exception(e)
-        server_error: t.Any = InternalServerError(original_exception=e)
-        handler = self._find_error_handler(server_error, _plan(self).blueprints)
-        if handler is not None:
-            server_error = self.ensure_sync(handler[0])(server_error)
+        ctx, plan = _current(self)
+        fn, work, _ = plan.error_path
+        server_error = drive(fn(ctx, work, e))
         return self.finalize_request(server_error, from_error_handler=True)
 
+    @stock
     def finalize_request(  # type: ignore[misc]
         self: Tocsin, rv: t.Any, from_error_handler: bool = False
     ) -> Response:
@@ -188,30 +133,22 @@ class RequestMethods:
         :param from_error_handler: *rv* comes from the 500 handler: an error
             while processing it is logged, not raised.
         """
-        response = self.make_response(rv)
+        response = _run(self, ("make_response",), rv)
         try:
             response = self.process_response(response)
-            if _sig.request_finished.receivers:
-                call_sync(_sig.request_finished, self, {"response": response})
+            response = _run(self, ("request_finished",), response)
         except Exception:
             if not from_error_handler:
                 raise
             self.logger.exception("Request finalizing failed with an error while handling an error")
-        return response
+        return response  # type: ignore[no-any-return]
 
+    @stock
     def process_response(self: Tocsin, response: Response) -> Response:  # type: ignore[misc]
         """Steps 11 to 13: ``after_this_request`` and ``after_request`` functions, session saved."""
-        ctx = _current()
-        for fn in (
-            *ctx._after_request_functions,
-            *(fn for fn, _ in _plan(self).after_request),
-        ):
-            rv = self.ensure_sync(fn)(response)
-            response = rv if isinstance(rv, BaseResponse) else _pipeline._not_a_response(fn, rv)  # type: ignore[assignment]  # any Werkzeug response will do
-        if ctx._session is not None or self._session_maybe_refreshed(ctx):
-            _pipeline._save_session(self, ctx, response)
-        return response
+        return _run(self, ("after_this_request", "after_request", "save_session"), response)  # type: ignore[no-any-return]
 
+    @stock
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Whether teardown should get ``None`` rather than the unhandled *error* (never, here)."""
         return False

@@ -5,9 +5,10 @@ driver one of two requests and gets the result (or the exception) back:
 
 * a coroutine (from an ``async def`` view, hook, handler or receiver): the
   ASGI driver awaits it; the WSGI driver runs it on its thread's loop;
-* a tuple ``(view, kwargs)`` for a synchronous view: the WSGI driver calls
-  it; the ASGI driver runs it where sync code runs under ASGI,
-  :func:`off_loop`.
+* :data:`~tocsin._pipeline.ROUTED`, only to a driver that asked for it
+  (``dispatch(..., on_loop=True)``): the URL is matched and the plan chosen;
+  the ASGI driver reads the body and, when the plan runs sync code, moves
+  the request where sync code runs under ASGI, :func:`off_loop`.
 
 :func:`drive` and :func:`drive_async` are those two ways of answering, used
 by :mod:`tocsin.wsgi` and :mod:`tocsin.asgi` (which never import each
@@ -19,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import typing as t
 
 from ._async import run_coroutine
-from ._pipeline import Pipe, finish
+from ._pipeline import ROUTED, Pipe, finish
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -44,13 +44,18 @@ _UNSTARTED: t.Any = object()
 
 
 def drive(
-    pipe: Pipe, run_coro: t.Callable[[t.Any], t.Any] = run_coroutine, item: t.Any = _UNSTARTED
+    pipe: Pipe,
+    run_coro: t.Callable[[t.Any], t.Any] = run_coroutine,
+    on_routed: t.Callable[[], t.Any] | None = None,
+    item: t.Any = _UNSTARTED,
 ) -> t.Any:
     """Run *pipe* to its end, resolving each call it yields synchronously.
 
     :param run_coro: how a yielded coroutine is run: by default on this
         thread's own event loop (the ASGI driver passes one that hands it
         to the server's loop).
+    :param on_routed: for a pipe that yields :data:`~tocsin._pipeline.ROUTED`,
+        the function whose coroutine is run then.
     :param item: what *pipe* yielded first, when the caller started it.
     """
     try:
@@ -58,7 +63,9 @@ def drive(
             item = next(pipe)
         while True:
             try:
-                value = item[0](**item[1]) if type(item) is tuple else run_coro(item)
+                if item is ROUTED:
+                    item = on_routed()  # type: ignore[misc]  # given with such a pipe
+                value = run_coro(item)
             except BaseException as e:
                 item = pipe.throw(e)
             else:
@@ -80,7 +87,7 @@ def tear_down(
     """
     pipe = finish(app, ctx, exc)
     for item in pipe:
-        drive(pipe, run_coro, item)
+        drive(pipe, run_coro, item=item)
         break
 
 
@@ -115,7 +122,7 @@ def off_loop(
 
 
 async def drive_async(pipe: Pipe, item: t.Any = _UNSTARTED) -> t.Any:
-    """Run *pipe* to its end: await coroutines, run sync views in a worker thread.
+    """Run *pipe* to its end on the loop, awaiting what it yields.
 
     :param item: what *pipe* yielded first, when the caller started it.
     """
@@ -124,10 +131,7 @@ async def drive_async(pipe: Pipe, item: t.Any = _UNSTARTED) -> t.Any:
             item = next(pipe)
         while True:
             try:
-                if type(item) is tuple:
-                    value = await off_loop(functools.partial(item[0], **item[1]))
-                else:
-                    value = await item
+                value = await item
             except BaseException as e:
                 item = pipe.throw(e)
             else:

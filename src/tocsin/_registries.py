@@ -18,7 +18,14 @@ import typing as t
 import weakref
 from collections import defaultdict
 
-__all__ = ["HookList", "HookRegistry", "registry_attribute", "watched_list"]
+__all__ = [
+    "HookList",
+    "HookRegistry",
+    "ViewFunctions",
+    "registry_attribute",
+    "watched_list",
+    "watched_views",
+]
 
 T = t.TypeVar("T")
 
@@ -150,6 +157,53 @@ class HookRegistry(defaultdict[t.Any, list[t.Any]]):
         return f"HookRegistry({dict.__repr__(self)})"
 
 
+class ViewFunctions(dict[str, t.Any]):
+    """Endpoint to view function (``app.view_functions``); a change notifies the owner."""
+
+    def __init__(self, notify: Notify, items: t.Any = ()) -> None:
+        super().__init__(items)
+        self._notify = notify
+
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        dict.__setitem__(self, key, value)
+        self._notify()
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        self._notify()
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        if key in self:
+            return self[key]
+        self[key] = default
+        return default
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        dict.update(self, *args, **kwargs)
+        self._notify()
+
+    def pop(self, *args: t.Any) -> t.Any:
+        rv = dict.pop(self, *args)
+        self._notify()
+        return rv
+
+    def popitem(self) -> tuple[str, t.Any]:
+        rv = dict.popitem(self)
+        self._notify()
+        return rv
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self._notify()
+
+    def __ior__(self, other: t.Any) -> ViewFunctions:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def __reduce__(self) -> t.Any:  # a copy or pickle is a plain dict
+        return (dict, (dict(self),))
+
+
 def _plain(items: dict[t.Any, t.Any]) -> defaultdict[t.Any, list[t.Any]]:
     return defaultdict(list, {key: list(value) for key, value in items.items()})
 
@@ -194,3 +248,8 @@ def registry_attribute() -> _WatchedAttribute[HookRegistry]:
 def watched_list() -> _WatchedAttribute[HookList[t.Any]]:
     """A scaffold attribute holding a :class:`HookList` (``teardown_appcontext_funcs``)."""
     return _WatchedAttribute(lambda notify, value: HookList(value, notify))
+
+
+def watched_views() -> _WatchedAttribute[ViewFunctions]:
+    """A scaffold attribute holding its :class:`ViewFunctions`."""
+    return _WatchedAttribute(lambda notify, value: ViewFunctions(notify, value))

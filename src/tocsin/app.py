@@ -9,21 +9,20 @@ import threading
 import typing as t
 import weakref
 
-from werkzeug.routing import MapAdapter, Rule
+from werkzeug.routing import MapAdapter
 
-from . import _pipeline, lifecycle
-from . import signals as _sig
+from . import _pipeline
 from ._async import is_async_callable, run_coroutine
-from ._delivery import NOT_BUILT, builtin_calls
-from ._dispatching import RequestMethods, overridden_request_methods
-from ._pipeline import Hook, Hooks, Plan
+from ._compile import Lifecycle, compiled
+from ._dispatching import RequestMethods
+from ._drive import drive
 from ._responses import ResponseMaker
 from ._routing import Matcher, WatchedMap
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_request, g
+from .globals import _cv_app, _cv_request, g
 from .sansio.app import App
 from .sessions import SecureCookieSessionInterface, SessionInterface
-from .wrappers import Request, Response, _blueprint_chain
+from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
     from .testing import TestClient, TocsinCliRunner
@@ -69,23 +68,19 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         instance_relative_config: bool = False,
         root_path: str | None = None,
     ) -> None:
-        # What registration drops when it changes (see _changed), set before the
-        # settings and registrations of App.__init__.
+        # Set before the settings and registrations of App.__init__, which call _changed.
+        #: The lifecycle compiled from the registrations (see :mod:`tocsin._compile`):
+        #: ``None`` until the first request, and again after any change.
+        self.compiled: Lifecycle | None = None
         #: Whether the session interface saves untouched sessions too (decided at the
         #: first request): then every request counts as carrying a cookie.
         self._session_always = False
-        #: Flask request methods this app overrides (see :mod:`tocsin._dispatching`).
-        self._request_methods: frozenset[str] = frozenset()
         self._first_request_done = False
         self._first_request_lock = threading.Lock()
-        self._plans: dict[str | None, Plan] = {}
-        self._views: dict[str, Hook] = {}
-        self._teardown_appcontext = Hooks(())
-        self._builtin_calls = NOT_BUILT
         self._matcher = Matcher(self)
         #: A weak reference to the ASGI app made by :attr:`asgi` (which holds this app).
         self._asgi: weakref.ref[t.Any] | None = None
-        #: The lifecycle tracer, when ``TRACE`` is on (see :mod:`tocsin.tracing`).
+        #: The lifecycle tracer, when one is installed (see :mod:`tocsin.tracing`).
         self._tracer: t.Any = None
         self._cli: t.Any = None
         super().__init__(
@@ -129,20 +124,21 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self._got_first_request = True
         self._decide_direct()
         self._session_always = self.session_interface.saves_every_request()
-        self._request_methods = overridden_request_methods(self)
+        self.compiled = None
         if self.config["TRACE"] and self._tracer is None:
             from .tracing import Tracer
 
             Tracer(self, keep=self.config["TRACE_KEEP"], server_timing=self.config["TRACE_HEADER"])
 
     def _changed(self) -> None:
-        self._plans.clear()
-        self._views.clear()
+        """A registration changed: drop what was compiled from them."""
+        self.compiled = None
         self._matcher.invalidate()
-        funcs = self.teardown_appcontext_funcs
-        self._teardown_appcontext = Hooks(
-            reversed(funcs) if lifecycle.runs_reversed("teardown_appcontext") else funcs
-        )
+
+    @property
+    def tracer(self) -> t.Any:
+        """The app's lifecycle tracer (see :mod:`tocsin.tracing`), or ``None``."""
+        return self._tracer
 
     # -- registration ---------------------------------------------------------------
 
@@ -153,53 +149,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
             rv.update(processor())
         return rv
 
-    # -- compiled per-request plans -----------------------------------------------------
-
-    def _plan(self, rule: Rule | None) -> Plan:
-        """The hooks for requests routed to *rule*'s blueprint, compiled once."""
-        endpoint = rule.endpoint if rule is not None else None
-        scope = endpoint.rpartition(".")[0] or None if endpoint and "." in endpoint else None
-        plan = self._plans.get(scope)
-        if plan is None:
-            plan = self._plans[scope] = self._compile_plan(scope)
-        return plan
-
-    def _compile_plan(self, scope: str | None) -> Plan:
-        """Flatten the hooks of *scope* in the order :mod:`tocsin.lifecycle` gives."""
-        chain = tuple(_blueprint_chain(scope)) if scope else ()
-
-        def hooks(hook: str, registry: dict[str | None, list[t.Any]]) -> Hooks:
-            if lifecycle.runs_reversed(hook):
-                return Hooks(f for name in (*chain, None) for f in reversed(registry.get(name, ())))
-            return Hooks(f for name in (None, *reversed(chain)) for f in registry.get(name, ()))
-
-        return Plan(
-            blueprints=chain,
-            url_value_preprocessors=hooks("url_value_preprocessor", self.url_value_preprocessors),
-            before_request=hooks("before_request", self.before_request_funcs),
-            after_request=hooks("after_request", self.after_request_funcs),
-            teardown_request=hooks("teardown_request", self.teardown_request_funcs),
-        )
-
-    def _view(self, ctx: RequestContext) -> Hook:
-        """The view of the matched rule and whether it is async (or the OPTIONS responder).
-
-        Kept in ``ctx.view``, where the pipeline looks first.
-        """
-        rule: Rule = ctx.url_rule  # type: ignore[assignment]  # only called once matched
-        hook: Hook | None
-        if ctx.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
-            hook = (self._options_view, False)
-        else:
-            view = self.view_functions[rule.endpoint]
-            hook = self._views.get(rule.endpoint)
-            if hook is None or hook[0] is not view:  # (a test may swap a view function)
-                hook = self._views[rule.endpoint] = (view, is_async_callable(view))
-        ctx.view = hook
-        return hook
-
-    def _options_view(self, **values: t.Any) -> Response:
-        return self.make_default_options_response()
+    # -- the lifecycle ------------------------------------------------------------------
 
     async def _run_before_first_request(self) -> None:
         """Step 4: run the ``before_first_request`` functions exactly once (threads and tasks)."""
@@ -217,6 +167,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
                     if is_async_callable(f):
                         await rv
                 self._first_request_done = True
+                self.compiled = None  # step 4 has no more work
             finally:
                 self._first_request_lock.release()
 
@@ -249,50 +200,21 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
         return wrapper
 
-    def _drive(self, pipe: _pipeline.Pipe) -> t.Any:
-        from ._drive import drive
-
-        return drive(pipe)
-
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        """Run the ``teardown_request`` functions and send ``request_tearing_down``."""
+        """Run the ``teardown_request`` functions and send ``request_tearing_down`` (step 16)."""
         ctx = _cv_request.get()
-        plan = ctx.plan if ctx.plan is not None else self._plan(ctx.url_rule)
-        calls = builtin_calls(self).request_tearing_down
-        self._teardown_step(
-            "teardown_request",
-            plan.teardown_request,
-            _sig.request_tearing_down,
-            calls,
-            exc,
-            ctx.trace,
-        )
+        entry = compiled(self).plan(ctx).steps.get("teardown_request")
+        if entry is not None:
+            drive(_pipeline.run_teardown(ctx, (entry,), exc))
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and send ``appcontext_tearing_down``."""
-        funcs, calls = self._teardown_appcontext, builtin_calls(self).appcontext_tearing_down
-        self._teardown_step("teardown_appcontext", funcs, _sig.appcontext_tearing_down, calls, exc)
-
-    def _teardown_step(
-        self,
-        step: str,
-        funcs: Hooks,
-        signal: t.Any,
-        calls: tuple[t.Any, ...],
-        exc: BaseException | None,
-        tr: t.Any = None,
-    ) -> None:
-        """Run teardown step 16 or 18 of the pipeline synchronously, outside a request."""
-        errors: list[BaseException] = []
-        rest = _pipeline.teardown_step(self, tr, step, funcs, signal, calls, exc, errors)
-        if rest is not None:
-            self._drive(rest)
-        _pipeline._raise_collected(errors)
+        entry = compiled(self).steps.get("teardown_appcontext")
+        if entry is not None:
+            drive(_pipeline.run_teardown(_cv_app.get(), (entry,), exc))
 
     def _pop_app_context(self, app_ctx: AppContext, exc: BaseException | None) -> None:
-        errors: list[BaseException] = []
-        self._drive(_pipeline.pop_app_context(self, app_ctx, exc, errors))
-        _pipeline._raise_collected(errors)
+        drive(_pipeline.pop_app_context(self, app_ctx, exc))
 
     # -- contexts -------------------------------------------------------------------------
 

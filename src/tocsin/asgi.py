@@ -33,6 +33,7 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
+from ._compile import compiled
 from ._drive import (
     drive,
     drive_async,
@@ -41,7 +42,7 @@ from ._drive import (
     off_loop,
     tear_down,
 )
-from ._pipeline import _raise_collected, dispatch, finish, pop_app_context
+from ._pipeline import ROUTED, Pipe, dispatch, finish, pop_app_context
 from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
 
@@ -189,31 +190,25 @@ class ASGIApp:
         ctx = _request_context(app, scope)
         has_body, has_cookie, ctx.host = _scan_headers(scope)
         ctx.has_cookie = has_cookie or app._session_always
-        if has_body or ctx.method not in _BODYLESS:
-            body = await self._body_for(ctx, receive)
-            ctx._environ_factory = functools.partial(environ_from_scope, scope, body)
-        if app._tracer is not None:
-            app._tracer.begin(ctx)
-        # Where the request runs. In a worker thread: the overridden Flask request
-        # methods and a custom session interface (opened at step 2, before the URL
-        # is matched) are synchronous code; so is a sync view. On the loop: the rest.
-        in_thread: object = app._request_methods or app._session_always
-        if not in_thread:
-            if ctx.url_rule is None and ctx.routing_exception is None:
-                ctx.match_request()
-            if ctx.routing_exception is None:
-                try:
-                    in_thread = not app._view(ctx)[1]  # (kept in ctx.view)
-                except KeyError:  # a rule without a view: the pipeline raises it, in step 8
-                    pass
-        if in_thread:
-            await self._handle_in_thread(ctx, scope, receive, send)
+        ctx.body_pending = has_body or ctx.method not in _BODYLESS
+        if app.tracer is not None:
+            app.tracer.begin(ctx)
+        if compiled(app).in_thread:  # sync code from step 2 on (a custom session interface)
+            await self._handle_in_thread(ctx, scope, receive, send, None)
             return
-        pipe = dispatch(app, ctx)
+        pipe = dispatch(app, ctx, on_loop=True)
         try:
             try:  # drive_async(pipe), written out: the request's own coroutine drives it
                 item = next(pipe)
                 while True:
+                    if item is ROUTED:  # the URL is matched: read the body; sync code?
+                        await self._read_body(ctx, scope, receive)
+                        if ctx.plan.in_thread:
+                            ctx._reset()  # made current again in the worker thread
+                            await self._handle_in_thread(ctx, scope, receive, send, pipe)
+                            return
+                        item = pipe.send(None)
+                        continue
                     try:
                         value = await item
                     except BaseException as e:
@@ -238,14 +233,31 @@ class ASGIApp:
         await send(messages[1])
 
     async def _handle_in_thread(
-        self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive, send: ASGISend
+        self,
+        ctx: RequestContext,
+        scope: ASGIScope,
+        receive: ASGIReceive,
+        send: ASGISend,
+        pipe: Pipe | None,
     ) -> None:
+        """Run the rest of the request in a worker thread: *pipe*, or all of it.
+
+        A *pipe* started on the loop (steps 1 to 3) is resumed there, its
+        contexts made current in the thread.
+        """
         context = contextvars.copy_context()  # the thread's, then the stream's
         on_loop = functools.partial(_run_on_loop, asyncio.get_running_loop())
 
+        def read_body() -> t.Any:
+            return self._read_body(ctx, scope, receive)
+
         def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage] | None]:
             try:
-                response = drive(dispatch(self.app, ctx), on_loop)
+                if pipe is None:
+                    response = drive(dispatch(self.app, ctx, on_loop=True), on_loop, read_body)
+                else:
+                    ctx._set()
+                    response = drive(pipe, on_loop, read_body)
                 messages = self._prepare(ctx, scope, response)
                 if messages is not None:  # a complete body: tear down before handing it over
                     tear_down(self.app, ctx, ctx.error, on_loop)
@@ -283,7 +295,7 @@ class ASGIApp:
         if client is not None:
             client.seen(ctx)
         if ctx.trace is not None:
-            self.app._tracer.annotate(ctx, response)
+            self.app.tracer.annotate(ctx, response)
         head = ctx.method == "HEAD"
         if type(response) is tuple:  # a Direct response
             status, headers, body = response
@@ -319,19 +331,24 @@ class ASGIApp:
         finally:
             await finish_after_error_async(self.app, ctx, cancelled)
 
-    async def _body_for(self, ctx: RequestContext, receive: ASGIReceive) -> bytes:
-        """Read the request body before dispatch, unless the view streams it."""
+    async def _read_body(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> None:
+        """Once the URL is matched: read the request body, unless the view streams it."""
+        if not ctx.body_pending:
+            return
+        ctx.body_pending = False
         limit = self.app.config["MAX_CONTENT_LENGTH"]
-        if _streams_body(self.app, ctx):
+        if ctx.plan.streams_body:
             ctx.body_receiver = _body_chunks(receive, limit)
-            return b""
+            return
         try:
             body = await _read_body(receive, limit)
         except (RequestEntityTooLarge, ClientDisconnected) as e:  # the view is not called
             ctx.routing_exception = e
-            return b""
-        ctx._environ = ctx._request = None  # made while matching, before the body
-        return body
+            return
+        if ctx._environ is not None:  # made in steps 1 to 3: give it the body
+            ctx._environ["wsgi.input"] = io.BytesIO(body)
+        else:
+            ctx._environ_factory = functools.partial(environ_from_scope, scope, body)
 
     async def _stream(
         self,
@@ -404,10 +421,11 @@ class ASGIApp:
             exc = e
             raise
         finally:
-            errors: list[BaseException] = []
-            await drive_async(pop_app_context(self.app, app_ctx, exc, errors))
-            if exc is None:
-                _raise_collected(errors)
+            try:
+                await drive_async(pop_app_context(self.app, app_ctx, exc))
+            except Exception:
+                if exc is None:
+                    raise
 
 
 _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
@@ -486,15 +504,6 @@ def _scan_headers(scope: ASGIScope) -> tuple[bool, bool, str | None]:
             else:
                 has_body = True
     return has_body, has_cookie, host.decode("latin-1") if host is not None else None
-
-
-def _streams_body(app: Tocsin, ctx: RequestContext) -> bool:
-    """Match the URL now (step 3, early) to see if the view streams its request body."""
-    if ctx.url_rule is None and ctx.routing_exception is None:
-        ctx.match_request()
-    rule = ctx.url_rule
-    view = app.view_functions.get(rule.endpoint) if rule is not None else None
-    return bool(getattr(view, "stream_request_body", False))
 
 
 async def _body_chunks(receive: ASGIReceive, limit: int | None) -> cabc.AsyncIterator[bytes]:

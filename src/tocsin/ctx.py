@@ -139,6 +139,16 @@ class AppContext:
         _check_current(_cv_app, self, "app")
         _cv_app.reset(self._tokens.pop())
 
+    # What steps 18 and 19 (:mod:`tocsin._steps`) read of the context they end, so
+    # that they end an app context pushed outside a request as they end a request's.
+    shares_app_ctx = False
+    trace = None
+
+    @property
+    def app_ctx(self) -> AppContext:
+        """This context (see above)."""
+        return self
+
     def __enter__(self) -> AppContext:
         self.push()
         return self
@@ -177,6 +187,7 @@ class RequestContext:
         "_tokens",
         "app",
         "app_ctx",
+        "body_pending",
         "body_receiver",
         "error",
         "has_cookie",
@@ -231,6 +242,9 @@ class RequestContext:
         #: Under ASGI, for a view marked with ``stream_request_body``: the
         #: async iterator of the body chunks not yet received.
         self.body_receiver: t.Any = None
+        #: Under ASGI, whether the body is still to be read (the driver reads it
+        #: once the URL is matched).
+        self.body_pending = False
         #: The unhandled exception that became a 500 response, if any.
         self.error: BaseException | None = None
         #: The hooks that apply to this request, set once the URL is matched.
@@ -326,6 +340,18 @@ class RequestContext:
         """Make this context (and its app context) current; no hooks, no signals."""
         self._set_app_context()
         self._tokens.append(_cv_request.set(self))
+
+    def _push_request(self) -> None:
+        """Make this context current (step 2; its app context is already)."""
+        self._tokens.append(_cv_request.set(self))
+
+    def _pop_request(self) -> None:
+        """Close the request (uploaded files, as Flask does) and stop being current (step 17)."""
+        try:
+            if self._request is not None:
+                self._request.close()
+        finally:
+            _cv_request.reset(self._tokens.pop())
 
     def _set_app_context(self) -> None:
         """Make this context's app context current (step 1), choosing it the first time.

@@ -1,9 +1,12 @@
 """The request lifecycle as data.
 
-Rule: every ordering decision lives in this file. The pipeline
-(:mod:`tocsin._pipeline`) runs these steps in this order, the tracer names
-its events after them, ``tocsin explain`` prints them and the docs quote
-them. No other module encodes order.
+Rule: every ordering decision lives in this file. Each row names the
+function of :mod:`tocsin._steps` that runs it; the compiler
+(:mod:`tocsin._compile`) builds each request's plan from these rows, in
+this order, and the pipeline (:mod:`tocsin._pipeline`) runs the plan phase
+by phase, sending exceptions where :data:`PHASES` says. The tracer names
+its events after the rows, ``tocsin explain`` prints them and the docs
+quote them. No other module encodes order.
 
 Theory of operation
 -------------------
@@ -31,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ERROR_PATH", "STEPS", "Step", "runs_reversed", "step"]
+__all__ = ["ERROR_PATH", "PHASES", "STEPS", "Step", "phase", "runs_reversed", "step"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,16 @@ class Step:
     #: app, each scope in reverse registration order (else: app first, then
     #: blueprints outer to inner, in registration order).
     reverse: bool = False
+    #: The phase the step belongs to; a phase's exceptions go where
+    #: :data:`PHASES` says.
+    phase: str = "handle"
+    #: The name of the function of :mod:`tocsin._steps` that runs the step
+    #: (``None``: the driver runs it). Defaults to the step's name.
+    runs: str | None = ""
+
+    def __post_init__(self) -> None:
+        if self.runs == "":
+            object.__setattr__(self, "runs", self.name)
 
 
 STEPS: tuple[Step, ...] = (
@@ -64,20 +77,29 @@ STEPS: tuple[Step, ...] = (
         "push_app_context",
         "application context pushed; current_app and g usable",
         signal="appcontext_pushed",
+        phase="open",
     ),
     Step(
         2,
         "push_request_context",
-        "request context pushed; request and session usable (the session opens on first use)",
+        "request context pushed; request and session usable (a custom session"
+        " interface opens the session now, the stock cookie session on first use)",
+        phase="open",
     ),
-    Step(3, "match_url", "URL matched; a routing error (404, 405, redirect) is stored, not raised"),
+    Step(
+        3,
+        "match_url",
+        "URL matched; a routing error (404, 405, redirect) is stored, not raised",
+        phase="open",
+    ),
     Step(
         4,
         "before_first_request",
         "first request only, once per app, thread and task safe",
         hooks=("before_first_request",),
+        phase="enter",
     ),
-    Step(5, "request_started", "the request starts", signal="request_started"),
+    Step(5, "request_started", "the request starts", signal="request_started", phase="enter"),
     Step(
         6,
         "url_value_preprocessor",
@@ -99,13 +121,16 @@ STEPS: tuple[Step, ...] = (
         "handle_exception",
         "an exception from steps 6 to 8 goes to its error handler (blueprint before app)",
         hooks=("errorhandler",),
+        phase="recover",
+        runs="handle_user_exception",
     ),
-    Step(10, "make_response", "the return value is made into a Response"),
+    Step(10, "make_response", "the return value is made into a Response", phase="respond"),
     Step(
         11,
         "after_this_request",
         "one-shot functions of this request",
         hooks=("after_this_request",),
+        phase="respond",
     ),
     Step(
         12,
@@ -113,13 +138,22 @@ STEPS: tuple[Step, ...] = (
         "after-request functions: blueprint then app, each in reverse registration order",
         hooks=("after_request",),
         reverse=True,
+        phase="respond",
     ),
-    Step(13, "save_session", "the session is saved"),
-    Step(14, "request_finished", "the response is final", signal="request_finished"),
+    Step(13, "save_session", "the session is saved", phase="respond"),
+    Step(
+        14,
+        "request_finished",
+        "the response is final",
+        signal="request_finished",
+        phase="respond",
+    ),
     Step(
         15,
         "send_response",
         "response handed to the server; a streamed body runs to its end or is closed",
+        phase="send",
+        runs=None,
     ),
     Step(
         16,
@@ -129,8 +163,9 @@ STEPS: tuple[Step, ...] = (
         signal="request_tearing_down",
         always=True,
         reverse=True,
+        phase="teardown",
     ),
-    Step(17, "pop_request_context", "request context popped", always=True),
+    Step(17, "pop_request_context", "request context popped", always=True, phase="teardown"),
     Step(
         18,
         "teardown_appcontext",
@@ -139,12 +174,30 @@ STEPS: tuple[Step, ...] = (
         signal="appcontext_tearing_down",
         always=True,
         reverse=True,
+        phase="teardown",
     ),
     Step(
-        19, "pop_app_context", "application context popped", signal="appcontext_popped", always=True
+        19,
+        "pop_app_context",
+        "application context popped",
+        signal="appcontext_popped",
+        always=True,
+        phase="teardown",
     ),
 )
 
+#: The phases, in order, and where an exception raised in each goes.
+PHASES: dict[str, str] = {
+    "open": "the error path (steps 1 and 2 do not fail; a custom session interface may)",
+    "enter": "the error path",
+    "handle": "step 9, handle_exception: its error handler",
+    "recover": "the error path (no handler took it, or the handler raised)",
+    "respond": "the error path; after an error, it is only logged",
+    "send": "the driver: teardown gets it",
+    "teardown": "kept: every function and receiver runs, both contexts are popped, then raised",
+}
+
+#: What the error path does (``tocsin._steps.unhandled``; traced as step 9).
 ERROR_PATH = (
     "An exception from steps 4-9 that no error handler takes, or one raised in steps 10-14, "
     "sends got_request_exception, then propagates if PROPAGATE_EXCEPTIONS, else becomes a 500 "
@@ -164,6 +217,13 @@ def step(name: str) -> Step:
     except KeyError:
         known = ", ".join(_BY_NAME)
         raise KeyError(f"no lifecycle step {name!r}; the steps are: {known}") from None
+
+
+def phase(name: str) -> tuple[Step, ...]:
+    """The steps of the phase *name* (see :data:`PHASES`), in order."""
+    if name not in PHASES:
+        raise KeyError(f"no lifecycle phase {name!r}; the phases are: {', '.join(PHASES)}")
+    return tuple(s for s in STEPS if s.phase == name)
 
 
 def runs_reversed(hook: str) -> bool:

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from ._registries import registry_attribute
+from ._registries import registry_attribute, watched_views
 
 __all__ = ["Scaffold", "setupmethod"]
 
@@ -114,6 +114,7 @@ class Scaffold:
     request runs what they hold then.
     """
 
+    view_functions = watched_views()
     before_request_funcs = registry_attribute()
     after_request_funcs = registry_attribute()
     teardown_request_funcs = registry_attribute()
@@ -140,7 +141,7 @@ class Scaffold:
         #: Absolute path to the package on the filesystem.
         self.root_path = root_path
         #: Endpoint name -> view function.
-        self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
+        self.view_functions = {}  # (endpoint to view function; watched: see above)
         #: scope -> HTTP code or None -> exception class -> handler.
         self.error_handler_spec: dict[HookScope, dict[int | None, ErrorHandlerMap]] = defaultdict(
             lambda: defaultdict(dict)

@@ -13,25 +13,38 @@ view and error handler called, and each signal sent with receivers, with
 times. With ``server_timing=True`` every response carries a
 ``Server-Timing`` header with the duration of each step.
 
-A disabled tracer costs one ``is None`` test per step.
+How: when a tracer is installed, the app's lifecycle is compiled again
+(:mod:`tocsin._compile`) with every step of the table, each step entry and
+each hook, view, handler and receiver wrapped by :class:`Wrapper`. Without
+a tracer nothing is wrapped: tracing costs nothing per request.
 """
 
 from __future__ import annotations
 
 import collections
+import contextvars
+import functools
 import threading
 import time
 import typing as t
+import weakref
 from dataclasses import dataclass
 
 from .globals import _cv_request
+from .lifecycle import STEPS
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
     from .ctx import RequestContext
     from .signals import Namespace
 
-__all__ = ["Event", "Trace", "Tracer"]
+__all__ = ["Event", "Trace", "Tracer", "Wrapper"]
+
+#: The trace of the request being handled (set by each traced step).
+_current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
+    "tocsin.trace", default=None
+)
+_LAST_STEP = STEPS[-1].name
 
 
 def _name(obj: t.Any) -> str:
@@ -64,7 +77,7 @@ class Trace:
     later); :attr:`events` builds the :class:`Event` objects when read.
     """
 
-    __slots__ = ("_raw", "_t0", "duration_ns", "method", "path", "started", "status")
+    __slots__ = ("_last_step", "_raw", "_t0", "duration_ns", "method", "path", "started", "status")
 
     def __init__(self, method: str, path: str) -> None:
         self.method = method
@@ -76,10 +89,12 @@ class Trace:
         #: Total nanoseconds from the first step to the last, once finished.
         self.duration_ns: int | None = None
         self._raw: list[tuple[int, str, str, t.Any]] = []
+        self._last_step = ""
         self._t0 = _now()
 
     def step(self, name: str) -> None:
         """Record the start of the lifecycle step *name*."""
+        self._last_step = name
         self._raw.append((_now(), "step", name, ""))
 
     def call(self, kind: str, fn: t.Any) -> None:
@@ -99,6 +114,8 @@ class Trace:
     def end(self) -> None:
         """Mark the trace finished."""
         self.duration_ns = _now() - self._t0
+        if _current.get() is self:
+            _current.set(None)
 
     @property
     def events(self) -> list[Event]:
@@ -169,12 +186,17 @@ class Tracer:
         self._lock = threading.Lock()
         self._watched: list[Namespace] = []
         app._tracer = self
+        app._changed()  # compiled again, wrapped
+
+    def wrapper(self) -> Wrapper:
+        """What the compiler wraps steps and calls with (see :class:`Wrapper`)."""
+        return Wrapper()
 
     def begin(self, ctx: RequestContext) -> Trace:
         """Start the trace of the request of *ctx* (called by the drivers)."""
         trace = Trace(ctx.method, ctx.path)
-        trace.step("push_app_context")
         ctx.trace = trace
+        _current.set(trace)
         with self._lock:
             self._traces.append(trace)
         return trace
@@ -224,6 +246,7 @@ class Tracer:
         """Stop tracing the app (and stop watching namespaces)."""
         if self.app._tracer is self:
             self.app._tracer = None
+            self.app._changed()  # compiled again, unwrapped
         self._watched.clear()
 
 
@@ -238,3 +261,83 @@ def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
     ):
         return
     ctx.trace.signal(signal, sender)
+
+
+class Wrapper:
+    """Wraps the entries and calls of a traced app's plans so that they record themselves."""
+
+    def __call__(self, name: str, entry: t.Any) -> t.Any:
+        """A plan entry that records the start of step *name*, then runs it."""
+        fn, work, is_gen = entry
+        last = name == _LAST_STEP
+        if is_gen:
+
+            def step_gen(ctx: t.Any, work: t.Any, value: t.Any) -> t.Any:
+                trace = _begin_step(ctx, name)
+                try:
+                    return (yield from fn(ctx, work, value))
+                finally:
+                    if last and trace is not None:
+                        trace.end()
+
+            return (step_gen, work, True)
+
+        def step(ctx: t.Any, work: t.Any, value: t.Any) -> t.Any:
+            trace = _begin_step(ctx, name)
+            try:
+                return fn(ctx, work, value)
+            finally:
+                if last and trace is not None:
+                    trace.end()
+
+        return (step, work, False)
+
+    def call(self, kind: str, fn: t.Any, is_async: bool) -> tuple[t.Any, bool]:
+        """*fn* (a hook, view, handler...), recording each call as a *kind* call."""
+        if is_async:
+
+            @functools.wraps(fn)
+            async def traced_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                trace = _current.get()
+                if trace is not None:
+                    trace.call(kind, fn)
+                return await fn(*args, **kwargs)
+
+            return traced_async, True
+
+        @functools.wraps(fn)
+        def traced(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            trace = _current.get()
+            if trace is not None:
+                trace.call(kind, fn)
+            return fn(*args, **kwargs)
+
+        return traced, False
+
+    def signal(self, signal: t.Any, calls: tuple[t.Any, ...], app: Tocsin) -> tuple[t.Any, ...]:
+        """The getters *calls* of *signal*'s receivers for *app*, recording the send first.
+
+        The recorder is a getter that returns no receiver: it is called, and skipped.
+        """
+        if not calls:
+            return calls
+        app_ref = weakref.ref(app)
+
+        def record() -> None:
+            trace = _current.get()
+            if trace is not None:
+                trace.signal(signal, app_ref())
+            return None
+
+        return (record, *calls)
+
+
+def _begin_step(ctx: t.Any, name: str) -> Trace | None:
+    trace: Trace | None = getattr(ctx, "trace", None)
+    if trace is None:
+        return None
+    if _current.get() is not trace:
+        _current.set(trace)
+    if trace._last_step != name:  # (the error path after step 9 found no handler: one step)
+        trace.step(name)
+    return trace

@@ -50,8 +50,9 @@ def handle(
     if not app._got_first_request:
         app._start_serving()
     ctx = request_context(app, environ)
-    if app._tracer is not None:
-        app._tracer.begin(ctx)
+    tracer = app.tracer
+    if tracer is not None:
+        tracer.begin(ctx)
     body: cabc.Iterable[bytes]
     headers: list[tuple[str, str]] | None
     try:
@@ -59,7 +60,7 @@ def handle(
         if "tocsin.preserve_context" in environ:  # the test client's ``with client:``
             environ["tocsin.preserve_context"](ctx)
         if ctx.trace is not None:
-            app._tracer.annotate(ctx, response)
+            tracer.annotate(ctx, response)
         if type(response) is tuple:  # a Direct response
             code, headers, content = response
             status = status_line(code)

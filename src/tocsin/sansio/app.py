@@ -21,7 +21,6 @@ from werkzeug.exceptions import Aborter, BadRequest, BadRequestKeyError
 from werkzeug.routing import BuildError, Map, Rule
 
 from .._async import is_async_callable
-from .._pipeline import Hook
 from .._registries import watched_list
 from .._routing import WatchedMap
 from ..config import Config, ConfigAttribute
@@ -30,6 +29,9 @@ from ..logging import create_logger
 from ..scaffold import Scaffold, _exc_class_and_code, _require_callable, setupmethod
 from ..templating import TemplatingMixin
 from ..wrappers import Request, Response, _blueprint_chain
+
+#: An error handler and whether it is ``async``.
+Hook = tuple[t.Callable[..., t.Any], bool]
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint

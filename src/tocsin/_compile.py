@@ -1,0 +1,460 @@
+"""The compiler: from the lifecycle table and an app's registrations, the plans that run.
+
+:data:`tocsin.lifecycle.STEPS` says what happens and in which order;
+:mod:`tocsin._steps` has the function of each step. For one app, this
+module builds once, and keeps in one object (:class:`Lifecycle`, at
+``app.compiled``), everything a request needs from them:
+
+* per endpoint (``None`` for a request no rule matched), a :class:`Plan`:
+  for each phase, the entries ``(step function, its work, is a generator)``
+  of only the steps that have work, in the table's order, with the hooks of
+  the endpoint's blueprint scope flattened and their ``async`` flags
+  decided, and the plain or the generator variant of each step picked;
+* the getters of the built-in signals' receivers (see
+  ``Signal._sync_calls``), the Flask request methods the app overrides
+  (their steps are replaced by a call to the override), and the fast paths
+  (steps 1 and 2 in one call, a response with no object, steps 16 to 19 as
+  two resets) decided here, not on each request.
+
+Any change to the registrations (decorators, the hook dicts, a signal's
+``connect``/``disconnect``) makes the app drop it (``app._changed``) or
+makes it stale (the signals' generation); the next request compiles again.
+A request keeps the plan it began with.
+
+When a tracer is installed, every step of the table is compiled (a step with
+nothing to do shows as having run) and :mod:`tocsin.tracing` wraps each
+entry and each hook, view and receiver; the step functions know nothing of
+tracing.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+import weakref
+
+from . import _steps, lifecycle
+from . import signals as _sig
+from ._async import is_async_callable
+from .signals import _registry
+from .wrappers import _blueprint_chain
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .ctx import RequestContext
+
+__all__ = ["OVERRIDABLE", "Entry", "Lifecycle", "Plan", "compiled", "stock"]
+
+#: One step of a plan: ``(function, work, whether the function is a generator)``.
+Entry = tuple[t.Callable[..., t.Any], t.Any, bool]
+
+#: Flask's request methods, outermost first, and the steps each one runs.
+#: An app (or its class) that defines its own has those steps replaced, in
+#: every plan, by a call to it.
+OVERRIDABLE: dict[str, tuple[str, ...]] = {
+    "full_dispatch_request": (
+        "before_first_request",
+        "request_started",
+        "url_value_preprocessor",
+        "before_request",
+        "dispatch",
+        "handle_exception",
+        "make_response",
+        "after_this_request",
+        "after_request",
+        "save_session",
+        "request_finished",
+    ),
+    "finalize_request": (
+        "make_response",
+        "after_this_request",
+        "after_request",
+        "save_session",
+        "request_finished",
+    ),
+    "preprocess_request": ("url_value_preprocessor", "before_request"),
+    "process_response": ("after_this_request", "after_request", "save_session"),
+    "dispatch_request": ("dispatch",),
+    "handle_user_exception": ("handle_exception",),
+    "handle_http_exception": ("handle_exception",),
+}
+#: Overridable methods that replace no step: the error path, and what teardown gets.
+OVERRIDABLE_ELSEWHERE = ("handle_exception", "should_ignore_error")
+
+_SIGNALLED = (
+    "appcontext_pushed",
+    "request_started",
+    "request_finished",
+    "request_tearing_down",
+    "appcontext_tearing_down",
+    "appcontext_popped",
+)
+
+
+class Plan:
+    """What runs for the requests of one endpoint, phase by phase."""
+
+    __slots__ = (
+        "app_teardown",
+        "blueprints",
+        "enter",
+        "error_path",
+        "generation",
+        "handle",
+        "in_thread",
+        "overridden",
+        "recover",
+        "respond",
+        "steps",
+        "streams_body",
+        "teardown",
+    )
+
+    #: Blueprint names, innermost first (for error handlers).
+    blueprints: tuple[str, ...]
+    enter: tuple[Entry, ...]
+    handle: tuple[Entry, ...]
+    #: Step 9's entry, also used by an unmatched request's step 8.
+    recover: Entry
+    respond: tuple[Entry, ...]
+    #: Steps 16 and 17 (or one entry for 16 to 19, when only the pops have work).
+    teardown: tuple[Entry, ...]
+    #: Steps 18 and 19, unless :attr:`teardown` does them.
+    app_teardown: tuple[Entry, ...]
+    #: The error path's entry (see :attr:`Lifecycle.error_path`).
+    error_path: Entry
+    #: The Flask request methods the app overrides.
+    overridden: frozenset[str]
+    #: The signals' generation the plan was compiled at (see :func:`compiled`).
+    generation: int
+    #: Under ASGI, whether the request runs from step 4 on in a worker thread
+    #: (a sync view, or an overridden Flask method: sync code).
+    in_thread: bool
+    #: Whether the view reads the body as it arrives (``stream_request_body``).
+    streams_body: bool
+    #: Each step's own entry (before overridden Flask methods replace any), by
+    #: step name: what those methods run when called.
+    steps: dict[str, Entry]
+
+
+class Lifecycle:
+    """Everything derived from one app's registrations, built at its first request.
+
+    Read by the pipeline and the drivers; rebuilt after any change (see the
+    module docstring).
+    """
+
+    def __init__(self, app: Tocsin) -> None:
+        self.generation = _registry.generation  # read first: a change meanwhile is seen
+        self._app = weakref.ref(app)  # the app holds this: no cycle
+        tracer = app.tracer
+        self.traced = tracer is not None
+        self._wrap = tracer.wrapper() if tracer is not None else None
+        self.calls: dict[str, _steps.Getters | None] = {
+            name: getattr(_sig, name)._sync_calls(app) for name in _SIGNALLED
+        }
+        own = set(OVERRIDABLE) | set(OVERRIDABLE_ELSEWHERE)
+        self.overridden = frozenset(name for name in own if _overridden(app, name))
+        self.opens_session = app.session_interface.saves_every_request()
+        #: Under ASGI, whether the whole request runs in a worker thread, from
+        #: step 1: a custom session interface opens the session (sync I/O) in step 2.
+        self.in_thread = self.opens_session
+        self.open = self._open()
+        #: The error path (traced as step 9; see :data:`tocsin.lifecycle.ERROR_PATH`).
+        got = _sig.got_request_exception
+        got_calls = got._sync_calls(app)
+        if got_calls is not None and self._wrap is not None:
+            got_calls = self._wrap.signal(got, got_calls, app)
+        self.error_path = self._wrap_entry(
+            "handle_exception", (_steps.unhandled, (got_calls, got, self._find_handler()), True)
+        )
+        #: The entries of the steps that do not depend on the endpoint, by step name.
+        self.steps: dict[str, Entry] = {}
+        self._plain_pop: Entry = (_steps.pop_app_context, ((), _sig.appcontext_popped), False)
+        #: Steps 18 and 19 (also run by an app context popped outside a request).
+        self.app_teardown = self._app_teardown()
+        self._plans: dict[str | None, Plan] = {}
+
+    @property
+    def app(self) -> Tocsin:
+        """The app this was compiled for."""
+        app = self._app()
+        assert app is not None, "an app's compiled lifecycle outlives it"
+        return app
+
+    def is_current(self) -> bool:
+        """Whether no signal changed since this was built (registrations drop it)."""
+        return self.generation == _registry.generation
+
+    # -- entries -------------------------------------------------------------------
+
+    def _entry(self, name: str, work: t.Any = None, is_async: bool = False) -> Entry:
+        """The entry of step *name*: its function (or its ``_async`` variant), wrapped if traced."""
+        runs = lifecycle.step(name).runs
+        assert runs is not None
+        fn = getattr(_steps, f"{runs}_async", None) if is_async else None
+        if fn is None:
+            fn = getattr(_steps, runs)
+        is_gen = is_async or runs in _ALWAYS_GENERATORS
+        entry = (fn, work, is_gen)
+        return self._wrap(name, entry) if self._wrap is not None else entry
+
+    def _hooks(
+        self, kind: str, funcs: t.Iterable[t.Callable[..., t.Any]], name: str
+    ) -> Entry | None:
+        """The entry of a hook step, or ``None`` when it has no function (and is not traced)."""
+        hooks = [(f, is_async_callable(f)) for f in funcs]
+        if self._wrap is not None:
+            hooks = [self._wrap.call(kind, f, a) for f, a in hooks]
+        if not hooks and not self.traced:
+            return None
+        if any(a for _, a in hooks):
+            return self._entry(name, tuple(hooks), True)
+        return self._entry(name, tuple(f for f, _ in hooks))
+
+    def _signal(self, name: str, step: str) -> Entry | None:
+        """The entry of a step whose only work is to send its signal."""
+        calls = self.calls[name]
+        signal = getattr(_sig, name)
+        if calls is None:
+            return self._entry(step, signal, True)
+        if self._wrap is not None:
+            calls = self._wrap.signal(signal, calls, self.app)
+        elif not calls:
+            return None
+        return self._entry(step, calls)
+
+    # -- open: steps 1 to 3 --------------------------------------------------------
+
+    def _open(self) -> tuple[Entry, ...]:
+        pushed = self._signal("appcontext_pushed", "push_app_context")
+        if pushed is None and not self.opens_session and not self.traced:
+            return ((_steps.push_contexts, None, False), self._entry("match_url"))
+        if pushed is None:
+            pushed = self._entry("push_app_context", ())
+        return (
+            pushed,
+            self._entry("push_request_context", self.opens_session),
+            self._entry("match_url"),
+        )
+
+    # -- per endpoint --------------------------------------------------------------
+
+    def plan(self, ctx: RequestContext) -> Plan:
+        """The plan of the request of *ctx*, once its URL is matched."""
+        rule = ctx.url_rule
+        endpoint = rule.endpoint if rule is not None else None
+        plan = self._plans.get(endpoint)
+        if plan is None:
+            plan = self._plans[endpoint] = self._compile(endpoint)
+        return plan
+
+    def _compile(self, endpoint: str | None) -> Plan:
+        app = self.app
+        scope = endpoint.rpartition(".")[0] if endpoint and "." in endpoint else None
+        chain = tuple(_blueprint_chain(scope)) if scope else ()
+        plan = Plan()
+        plan.generation = self.generation
+        plan.overridden = self.overridden
+        plan.error_path = self.error_path
+        plan.blueprints = chain
+        view = app.view_functions.get(endpoint) if endpoint is not None else None
+        view_is_async = view is not None and is_async_callable(view)
+        plan.streams_body = bool(getattr(view, "stream_request_body", False))
+        plan.in_thread = (view is not None and not view_is_async) or bool(
+            self.overridden - {"should_ignore_error"}
+        )
+
+        def scoped(registry: dict[str | None, list[t.Any]], hook: str) -> list[t.Any]:
+            if lifecycle.runs_reversed(hook):
+                return [f for name in (*chain, None) for f in reversed(registry.get(name, ()))]
+            return [f for name in (None, *reversed(chain)) for f in registry.get(name, ())]
+
+        handlers_async = any(
+            is_async_callable(h)
+            for name in (None, *chain)
+            for by_class in app.error_handler_spec.get(name, {}).values()
+            for h in by_class.values()
+        )
+        find = self._find_handler()
+        own_recover = self._entry("handle_exception", find, handlers_async)
+        recover = own_recover
+        if self.overridden & {"handle_user_exception", "handle_http_exception"}:
+            recover = (_call_override, "handle_user_exception", False)
+        steps: dict[str, Entry | None] = {}
+        if (app.before_first_request_funcs or self.traced) and not app._first_request_done:
+            steps["before_first_request"] = self._entry("before_first_request")
+        steps["request_started"] = self._signal("request_started", "request_started")
+        steps["url_value_preprocessor"] = self._hooks(
+            "url_value_preprocessor",
+            scoped(app.url_value_preprocessors, "url_value_preprocessor"),
+            "url_value_preprocessor",
+        )
+        steps["before_request"] = self._hooks(
+            "before_request", scoped(app.before_request_funcs, "before_request"), "before_request"
+        )
+        if view is None and endpoint is not None:  # a rule without a view: a KeyError, in step 8
+            view = functools.partial(_no_view, app.view_functions, endpoint)
+        if view is None:
+            fn = _steps.dispatch_unmatched_async if recover[2] else _steps.dispatch_unmatched
+            steps["dispatch"] = self._wrap_entry("dispatch", (fn, recover, recover[2]))
+        else:
+            if self._wrap is not None:
+                view = self._wrap.call("view", view, view_is_async)[0]
+            steps["dispatch"] = self._entry("dispatch", view, view_is_async)
+        after = self._hooks(
+            "after_request", scoped(app.after_request_funcs, "after_request"), "after_request"
+        )
+        finished = self._signal("request_finished", "request_finished")
+        steps["make_response"] = self._entry("make_response")
+        steps["after_this_request"] = self._entry("after_this_request")
+        steps["after_request"] = after
+        steps["save_session"] = self._entry("save_session")
+        steps["request_finished"] = finished
+        steps["handle_exception"] = own_recover
+        own = plan.steps = {name: e for name, e in steps.items() if e is not None}
+        teardown = self._teardown_step(
+            "teardown_request",
+            scoped(app.teardown_request_funcs, "teardown_request"),
+            "request_tearing_down",
+        )
+        if teardown is not None:
+            own["teardown_request"] = teardown
+        if self.overridden & {"handle_user_exception", "handle_http_exception"}:
+            recover = (_call_override, "handle_user_exception", False)
+        if (
+            app._direct_ok
+            and after is None
+            and finished is None
+            and not self.traced
+            and not self.overridden
+        ):
+            steps["make_response"] = (_steps.make_response_direct, None, False)
+        steps = self._substitute(steps)
+
+        def phase(name: str) -> tuple[Entry, ...]:
+            return tuple(e for s in lifecycle.phase(name) if (e := steps.get(s.name)) is not None)
+
+        plan.enter = phase("enter")
+        plan.handle = phase("handle")
+        plan.recover = recover
+        plan.respond = phase("respond")
+        if teardown is None and self.app_teardown == (self._plain_pop,):
+            plan.teardown, plan.app_teardown = ((_steps.pop_contexts, None, False),), ()
+        else:
+            popped = self._entry("pop_request_context")
+            plan.teardown = (teardown, popped) if teardown is not None else (popped,)
+            plan.app_teardown = self.app_teardown
+        return plan
+
+    def _find_handler(self) -> _steps.FindHandler:
+        """How steps find an error handler: the app's lookup, its result wrapped if traced."""
+        find: _steps.FindHandler = type(self.app)._find_error_handler
+        wrap = self._wrap
+        if wrap is None:
+            return find
+
+        def find_traced(app: t.Any, e: BaseException, blueprints: tuple[str, ...]) -> t.Any:
+            handler = find(app, e, blueprints)
+            return wrap.call("errorhandler", *handler) if handler is not None else None
+
+        return find_traced
+
+    def _wrap_entry(self, name: str, entry: Entry) -> Entry:
+        return self._wrap(name, entry) if self._wrap is not None else entry
+
+    def _substitute(self, steps: dict[str, Entry | None]) -> dict[str, Entry | None]:
+        """Replace the steps of each overridden Flask method by a call to it.
+
+        The outermost override wins: it calls the inner methods itself.
+        """
+        done: set[str] = set()
+        for method, names in OVERRIDABLE.items():
+            if method not in self.overridden or done & set(names):
+                continue
+            for name in names:
+                steps.pop(name, None)
+            steps[names[0]] = (_call_override, method, False)
+            done.update(names)
+        return steps
+
+    def _app_teardown(self) -> tuple[Entry, ...]:
+        """Steps 18 and 19, for a request's app context and for one pushed outside requests."""
+        funcs = list(reversed(self.app.teardown_appcontext_funcs))
+        app = self._teardown_step("teardown_appcontext", funcs, "appcontext_tearing_down")
+        if app is not None:
+            self.steps["teardown_appcontext"] = app
+        signal = _sig.appcontext_popped
+        popped = self.calls["appcontext_popped"]
+        if popped is None:
+            pop = self._entry("pop_app_context", signal, True)
+        elif self._wrap is not None:
+            pop = self._entry(
+                "pop_app_context", (self._wrap.signal(signal, popped, self.app), signal)
+            )
+        elif not popped:
+            pop = self._plain_pop
+        else:
+            pop = self._entry("pop_app_context", (popped, signal))
+        return (*((app,) if app is not None else ()), pop)
+
+    def _teardown_step(self, name: str, funcs: list[t.Any], signal_name: str) -> Entry | None:
+        signal = getattr(_sig, signal_name)
+        calls = self.calls[signal_name]
+        hooks = [(f, is_async_callable(f)) for f in funcs]
+        if self._wrap is not None:
+            hooks = [self._wrap.call(name, f, a) for f, a in hooks]
+            if calls is not None:
+                calls = self._wrap.signal(signal, calls, self.app)
+        elif not hooks and calls == ():
+            return None
+        if calls is None or any(a for _, a in hooks):
+            return self._entry(name, (tuple(hooks), signal), True)
+        return self._entry(name, (tuple(f for f, _ in hooks), calls, signal))
+
+
+#: Steps whose function is always a generator (it always waits for something).
+_ALWAYS_GENERATORS = frozenset(("before_first_request",))
+
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def _no_view(views: dict[str, t.Any], endpoint: str, **values: t.Any) -> t.Any:
+    """The view of a rule no view function was registered for: Flask's ``KeyError``."""
+    return views[endpoint](**values)
+
+
+def stock(method: F) -> F:
+    """Mark one of Tocsin's own Flask request methods (an app's own is an override)."""
+    method.__tocsin_stock__ = True  # type: ignore[attr-defined]
+    return method
+
+
+def _overridden(app: Tocsin, name: str) -> bool:
+    """Whether *app* (its class, or the instance itself) has its own Flask method *name*."""
+    func = getattr(getattr(app, name), "__func__", None)
+    return not getattr(func, "__tocsin_stock__", False)
+
+
+def _call_override(ctx: RequestContext, name: str, value: t.Any) -> t.Any:
+    """Run the app's own Flask method *name* where its steps would run."""
+    method = getattr(ctx.app, name)
+    if name == "full_dispatch_request":
+        return method()
+    if name == "preprocess_request":
+        rv = method()
+        return value if rv is None else rv
+    if name == "dispatch_request":
+        return method()
+    if name == "finalize_request":
+        return method(value, from_error_handler=ctx.error is not None)
+    return method(value)  # process_response
+
+
+def compiled(app: Tocsin) -> Lifecycle:
+    """The current :class:`Lifecycle` of *app*, compiled now if there is none or it is stale."""
+    c = app.compiled
+    if c is None or c.generation != _registry.generation:
+        c = app.compiled = Lifecycle(app)
+    return c

@@ -1,0 +1,524 @@
+"""The lifecycle steps: the function named by each row of :data:`tocsin.lifecycle.STEPS`.
+
+Every step has the same shape, ``step(ctx, work, value) -> value``:
+*work* is what the compiler (:mod:`tocsin._compile`) prepared for it once
+(the hooks of the request's blueprint scope, the getters of a signal's
+receivers...), *value* what the previous step produced (:data:`PENDING`,
+then the view's return value, then the response). A step that may have to
+wait for a coroutine has a generator variant, named with ``_async``: it
+*yields* the coroutine to the driver (:mod:`tocsin._drive`) and gets its
+result back. The compiler picks the plain function when nothing the step
+calls is ``async``, so a step costs one call. Nothing here decides order,
+skips a step or records a trace: the compiler does that, once.
+
+The teardown steps (16 to 19) get ``value = (exc, errors)``: the exception
+the request ended with and the list where what their functions and
+receivers raise is kept (every one of them runs).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
+from werkzeug.routing import RoutingException
+from werkzeug.wrappers import Response as BaseResponse
+
+if t.TYPE_CHECKING:
+    from .app import Tocsin
+    from .ctx import RequestContext
+    from .signals import Signal
+
+__all__ = ["PENDING", "Pipe", "Teardown", "mark_missing_key", "propagates", "receiver_failed"]
+
+Pipe = t.Generator[t.Any, t.Any, t.Any]
+#: The getters of a signal's sync receivers for the app (see ``Signal._sync_calls``).
+Getters = tuple[t.Callable[[], t.Any], ...]
+#: What teardown steps get: the exception the request ended with, and the errors kept.
+Teardown = tuple[BaseException | None, list[BaseException]]
+
+#: The value of the handle phase until a ``before_request`` function or the view gives one.
+PENDING: t.Any = type("Pending", (), {"__repr__": lambda self: "PENDING"})()
+
+
+def _tell(calls: Getters, app: Tocsin) -> None:
+    """Call the sync receivers of a signal sent by *app* with no arguments."""
+    for get in calls:
+        if (receiver := get()) is not None:
+            receiver(app)
+
+
+# -- open: steps 1 to 3, before the plan of the request is known ----------------------------
+
+
+def push_app_context(ctx: RequestContext, calls: Getters, value: t.Any) -> t.Any:
+    """Step 1: make the app context current, then send ``appcontext_pushed``."""
+    ctx._set_app_context()
+    if not ctx.shares_app_ctx:
+        _tell(calls, ctx.app)
+    return value
+
+
+def push_app_context_async(ctx: RequestContext, signal: Signal, value: t.Any) -> Pipe:
+    """Step 1 with ``async`` receivers of ``appcontext_pushed``."""
+    ctx._set_app_context()
+    if not ctx.shares_app_ctx:
+        yield signal.send_async(ctx.app)
+    return value
+
+
+def push_request_context(ctx: RequestContext, opens_session: bool, value: t.Any) -> t.Any:
+    """Step 2: make the request context current; a custom session interface opens now."""
+    ctx._push_request()
+    if opens_session:
+        ctx.opened_session()
+    return value
+
+
+def push_contexts(ctx: RequestContext, work: None, value: t.Any) -> t.Any:
+    """Steps 1 and 2 when neither has anything else to do: one call."""
+    ctx._set()
+    return value
+
+
+def match_url(ctx: RequestContext, work: None, value: t.Any) -> t.Any:
+    """Step 3: match the URL, storing the rule and values or the routing error."""
+    if ctx.url_rule is None and ctx.routing_exception is None:
+        ctx.match_request()
+    return value
+
+
+# -- enter: steps 4 and 5 --------------------------------------------------------------
+
+
+def before_first_request(ctx: RequestContext, work: None, value: t.Any) -> Pipe:
+    """Step 4: the ``before_first_request`` functions, once per app."""
+    yield ctx.app._run_before_first_request()
+    return value
+
+
+def request_started(ctx: RequestContext, calls: Getters, value: t.Any) -> t.Any:
+    """Step 5: send ``request_started``."""
+    _tell(calls, ctx.app)
+    return value
+
+
+def request_started_async(ctx: RequestContext, signal: Signal, value: t.Any) -> Pipe:
+    """Step 5 with ``async`` receivers."""
+    yield signal.send_async(ctx.app)
+    return value
+
+
+# -- handle: steps 6 to 8; their exceptions go to step 9 ----------------------------------------
+
+
+def url_value_preprocessor(ctx: RequestContext, hooks: tuple[t.Any, ...], value: t.Any) -> t.Any:
+    """Step 6: each URL value preprocessor gets the endpoint and the URL values."""
+    endpoint = ctx.url_rule.endpoint if ctx.url_rule is not None else None
+    for fn in hooks:
+        fn(endpoint, ctx.view_args)
+    return value
+
+
+def url_value_preprocessor_async(
+    ctx: RequestContext, hooks: tuple[tuple[t.Any, bool], ...], value: t.Any
+) -> Pipe:
+    """Step 6 when a preprocessor is ``async``."""
+    endpoint = ctx.url_rule.endpoint if ctx.url_rule is not None else None
+    for fn, is_async in hooks:
+        rv = fn(endpoint, ctx.view_args)
+        if is_async:
+            yield rv
+    return value
+
+
+def before_request(ctx: RequestContext, hooks: tuple[t.Any, ...], value: t.Any) -> t.Any:
+    """Step 7: the first value other than ``None`` a function returns is the response."""
+    for fn in hooks:
+        rv = fn()
+        if rv is not None:
+            return rv
+    return value
+
+
+def before_request_async(
+    ctx: RequestContext, hooks: tuple[tuple[t.Any, bool], ...], value: t.Any
+) -> Pipe:
+    """Step 7 when a function is ``async``."""
+    for fn, is_async in hooks:
+        rv = fn()
+        if is_async:
+            rv = yield rv
+        if rv is not None:
+            return rv
+    return value
+
+
+def dispatch(ctx: RequestContext, view: t.Callable[..., t.Any], value: t.Any) -> t.Any:
+    """Step 8: call the view with the URL values (or answer an automatic ``OPTIONS``)."""
+    if ctx.routing_exception is not None:  # stored after matching (the ASGI body's 413)
+        raise ctx.routing_exception
+    if ctx.method == "OPTIONS" and getattr(ctx.url_rule, "provide_automatic_options", False):
+        return ctx.app.make_default_options_response()
+    return view(**ctx.view_args)  # type: ignore[arg-type]  # matched: a dict
+
+
+def dispatch_async(ctx: RequestContext, view: t.Callable[..., t.Any], value: t.Any) -> Pipe:
+    """Step 8 for an ``async`` view."""
+    if ctx.routing_exception is not None:
+        raise ctx.routing_exception
+    if ctx.method == "OPTIONS" and getattr(ctx.url_rule, "provide_automatic_options", False):
+        return ctx.app.make_default_options_response()
+    return (yield view(**ctx.view_args))  # type: ignore[arg-type]
+
+
+def dispatch_unmatched(ctx: RequestContext, recover: t.Any, value: t.Any) -> t.Any:
+    """Step 8 of a request no rule matched: its routing error goes to step 9 directly.
+
+    (Raising it would cost more than the rest of a 404.) *recover* is the
+    plan's step 9 entry.
+    """
+    fn, work, _ = recover
+    return fn(ctx, work, ctx.routing_exception)
+
+
+def dispatch_unmatched_async(ctx: RequestContext, recover: t.Any, value: t.Any) -> Pipe:
+    """:func:`dispatch_unmatched` when step 9 may wait for an ``async`` handler."""
+    fn, work, _ = recover
+    return (yield from fn(ctx, work, ctx.routing_exception))
+
+
+# -- recover: step 9 ----------------------------------------------------------------------
+
+
+#: How step 9 finds the handler of an exception for the blueprints (innermost first):
+#: ``(function, is_async)`` or ``None`` (``App._find_error_handler``, unbound).
+FindHandler = t.Callable[[t.Any, BaseException, tuple[str, ...]], t.Any]
+
+
+def _handler_for(find: FindHandler, ctx: RequestContext, e: Exception) -> t.Any:
+    """The error handler of *e* (``(function, is_async)``), or *e* itself.
+
+    *e* itself: an HTTP error without a handler, which is its own response.
+    Any other exception without one is raised again.
+    """
+    app = ctx.app
+    if isinstance(e, BadRequestKeyError):
+        mark_missing_key(app, e)
+    if isinstance(e, HTTPException) and not app.trap_http_exception(e):
+        if e.code is None or isinstance(e, RoutingException) or not app.error_handler_spec:
+            return e
+        return find(app, e, ctx.plan.blueprints) or e
+    handler = find(app, e, ctx.plan.blueprints)
+    if handler is None:
+        raise e
+    return handler
+
+
+def handle_user_exception(ctx: RequestContext, find: FindHandler, e: Exception) -> t.Any:
+    """Step 9: the value of *e*'s error handler; an HTTP error without one is the response.
+
+    An exception no handler takes is raised again: it is unhandled.
+    """
+    handler = _handler_for(find, ctx, e)
+    return handler if handler is e else handler[0](e)
+
+
+def handle_user_exception_async(ctx: RequestContext, find: FindHandler, e: Exception) -> Pipe:
+    """Step 9 where an error handler may be ``async``."""
+    handler = _handler_for(find, ctx, e)
+    if handler is e:
+        return e
+    rv = handler[0](e)
+    if handler[1]:
+        rv = yield rv
+    return rv
+
+
+def mark_missing_key(app: Tocsin, e: Exception) -> None:
+    """In debug mode (or when trapping bad requests), let the 400 page of a missing key name it."""
+    if isinstance(e, BadRequestKeyError) and (app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]):
+        e.show_exception = True
+
+
+def propagates(app: Tocsin) -> bool:
+    """Whether an unhandled exception is raised to the server (``PROPAGATE_EXCEPTIONS``).
+
+    Unset, it is in testing and debug mode.
+    """
+    propagate = app.config["PROPAGATE_EXCEPTIONS"]
+    return bool(propagate or (propagate is None and (app.testing or app.debug)))
+
+
+def unhandled(
+    ctx: RequestContext, work: tuple[Getters | None, Signal, FindHandler], e: Exception
+) -> Pipe:
+    """The error path (traced as step 9): ``got_request_exception``, then raise or a 500.
+
+    Returns what steps 10 to 14 make the 500 response from: the 500
+    handler's value, else the ``InternalServerError`` (whose
+    ``original_exception`` is *e*).
+    """
+    app = ctx.app
+    calls, signal, find = work
+    if calls is None:  # async receivers
+        yield signal.send_async(app, exception=e)
+    else:
+        for get in calls:
+            if (receiver := get()) is not None:
+                receiver(app, exception=e)
+    if propagates(app):
+        raise e
+    ctx.error = e
+    app.log_exception(e)
+    server_error: t.Any = InternalServerError(original_exception=e)
+    handler = find(app, server_error, ctx.plan.blueprints)
+    if handler is not None:
+        server_error = handler[0](server_error)
+        if handler[1]:
+            server_error = yield server_error
+    return server_error
+
+
+# -- respond: steps 10 to 14 --------------------------------------------------------------
+
+
+def make_response(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
+    """Step 10: make the return value a response object."""
+    app = ctx.app
+    direct = app._direct_response(rv)
+    if direct is not None:
+        return app.response_class._complete(*direct)
+    return app.make_response(rv)
+
+
+def make_response_direct(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
+    """Step 10 when no hook or receiver of the plan needs a response object.
+
+    A plain body (text, bytes, JSON) becomes a :data:`~tocsin._pipeline.Direct`
+    tuple, which the drivers write as it is, unless this request registered
+    an ``after_this_request`` function or has a session to save.
+    """
+    app = ctx.app
+    direct = app._direct_response(rv)
+    if direct is None:
+        return app.make_response(rv)
+    if (
+        ctx._after_request_functions
+        or ctx._session is not None
+        or (ctx.has_cookie and app._session_maybe_refreshed(ctx))
+    ):
+        return app.response_class._complete(*direct)
+    return direct
+
+
+def _not_a_response(fn: t.Callable[..., t.Any], rv: t.Any) -> t.NoReturn:
+    """An after-request function returned something else than a response object."""
+    name = getattr(fn, "__qualname__", repr(fn))
+    raise TypeError(
+        f"The after-request function {name!r} returned {type(rv).__name__}, not a response"
+        " object. It must return the response it was given (or a new one)."
+    )
+
+
+def after_this_request(ctx: RequestContext, work: None, response: t.Any) -> t.Any:
+    """Step 11: this request's one-shot functions, in registration order."""
+    for fn in ctx._after_request_functions:
+        rv = fn(response)
+        response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)
+    return response
+
+
+def after_request(ctx: RequestContext, hooks: tuple[t.Any, ...], response: t.Any) -> t.Any:
+    """Step 12: each function gets the response and returns one."""
+    for fn in hooks:
+        rv = fn(response)
+        response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)
+    return response
+
+
+def after_request_async(
+    ctx: RequestContext, hooks: tuple[tuple[t.Any, bool], ...], response: t.Any
+) -> Pipe:
+    """Step 12 when a function is ``async``."""
+    for fn, is_async in hooks:
+        rv = fn(response)
+        if is_async:
+            rv = yield rv
+        response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)
+    return response
+
+
+def save_session(ctx: RequestContext, work: None, response: t.Any) -> t.Any:
+    """Step 13: store the session, if it was opened or its cookie may need refreshing."""
+    app = ctx.app
+    if ctx._session is not None or (ctx.has_cookie and app._session_maybe_refreshed(ctx)):
+        iface = app.session_interface
+        session = ctx.opened_session()  # not ctx.session: saving is no access (no Vary: Cookie)
+        if not iface.is_null_session(session):
+            iface.save_session(app, session, response)
+    return response
+
+
+def request_finished(ctx: RequestContext, calls: Getters, response: t.Any) -> t.Any:
+    """Step 14: send ``request_finished`` with the response."""
+    app = ctx.app
+    for get in calls:
+        if (receiver := get()) is not None:
+            receiver(app, response=response)
+    return response
+
+
+def request_finished_async(ctx: RequestContext, signal: Signal, response: t.Any) -> Pipe:
+    """Step 14 with ``async`` receivers."""
+    yield signal.send_async(ctx.app, response=response)
+    return response
+
+
+# -- teardown: steps 16 to 19; every function and receiver runs ---------------------------
+
+
+def _function_failed(
+    app: Tocsin, step: str, fn: t.Any, e: Exception, errors: list[BaseException]
+) -> None:
+    app.logger.error("Error in %s function %r", step, getattr(fn, "__qualname__", fn), exc_info=e)
+    errors.append(e)
+
+
+def receiver_failed(
+    app: Tocsin, signal: Signal, receiver: t.Any, e: Exception, errors: list[BaseException]
+) -> None:
+    """Log a receiver that raised during a teardown signal; keep its exception."""
+    app.logger.error(
+        "Error in receiver %r of signal %r",
+        getattr(receiver, "__qualname__", receiver),
+        getattr(signal, "name", signal),
+        exc_info=e,
+    )
+    errors.append(e)
+
+
+def _tell_robust(
+    calls: Getters,
+    app: Tocsin,
+    signal: Signal,
+    kwargs: dict[str, t.Any],
+    errors: list[BaseException],
+) -> None:
+    for get in calls:
+        if (receiver := get()) is not None:
+            try:
+                receiver(app, **kwargs)
+            except Exception as e:
+                receiver_failed(app, signal, receiver, e, errors)
+
+
+def _teardown(
+    ctx: RequestContext, name: str, work: tuple[t.Any, Getters, Signal], end: Teardown
+) -> None:
+    app = ctx.app
+    funcs, calls, signal = work
+    exc, errors = end
+    for fn in funcs:
+        try:
+            fn(exc)
+        except Exception as e:
+            _function_failed(app, name, fn, e, errors)
+    if calls:
+        _tell_robust(calls, app, signal, {"exc": exc}, errors)
+
+
+def _teardown_async(
+    ctx: RequestContext, name: str, work: tuple[t.Any, Signal], end: Teardown
+) -> Pipe:
+    app = ctx.app
+    funcs, signal = work
+    exc, errors = end
+    for fn, is_async in funcs:
+        try:
+            rv = fn(exc)
+            if is_async:
+                yield rv
+        except Exception as e:
+            _function_failed(app, name, fn, e, errors)
+    if signal.receivers:
+        results = yield from _send_robust(signal, app, {"exc": exc})
+        _keep_failures(app, signal, results, errors)
+
+
+def _send_robust(signal: Signal, app: Tocsin, kwargs: dict[str, t.Any]) -> Pipe:
+    if signal.has_async_receivers:
+        return (yield signal.send_robust_async(app, **kwargs))
+    return signal.send_robust(app, **kwargs)
+
+
+def _keep_failures(
+    app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]
+) -> None:
+    for receiver, value in results:
+        if isinstance(value, Exception):
+            receiver_failed(app, signal, receiver, value, errors)
+
+
+def teardown_request(ctx: RequestContext, work: t.Any, end: Teardown) -> Teardown:
+    """Step 16: the ``teardown_request`` functions, then ``request_tearing_down``."""
+    _teardown(ctx, "teardown_request", work, end)
+    return end
+
+
+def teardown_request_async(ctx: RequestContext, work: t.Any, end: Teardown) -> Pipe:
+    """Step 16 when a function or receiver is ``async``."""
+    yield from _teardown_async(ctx, "teardown_request", work, end)
+    return end
+
+
+def pop_request_context(ctx: RequestContext, work: None, end: Teardown) -> Teardown:
+    """Step 17: close the request (its uploaded files) and stop it being current."""
+    ctx._pop_request()
+    return end
+
+
+def _tears_down_app_context(ctx: RequestContext) -> bool:
+    """Whether this request ends its app context (it did not share one, nor push it twice)."""
+    return not ctx.shares_app_ctx and ctx.app_ctx is not None and len(ctx.app_ctx._tokens) == 1
+
+
+def teardown_appcontext(ctx: RequestContext, work: t.Any, end: Teardown) -> Teardown:
+    """Step 18: the ``teardown_appcontext`` functions, then ``appcontext_tearing_down``."""
+    if _tears_down_app_context(ctx):
+        _teardown(ctx, "teardown_appcontext", work, end)
+    return end
+
+
+def teardown_appcontext_async(ctx: RequestContext, work: t.Any, end: Teardown) -> Pipe:
+    """Step 18 when a function or receiver is ``async``."""
+    if _tears_down_app_context(ctx):
+        yield from _teardown_async(ctx, "teardown_appcontext", work, end)
+    return end
+
+
+def pop_app_context(ctx: RequestContext, work: tuple[Getters, Signal], end: Teardown) -> Teardown:
+    """Step 19: stop the app context being current, then send ``appcontext_popped``."""
+    last = _tears_down_app_context(ctx)
+    ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
+    calls, signal = work
+    if last and calls:
+        _tell_robust(calls, ctx.app, signal, {}, end[1])
+    return end
+
+
+def pop_app_context_async(ctx: RequestContext, signal: Signal, end: Teardown) -> Pipe:
+    """Step 19 with ``async`` receivers of ``appcontext_popped``."""
+    last = _tears_down_app_context(ctx)
+    ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
+    if last and signal.receivers:
+        results = yield from _send_robust(signal, ctx.app, {})
+        _keep_failures(ctx.app, signal, results, end[1])
+    return end
+
+
+def pop_contexts(ctx: RequestContext, work: None, end: Teardown) -> Teardown:
+    """Steps 16 to 19 when only the pops have work: close the request, reset both contexts."""
+    ctx._pop_request()
+    ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
+    return end
