@@ -339,8 +339,8 @@ class Lifecycle:
         plan.handle = phase("handle")
         plan.recover = recover
         plan.respond = phase("respond")
-        if teardown is None and self.app_teardown == (self._plain_pop,):
-            plan.teardown, plan.app_teardown = ((_steps.pop_contexts, None, False),), ()
+        if teardown is None and self.app_teardown == (self._plain_pop,) and not self.traced:
+            plan.teardown, plan.app_teardown = ((_steps.pop_contexts, None, False),), ()  # resets
         else:
             popped = self._entry("pop_request_context")
             plan.teardown = (teardown, popped) if teardown is not None else (popped,)

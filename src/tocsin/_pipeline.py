@@ -133,19 +133,21 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     plan = ctx.plan
     if plan is None or plan.generation != _registry.generation:  # a receiver came or went
         plan = compiled(app).plan(ctx)
-    if not plan.app_teardown:  # (the usual: nothing but the pops, which do not fail)
-        fn, work, _ = plan.teardown[0]
+    entries = plan.teardown
+    if len(entries) == 1 and not plan.app_teardown:  # (the usual: the pops, which do not fail)
+        fn, work, _ = entries[0]
         fn(ctx, work, None)
         return
     ignores = exc is not None and "should_ignore_error" in plan.overridden
     if ignores and app.should_ignore_error(exc):
         exc = None
     end: Teardown = (exc, [])
-    stopped = yield from _run_all(ctx, plan.teardown, end)  # 16, 17
+    stopped = yield from _run_all(ctx, entries, end)  # 16, 17 (and 18, 19 when only resets)
     rest = plan.app_teardown
-    if plan.generation != _registry.generation:  # a teardown function connected a receiver
+    if rest and plan.generation != _registry.generation:  # a teardown function connected one
         rest = compiled(app).app_teardown
-    stopped = (yield from _run_all(ctx, rest, end)) or stopped  # 18, 19
+    if rest:
+        stopped = (yield from _run_all(ctx, rest, end)) or stopped  # 18, 19
     _raise_teardown(stopped, end[1])
 
 

@@ -33,7 +33,6 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
-from ._compile import compiled
 from ._drive import (
     drive,
     drive_async,
@@ -193,7 +192,7 @@ class ASGIApp:
         ctx.body_pending = has_body or ctx.method not in _BODYLESS
         if app.tracer is not None:
             app.tracer.begin(ctx)
-        if compiled(app).in_thread:  # sync code from step 2 on (a custom session interface)
+        if app._session_always:  # sync code from step 2 on (a custom session interface)
             await self._handle_in_thread(ctx, scope, receive, send, None)
             return
         pipe = dispatch(app, ctx, on_loop=True)
