@@ -108,6 +108,7 @@ class Plan:
         "steps",
         "streams_body",
         "teardown",
+        "teardown_sync",
     )
 
     #: Blueprint names, innermost first (for error handlers).
@@ -119,6 +120,8 @@ class Plan:
     respond: tuple[Entry, ...]
     #: Steps 16 and 17 (or one entry for 16 to 19, when only the pops have work).
     teardown: tuple[Entry, ...]
+    #: Whether no entry of :attr:`teardown` is a generator.
+    teardown_sync: bool
     #: Steps 18 and 19, unless :attr:`teardown` does them.
     app_teardown: tuple[Entry, ...]
     #: The error path's entry (see :attr:`Lifecycle.error_path`).
@@ -345,6 +348,7 @@ class Lifecycle:
             popped = self._entry("pop_request_context")
             plan.teardown = (teardown, popped) if teardown is not None else (popped,)
             plan.app_teardown = self.app_teardown
+        plan.teardown_sync = not any(is_gen for _, _, is_gen in plan.teardown)
         return plan
 
     def _find_handler(self) -> _steps.FindHandler:

@@ -142,13 +142,20 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     if ignores and app.should_ignore_error(exc):
         exc = None
     end: Teardown = (exc, [])
-    stopped = yield from _run_all(ctx, entries, end)  # 16, 17 (and 18, 19 when only resets)
+    if plan.teardown_sync:  # 16, 17
+        stopped = _run_all_now(ctx, entries, end)
+    else:
+        stopped = yield from _run_all(ctx, entries, end)
     rest = plan.app_teardown
-    if rest and plan.generation != _registry.generation:  # a teardown function connected one
+    if plan.generation != _registry.generation:  # a teardown function connected a receiver
         rest = compiled(app).app_teardown
-    if rest:
-        stopped = (yield from _run_all(ctx, rest, end)) or stopped  # 18, 19
-    _raise_teardown(stopped, end[1])
+    if rest:  # 18, 19
+        if not any(is_gen for _, _, is_gen in rest):
+            stopped = _run_all_now(ctx, rest, end) or stopped
+        else:
+            stopped = (yield from _run_all(ctx, rest, end)) or stopped
+    if stopped is not None or end[1]:
+        _raise_teardown(stopped, end[1])
 
 
 def _run_all(ctx: t.Any, entries: tuple[Entry, ...], end: Teardown) -> Pipe:
@@ -160,6 +167,18 @@ def _run_all(ctx: t.Any, entries: tuple[Entry, ...], end: Teardown) -> Pipe:
                 yield from fn(ctx, work, end)
             else:
                 fn(ctx, work, end)
+        except BaseException as e:  # the rest still runs; the first one is raised
+            if stopped is None:
+                stopped = e
+    return stopped
+
+
+def _run_all_now(ctx: t.Any, entries: tuple[Entry, ...], end: Teardown) -> BaseException | None:
+    """:func:`_run_all` for entries none of which is a generator: no generator either."""
+    stopped: BaseException | None = None
+    for fn, work, _ in entries:
+        try:
+            fn(ctx, work, end)
         except BaseException as e:  # the rest still runs; the first one is raised
             if stopped is None:
                 stopped = e
