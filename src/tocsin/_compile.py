@@ -45,8 +45,10 @@ if t.TYPE_CHECKING:
 
 __all__ = ["OVERRIDABLE", "Entry", "Lifecycle", "Plan", "compiled", "stock"]
 
-#: One step of a plan: ``(function, work, whether the function is a generator)``.
-Entry = tuple[t.Callable[..., t.Any], t.Any, bool]
+#: One step of a plan: ``(function, work, kind)``; kind: ``False`` for a plain
+#: function, ``True`` for a generator, :data:`~tocsin._steps.AWAITS` for a function
+#: returning an awaitable.
+Entry = tuple[t.Callable[..., t.Any], t.Any, t.Any]
 
 #: Flask's request methods, outermost first, and the steps each one runs.
 #: An app (or its class) that defines its own has those steps replaced, in
@@ -105,6 +107,7 @@ class Plan:
         "overridden",
         "recover",
         "respond",
+        "respond_error",
         "steps",
         "streams_body",
         "teardown",
@@ -118,6 +121,8 @@ class Plan:
     #: Step 9's entry, also used by an unmatched request's step 8.
     recover: Entry
     respond: tuple[Entry, ...]
+    #: Steps 10 to 14 after an unhandled error, one entry per step (each may fail alone).
+    respond_error: tuple[Entry, ...]
     #: Steps 16 and 17 (or one entry for 16 to 19, when only the pops have work).
     teardown: tuple[Entry, ...]
     #: Whether no entry of :attr:`teardown` is a generator.
@@ -198,8 +203,10 @@ class Lifecycle:
         fn = getattr(_steps, f"{runs}_async", None) if is_async else None
         if fn is None:
             fn = getattr(_steps, runs)
-        is_gen = is_async or runs in _ALWAYS_GENERATORS
-        entry = (fn, work, is_gen)
+        kind: bool | int = is_async or runs in _ALWAYS_GENERATORS
+        if is_async and runs in _AWAITING:
+            kind = _steps.AWAITS
+        entry = (fn, work, kind)
         return self._wrap(name, entry) if self._wrap is not None else entry
 
     def _hooks(
@@ -325,6 +332,10 @@ class Lifecycle:
             own["teardown_request"] = teardown
         if self.overridden & {"handle_user_exception", "handle_http_exception"}:
             recover = (_call_override, "handle_user_exception", False)
+        after_error = self._substitute(dict(steps), exclude="full_dispatch_request")
+        plan.respond_error = tuple(  # (as Flask's handle_exception calls finalize_request)
+            e for s in lifecycle.phase("respond") if (e := after_error.get(s.name)) is not None
+        )
         if (
             app._direct_ok
             and after is None
@@ -332,7 +343,8 @@ class Lifecycle:
             and not self.traced
             and not self.overridden
         ):
-            steps["make_response"] = (_steps.make_response_direct, None, False)
+            steps["make_response"] = (_steps.respond_direct, None, False)  # and 11, 13
+            del steps["after_this_request"], steps["save_session"]
         steps = self._substitute(steps)
 
         def phase(name: str) -> tuple[Entry, ...]:
@@ -367,14 +379,16 @@ class Lifecycle:
     def _wrap_entry(self, name: str, entry: Entry) -> Entry:
         return self._wrap(name, entry) if self._wrap is not None else entry
 
-    def _substitute(self, steps: dict[str, Entry | None]) -> dict[str, Entry | None]:
-        """Replace the steps of each overridden Flask method by a call to it.
+    def _substitute(
+        self, steps: dict[str, Entry | None], exclude: str = ""
+    ) -> dict[str, Entry | None]:
+        """Replace the steps of each overridden Flask method (but *exclude*) by a call to it.
 
         The outermost override wins: it calls the inner methods itself.
         """
         done: set[str] = set()
         for method, names in OVERRIDABLE.items():
-            if method not in self.overridden or done & set(names):
+            if method not in self.overridden or method == exclude or done & set(names):
                 continue
             for name in names:
                 steps.pop(name, None)
@@ -419,6 +433,8 @@ class Lifecycle:
 
 #: Steps whose function is always a generator (it always waits for something).
 _ALWAYS_GENERATORS = frozenset(("before_first_request",))
+#: Steps whose ``_async`` variant returns an awaitable rather than being a generator.
+_AWAITING = frozenset(("dispatch",))
 
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])

@@ -22,7 +22,7 @@ import typing as t
 from werkzeug.wrappers import Response as BaseResponse
 
 from ._compile import Entry, Plan, compiled
-from ._steps import PENDING, Pipe, Teardown
+from ._steps import AWAITS, PENDING, Pipe, Teardown
 from .signals import _registry
 
 if t.TYPE_CHECKING:
@@ -58,8 +58,13 @@ ROUTED: t.Any = _Routed()
 
 def run(ctx: t.Any, entries: tuple[Entry, ...], value: t.Any) -> Pipe:
     """Run *entries* in order, each getting the value the previous one returned."""
-    for fn, work, is_gen in entries:
-        value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
+    for fn, work, kind in entries:
+        if not kind:
+            value = fn(ctx, work, value)
+        elif kind is AWAITS:
+            value = yield fn(ctx, work, value)
+        else:
+            value = yield from fn(ctx, work, value)
     return value
 
 
@@ -84,8 +89,13 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
         for fn, work, is_gen in plan.enter:  # 4, 5
             value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
         try:
-            for fn, work, is_gen in plan.handle:  # 6 to 8
-                value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
+            for fn, work, kind in plan.handle:  # 6 to 8
+                if not kind:
+                    value = fn(ctx, work, value)
+                elif kind is AWAITS:
+                    value = yield fn(ctx, work, value)
+                else:
+                    value = yield from fn(ctx, work, value)
                 if value is not PENDING:  # a before_request function answered, or the view
                     break
         except Exception as e:  # 9
@@ -112,11 +122,11 @@ def _error_path(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> P
         return app.handle_exception(e)
     fn, work, _ = plan.error_path
     value = yield from fn(ctx, work, e)
-    for fn, work, is_gen in plan.respond:
+    for fn, work, is_gen in plan.respond_error:
         try:
             value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
         except Exception:
-            if not isinstance(value, (BaseResponse, tuple)):  # no response to send: unhandled
+            if not isinstance(value, BaseResponse):  # no response to send: unhandled
                 raise
             app.logger.exception("Request finalizing failed with an error while handling an error")
             break

@@ -29,13 +29,17 @@ if t.TYPE_CHECKING:
     from .ctx import RequestContext
     from .signals import Signal
 
-__all__ = ["PENDING", "Pipe", "Teardown", "mark_missing_key", "propagates", "receiver_failed"]
+__all__ = ["AWAITS", "PENDING", "Pipe", "Teardown", "mark_missing_key", "propagates", "receiver_failed"]
 
 Pipe = t.Generator[t.Any, t.Any, t.Any]
 #: The getters of a signal's sync receivers for the app (see ``Signal._sync_calls``).
 Getters = tuple[t.Callable[[], t.Any], ...]
 #: What teardown steps get: the exception the request ended with, and the errors kept.
 Teardown = tuple[BaseException | None, list[BaseException]]
+
+#: The third field of a plan entry for a step function that returns an awaitable whose
+#: result is the step's value (an ``async`` view): the pipeline yields it, no generator.
+AWAITS = 2
 
 #: The value of the handle phase until a ``before_request`` function or the view gives one.
 PENDING: t.Any = type("Pending", (), {"__repr__": lambda self: "PENDING"})()
@@ -163,13 +167,17 @@ def dispatch(ctx: RequestContext, view: t.Callable[..., t.Any], value: t.Any) ->
     return view(**ctx.view_args)  # type: ignore[arg-type]  # matched: a dict
 
 
-def dispatch_async(ctx: RequestContext, view: t.Callable[..., t.Any], value: t.Any) -> Pipe:
-    """Step 8 for an ``async`` view."""
+def dispatch_async(ctx: RequestContext, view: t.Callable[..., t.Any], value: t.Any) -> t.Any:
+    """Step 8 for an ``async`` view: the awaitable of its value (an :data:`AWAITS` entry)."""
     if ctx.routing_exception is not None:
         raise ctx.routing_exception
     if ctx.method == "OPTIONS" and getattr(ctx.url_rule, "provide_automatic_options", False):
-        return ctx.app.make_default_options_response()
-    return (yield view(**ctx.view_args))  # type: ignore[arg-type]
+        return _ready(ctx.app.make_default_options_response())
+    return view(**ctx.view_args)  # type: ignore[arg-type]
+
+
+async def _ready(value: t.Any) -> t.Any:
+    return value
 
 
 def dispatch_unmatched(ctx: RequestContext, recover: t.Any, value: t.Any) -> t.Any:
@@ -292,8 +300,9 @@ def make_response(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
     return app.make_response(rv)
 
 
-def make_response_direct(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
-    """Step 10 when no hook or receiver of the plan needs a response object.
+def respond_direct(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
+    """Steps 10, 11 and 13 in one call, for a plan with no ``after_request`` function
+    and no ``request_finished`` receiver: nothing else needs a response object.
 
     A plain body (text, bytes, JSON) becomes a :data:`~tocsin._pipeline.Direct`
     tuple, which the drivers write as it is, unless this request registered
@@ -302,14 +311,18 @@ def make_response_direct(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
     app = ctx.app
     direct = app._direct_response(rv)
     if direct is None:
-        return app.make_response(rv)
-    if (
+        response = app.make_response(rv)
+    elif (
         ctx._after_request_functions
         or ctx._session is not None
         or (ctx.has_cookie and app._session_maybe_refreshed(ctx))
     ):
-        return app.response_class._complete(*direct)
-    return direct
+        response = app.response_class._complete(*direct)
+    else:
+        return direct
+    if ctx._after_request_functions:
+        response = after_this_request(ctx, None, response)
+    return save_session(ctx, None, response)
 
 
 def _not_a_response(fn: t.Callable[..., t.Any], rv: t.Any) -> t.NoReturn:

@@ -270,7 +270,7 @@ class Wrapper:
         """A plan entry that records the start of step *name*, then runs it."""
         fn, work, is_gen = entry
         last = name == _LAST_STEP
-        if is_gen:
+        if is_gen is True:  # (an AWAITS step returns its awaitable: wrapped as plain)
 
             def step_gen(ctx: t.Any, work: t.Any, value: t.Any) -> t.Any:
                 trace = _begin_step(ctx, name)
@@ -290,7 +290,7 @@ class Wrapper:
                 if last and trace is not None:
                     trace.end()
 
-        return (step, work, False)
+        return (step, work, is_gen)
 
     def call(self, kind: str, fn: t.Any, is_async: bool) -> tuple[t.Any, bool]:
         """*fn* (a hook, view, handler...), recording each call as a *kind* call."""
