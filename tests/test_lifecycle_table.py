@@ -227,3 +227,25 @@ def test_overrides_run_inside_the_traced_pipeline(driver: str) -> None:
         "process_response",
         "after_request",
     ]
+
+
+def test_an_async_view_returning_none_is_named_in_the_error(app: Tocsin, driver: str) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    errors: list[BaseException] = []
+
+    @app.before_request
+    async def nothing() -> None:
+        return None
+
+    @app.route("/none")
+    async def none() -> None:
+        return None
+
+    @app.errorhandler(500)
+    def on_500(e: t.Any) -> tuple[str, int]:
+        errors.append(e.original_exception)
+        return "sorry", 500
+
+    assert app.test_client(driver=driver).get("/none").status_code == 500
+    assert [type(e).__name__ for e in errors] == ["TypeError"]
+    assert "returned None" in str(errors[0])

@@ -218,6 +218,10 @@ class Lifecycle:
             hooks = [self._wrap.call(kind, f, a) for f, a in hooks]
         if not hooks and not self.traced:
             return None
+        if name == "before_request" and len(hooks) == 1 and hooks[0][1]:  # one async function
+            return self._wrap_entry(
+                name, (_steps.before_request_one_async, hooks[0][0], _steps.ANSWERS)
+            )
         if any(a for _, a in hooks):
             return self._entry(name, tuple(hooks), True)
         return self._entry(name, tuple(f for f, _ in hooks))

@@ -22,7 +22,7 @@ import typing as t
 from werkzeug.wrappers import Response as BaseResponse
 
 from ._compile import Entry, Plan, compiled
-from ._steps import AWAITS, PENDING, Pipe, Teardown
+from ._steps import ANSWERS, AWAITS, PENDING, Pipe, Teardown
 from .signals import _registry
 
 if t.TYPE_CHECKING:
@@ -61,8 +61,10 @@ def run(ctx: t.Any, entries: tuple[Entry, ...], value: t.Any) -> Pipe:
     for fn, work, kind in entries:
         if not kind:
             value = fn(ctx, work, value)
-        elif kind is AWAITS:
+        elif kind is AWAITS or kind is ANSWERS:
             value = yield fn(ctx, work, value)
+            if value is None and kind is ANSWERS:
+                value = PENDING
         else:
             value = yield from fn(ctx, work, value)
     return value
@@ -94,6 +96,10 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
                     value = fn(ctx, work, value)
                 elif kind is AWAITS:
                     value = yield fn(ctx, work, value)
+                elif kind is ANSWERS:
+                    value = yield fn(ctx, work, value)
+                    if value is None:  # the async before_request function did not answer
+                        value = PENDING
                 else:
                     value = yield from fn(ctx, work, value)
                 if value is not PENDING:  # a before_request function answered, or the view

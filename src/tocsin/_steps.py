@@ -29,7 +29,16 @@ if t.TYPE_CHECKING:
     from .ctx import RequestContext
     from .signals import Signal
 
-__all__ = ["AWAITS", "PENDING", "Pipe", "Teardown", "mark_missing_key", "propagates", "receiver_failed"]
+__all__ = [
+    "ANSWERS",
+    "AWAITS",
+    "PENDING",
+    "Pipe",
+    "Teardown",
+    "mark_missing_key",
+    "propagates",
+    "receiver_failed",
+]
 
 Pipe = t.Generator[t.Any, t.Any, t.Any]
 #: The getters of a signal's sync receivers for the app (see ``Signal._sync_calls``).
@@ -40,6 +49,8 @@ Teardown = tuple[BaseException | None, list[BaseException]]
 #: The third field of a plan entry for a step function that returns an awaitable whose
 #: result is the step's value (an ``async`` view): the pipeline yields it, no generator.
 AWAITS = 2
+#: The same, for a ``before_request`` function: a result of ``None`` is no answer.
+ANSWERS = 3
 
 #: The value of the handle phase until a ``before_request`` function or the view gives one.
 PENDING: t.Any = type("Pending", (), {"__repr__": lambda self: "PENDING"})()
@@ -143,6 +154,11 @@ def before_request(ctx: RequestContext, hooks: tuple[t.Any, ...], value: t.Any) 
         if rv is not None:
             return rv
     return value
+
+
+def before_request_one_async(ctx: RequestContext, fn: t.Callable[[], t.Any], value: t.Any) -> t.Any:
+    """Step 7 when its only function is ``async``: the awaitable of its value (:data:`ANSWERS`)."""
+    return fn()
 
 
 def before_request_async(

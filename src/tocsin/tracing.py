@@ -270,7 +270,7 @@ class Wrapper:
         """A plan entry that records the start of step *name*, then runs it."""
         fn, work, is_gen = entry
         last = name == _LAST_STEP
-        if is_gen is True:  # (an AWAITS step returns its awaitable: wrapped as plain)
+        if is_gen is True:  # (an AWAITS or ANSWERS step returns an awaitable: plain)
 
             def step_gen(ctx: t.Any, work: t.Any, value: t.Any) -> t.Any:
                 trace = _begin_step(ctx, name)
