@@ -249,3 +249,32 @@ def test_an_async_view_returning_none_is_named_in_the_error(app: Tocsin, driver:
     assert app.test_client(driver=driver).get("/none").status_code == 500
     assert [type(e).__name__ for e in errors] == ["TypeError"]
     assert "returned None" in str(errors[0])
+
+
+def test_signals_with_async_receivers_are_traced_where_they_are_sent(
+    app: Tocsin, client: TestClient
+) -> None:
+    from tocsin.signals import request_tearing_down
+
+    async def started(sender: Tocsin, **extra: t.Any) -> None:
+        pass
+
+    async def torn(sender: Tocsin, **extra: t.Any) -> None:
+        pass
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    tracer = Tracer(app)
+    with request_started.connected_to(started, app), request_tearing_down.connected_to(torn, app):
+        assert client.get("/").data == b"ok"
+    trace = tracer.last
+    assert trace is not None
+    events = [(e.kind, e.name) for e in trace.events if e.kind != "call"]
+    for step, signal in [
+        ("request_started", "request-started"),
+        ("teardown_request", "request-tearing-down"),
+    ]:
+        at = events.index(("step", step))
+        assert events[at + 1] == ("signal", signal)

@@ -174,7 +174,8 @@ class Lifecycle:
         if got_calls is not None and self._wrap is not None:
             got_calls = self._wrap.signal(got, got_calls, app)
         self.error_path = self._wrap_entry(
-            "handle_exception", (_steps.unhandled, (got_calls, got, self._find_handler()), True)
+            "handle_exception",
+            (_steps.unhandled, (got_calls, self._traced_signal(got), self._find_handler()), True),
         )
         #: The entries of the steps that do not depend on the endpoint, by step name.
         self.steps: dict[str, Entry] = {}
@@ -231,7 +232,7 @@ class Lifecycle:
         calls = self.calls[name]
         signal = getattr(_sig, name)
         if calls is None:
-            return self._entry(step, signal, True)
+            return self._entry(step, self._traced_signal(signal), True)
         if self._wrap is not None:
             calls = self._wrap.signal(signal, calls, self.app)
         elif not calls:
@@ -367,6 +368,10 @@ class Lifecycle:
         plan.teardown_sync = not any(is_gen for _, _, is_gen in plan.teardown)
         return plan
 
+    def _traced_signal(self, signal: t.Any) -> t.Any:
+        """*signal*, or when traced, a stand-in for it that records its async sends."""
+        return self._wrap.sent(signal, self.app) if self._wrap is not None else signal
+
     def _find_handler(self) -> _steps.FindHandler:
         """How steps find an error handler: the app's lookup, its result wrapped if traced."""
         find: _steps.FindHandler = type(self.app)._find_error_handler
@@ -409,7 +414,7 @@ class Lifecycle:
         signal = _sig.appcontext_popped
         popped = self.calls["appcontext_popped"]
         if popped is None:
-            pop = self._entry("pop_app_context", signal, True)
+            pop = self._entry("pop_app_context", self._traced_signal(signal), True)
         elif self._wrap is not None:
             pop = self._entry(
                 "pop_app_context", (self._wrap.signal(signal, popped, self.app), signal)
@@ -431,7 +436,7 @@ class Lifecycle:
         elif not hooks and calls == ():
             return None
         if calls is None or any(a for _, a in hooks):
-            return self._entry(name, (tuple(hooks), signal), True)
+            return self._entry(name, (tuple(hooks), self._traced_signal(signal)), True)
         return self._entry(name, (tuple(f for f, _ in hooks), calls, signal))
 
 

@@ -314,6 +314,10 @@ class Wrapper:
 
         return traced, False
 
+    def sent(self, signal: t.Any, app: Tocsin) -> t.Any:
+        """A stand-in for *signal* that records its sends (for steps with async receivers)."""
+        return _RecordedSignal(signal, app)
+
     def signal(self, signal: t.Any, calls: tuple[t.Any, ...], app: Tocsin) -> tuple[t.Any, ...]:
         """The getters *calls* of *signal*'s receivers for *app*, recording the send first.
 
@@ -330,6 +334,34 @@ class Wrapper:
             return None
 
         return (record, *calls)
+
+
+class _RecordedSignal:
+    """Stands for a signal in a traced plan's async steps: records each send, then makes it."""
+
+    def __init__(self, signal: t.Any, app: Tocsin) -> None:
+        self._signal = signal
+        self._app = weakref.ref(app)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._signal, name)
+
+    def _record(self) -> None:
+        trace = _current.get()
+        if trace is not None and self._signal.receivers:
+            trace.signal(self._signal, self._app())
+
+    def send_async(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        self._record()
+        return self._signal.send_async(*args, **kwargs)
+
+    def send_robust_async(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        self._record()
+        return self._signal.send_robust_async(*args, **kwargs)
+
+    def send_robust(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        self._record()
+        return self._signal.send_robust(*args, **kwargs)
 
 
 def _begin_step(ctx: t.Any, name: str) -> Trace | None:
