@@ -41,8 +41,8 @@ from ._drive import (
     off_loop,
     tear_down,
 )
+from ._outgoing import prepare
 from ._pipeline import ROUTED, Pipe, dispatch, finish, pop_app_context
-from ._responses import complete_headers
 from .ctx import AppContext, RequestContext
 
 if t.TYPE_CHECKING:
@@ -216,9 +216,9 @@ class ASGIApp:
                         item = pipe.send(value)
             except StopIteration as stop:
                 response = stop.value
-            messages = self._prepare(ctx, scope, response)
-            if messages is None:
-                await self._stream(ctx, response, receive, send, scope.get(_TEST_CLIENT))
+            messages = self._messages(ctx, scope, response)
+            if messages[1] is None:
+                await self._stream(ctx, response, messages[0], receive, send)
                 return
             teardown = finish(app, ctx, ctx.error)
             for item in teardown:  # usually nothing to await: a loop starts it at no cost
@@ -250,15 +250,15 @@ class ASGIApp:
         def read_body() -> t.Any:
             return self._read_body(ctx, scope, receive)
 
-        def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage] | None]:
+        def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage | None]]:
             try:
                 if pipe is None:
                     response = drive(dispatch(self.app, ctx, on_loop=True), on_loop, read_body)
                 else:
                     ctx._set()
                     response = drive(pipe, on_loop, read_body)
-                messages = self._prepare(ctx, scope, response)
-                if messages is not None:  # a complete body: tear down before handing it over
+                messages = self._messages(ctx, scope, response)
+                if messages[1] is not None:  # a complete body: tear down before handing it over
                     tear_down(self.app, ctx, ctx.error, on_loop)
             except BaseException as e:
                 if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
@@ -273,53 +273,35 @@ class ASGIApp:
             await _wait_out(future)
             if not future.cancelled() and future.exception() is None:
                 response, messages = future.result()
-                if messages is None:  # streamed, never to be sent: close it and tear down
+                if messages[1] is None:  # streamed, never to be sent: close it and tear down
                     await asyncio.create_task(
                         self._abandon_stream(ctx, response, cancelled), context=context
                     )
             raise
-        if messages is None:  # streamed: in a task that runs in the request's contexts
+        if messages[1] is None:  # streamed: in a task that runs in the request's contexts
             await asyncio.create_task(
-                self._stream(ctx, response, receive, send, scope.get(_TEST_CLIENT)), context=context
+                self._stream(ctx, response, messages[0], receive, send), context=context
             )
             return
         await send(messages[0])
         await send(messages[1])
 
-    def _prepare(
+    def _messages(
         self, ctx: RequestContext, scope: ASGIScope, response: t.Any
-    ) -> tuple[ASGIMessage, ASGIMessage] | None:
-        """Step 15: the two messages of a complete response, or ``None`` for a streamed one."""
+    ) -> tuple[ASGIMessage, ASGIMessage | None]:
+        """Step 15: the start message and, unless the body is streamed, the body message."""
         client = scope.get(_TEST_CLIENT)
-        if client is not None:
-            client.seen(ctx)
-        if ctx.trace is not None:
-            self.app.tracer.annotate(ctx, response)
-        head = ctx.method == "HEAD"
-        if type(response) is tuple:  # a Direct response
-            status, headers, body = response
-            if head:
-                body = b""
-        else:
-            headers = complete_headers(response)
-            if headers is not None:  # a list of bytes and nothing to call on close
-                body = b"" if head else b"".join(response.response)
-            elif response.is_streamed:
-                return None
-            else:  # in memory, but Werkzeug must finish the headers (Location, 204, 304...)
-                environ = ctx.environ
-                headers = response.get_wsgi_headers(environ).to_wsgi_list()
-                body = b"" if head else b"".join(response.get_app_iter(environ))
-                response.close()
-            status = response._status_code  # Werkzeug's storage behind status_code
-        if head and scope["method"] != "HEAD":
-            headers = _unframed(headers)
-        if client is not None:
-            headers = client.headers = list(headers)
-        return (
-            {"type": "http.response.start", "status": status, "headers": encode_headers(headers)},
-            {"type": "http.response.body", "body": body},
+        code, headers, body, _, streamed = prepare(
+            self.app, ctx, response, client.seen if client is not None else None
         )
+        if ctx.method == "HEAD" and scope["method"] != "HEAD":  # sent as "head"
+            headers = _unframed(headers)
+        if client is not None:  # the test client's bridge (see _TEST_CLIENT)
+            headers = client.headers = list(headers)
+        start = {"type": "http.response.start", "status": code, "headers": encode_headers(headers)}
+        if streamed:
+            return start, None
+        return start, {"type": "http.response.body", "body": body}
 
     async def _abandon_stream(
         self, ctx: RequestContext, response: Response, cancelled: BaseException
@@ -353,9 +335,9 @@ class ASGIApp:
         self,
         ctx: RequestContext,
         response: Response,
+        start: ASGIMessage,
         receive: ASGIReceive,
         send: ASGISend,
-        client: t.Any,
     ) -> None:
         """Send a streamed body; a client that disconnects cancels it. Teardown runs after.
 
@@ -366,7 +348,7 @@ class ASGIApp:
         task = asyncio.current_task()
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
         try:
-            await send(_start_message(response, ctx, client))
+            await send(start)
             if ctx.method != "HEAD" and response.status_code not in (204, 304):  # as WSGI
                 await _send_chunks(response, send)
             await send({"type": "http.response.body", "body": b""})
@@ -539,22 +521,6 @@ def _unframed(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     breaks the connection. Without it, the empty body is a valid one.
     """
     return [pair for pair in headers if pair[0].lower() != "content-length"]
-
-
-def _start_message(response: Response, ctx: RequestContext, client: t.Any) -> ASGIMessage:
-    # Werkzeug's final headers, as the WSGI driver sends: an IRI Location made a URI,
-    # Content-Length set for a complete body, removed for 1xx, 204 and 304.
-    environ = ctx.environ if response.autocorrect_location_header else {}
-    headers = response.get_wsgi_headers(environ).items()
-    if ctx.method == "HEAD" and ctx.environ["REQUEST_METHOD"] != "HEAD":  # sent as "head"
-        headers = _unframed(headers)
-    if client is not None:  # the test client's bridge (see _TEST_CLIENT)
-        headers = client.headers = list(headers)
-    return {
-        "type": "http.response.start",
-        "status": response.status_code,
-        "headers": encode_headers(headers),
-    }
 
 
 async def _send_chunks(response: Response, send: ASGISend) -> None:

@@ -15,8 +15,8 @@ import typing as t
 from werkzeug.exceptions import HTTPException
 
 from ._drive import drive, finish_after_error, tear_down
+from ._outgoing import prepare, sent_environ
 from ._pipeline import dispatch
-from ._responses import complete_headers
 from ._routing import decode_path
 from .ctx import RequestContext
 from .globals import _cv_request
@@ -53,46 +53,23 @@ def handle(
     tracer = app.tracer
     if tracer is not None:
         tracer.begin(ctx)
-    body: cabc.Iterable[bytes]
-    headers: list[tuple[str, str]] | None
     try:
         response = drive(dispatch(app, ctx))
-        if "tocsin.preserve_context" in environ:  # the test client's ``with client:``
-            environ["tocsin.preserve_context"](ctx)
-        if ctx.trace is not None:
-            tracer.annotate(ctx, response)
-        if type(response) is tuple:  # a Direct response
-            code, headers, content = response
-            status = status_line(code)
-            body = (content,)
-        else:
-            headers = complete_headers(response)
-            if headers is None:  # Werkzeug must prepare it (streamed, str items, Location...)
-                return _emit(app, ctx, response, start_response)
-            status = response._status  # Werkzeug's storage behind ``status``
-            body = response.response  # a list of bytes: checked
+        code, headers, body, obj, streamed = prepare(
+            app, ctx, response, environ.get("tocsin.preserve_context")
+        )
+        status = obj._status if obj is not None else status_line(code)  # (Werkzeug's storage)
+        if streamed:  # torn down when the server closes the body
+            assert obj is not None
+            start_response(status, headers)
+            return StreamedBody(app, ctx, obj, obj.get_app_iter(sent_environ(ctx)))
         start_response(status, headers)
         tear_down(app, ctx, ctx.error)
     except BaseException as e:  # from the pipeline, or from sending what it returned
         if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
             finish_after_error(app, ctx, e)
         raise
-    return () if ctx.method == "HEAD" else body
-
-
-def _emit(
-    app: Tocsin, ctx: RequestContext, response: Response, start_response: StartResponse
-) -> cabc.Iterable[bytes]:
-    """Send a response that Werkzeug prepares; a streamed body is torn down when closed."""
-    environ = ctx.environ
-    if ctx.method == "HEAD" and environ["REQUEST_METHOD"] != "HEAD":  # sent as "head"
-        environ = {**environ, "REQUEST_METHOD": "HEAD"}  # Werkzeug then leaves out the body
-    app_iter, status, wsgi_headers = response.get_wsgi_response(environ)
-    start_response(status, wsgi_headers)
-    if not response.is_streamed:  # the body is in memory: tear down before the server sends it
-        tear_down(app, ctx, ctx.error)
-        return app_iter
-    return StreamedBody(app, ctx, response, app_iter)
+    return (body,)
 
 
 class StreamedBody:
