@@ -278,3 +278,27 @@ def test_signals_with_async_receivers_are_traced_where_they_are_sent(
     ]:
         at = events.index(("step", step))
         assert events[at + 1] == ("signal", signal)
+
+
+def test_a_lone_async_after_request_function_must_return_a_response(
+    app: Tocsin, driver: str
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    errors: list[BaseException] = []
+
+    @app.after_request
+    async def forgot(response: t.Any) -> None:
+        return None
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    @app.errorhandler(500)
+    def on_500(e: t.Any) -> tuple[str, int]:
+        errors.append(e.original_exception)
+        return "sorry", 500
+
+    assert app.test_client(driver=driver).get("/").status_code == 500
+    assert [type(e).__name__ for e in errors] == ["TypeError"]
+    assert "forgot" in str(errors[0]) and "not a response" in str(errors[0])

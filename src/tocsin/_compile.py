@@ -219,10 +219,9 @@ class Lifecycle:
             hooks = [self._wrap.call(kind, f, a) for f, a in hooks]
         if not hooks and not self.traced:
             return None
-        if name == "before_request" and len(hooks) == 1 and hooks[0][1]:  # one async function
-            return self._wrap_entry(
-                name, (_steps.before_request_one_async, hooks[0][0], _steps.ANSWERS)
-            )
+        if len(hooks) == 1 and hooks[0][1] and name in _ONE_ASYNC:  # one async function
+            fn, awaits = _ONE_ASYNC[name]
+            return self._wrap_entry(name, (fn, hooks[0][0], awaits))
         if any(a for _, a in hooks):
             return self._entry(name, tuple(hooks), True)
         return self._entry(name, tuple(f for f, _ in hooks))
@@ -442,6 +441,11 @@ class Lifecycle:
 
 #: Steps whose function is always a generator (it always waits for something).
 _ALWAYS_GENERATORS = frozenset(("before_first_request",))
+#: Hook steps whose only function is ``async``: what runs them without a generator.
+_ONE_ASYNC = {
+    "before_request": (_steps.before_request_one_async, _steps.ANSWERS),
+    "after_request": (_steps.after_request_one_async, _steps.RESPONDS),
+}
 #: Steps whose ``_async`` variant returns an awaitable rather than being a generator.
 _AWAITING = frozenset(("dispatch",))
 

@@ -22,7 +22,7 @@ import typing as t
 from werkzeug.wrappers import Response as BaseResponse
 
 from ._compile import Entry, Plan, compiled
-from ._steps import ANSWERS, AWAITS, PENDING, Pipe, Teardown
+from ._steps import ANSWERS, AWAITS, PENDING, RESPONDS, Pipe, Teardown, not_a_response
 from .signals import _registry
 
 if t.TYPE_CHECKING:
@@ -61,12 +61,19 @@ def run(ctx: t.Any, entries: tuple[Entry, ...], value: t.Any) -> Pipe:
     for fn, work, kind in entries:
         if not kind:
             value = fn(ctx, work, value)
-        elif kind is AWAITS or kind is ANSWERS:
-            value = yield fn(ctx, work, value)
-            if value is None and kind is ANSWERS:
-                value = PENDING
-        else:
+        elif kind is True:
             value = yield from fn(ctx, work, value)
+        else:
+            value = _awaited(kind, work, (yield fn(ctx, work, value)))
+    return value
+
+
+def _awaited(kind: int, work: t.Any, value: t.Any) -> t.Any:
+    """The value of a step that returned an awaitable (:data:`~tocsin._steps.AWAITS` and kin)."""
+    if kind is ANSWERS and value is None:
+        return PENDING
+    if kind is RESPONDS and not isinstance(value, BaseResponse):
+        not_a_response(work, value)
     return value
 
 
@@ -109,8 +116,15 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
             value = (yield from fn(ctx, work, e)) if is_gen else fn(ctx, work, e)
         if plan.generation != _registry.generation:  # the view connected a receiver...
             plan = ctx.plan = compiled(app).plan(ctx)
-        for fn, work, is_gen in plan.respond:  # 10 to 14
-            value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
+        for fn, work, kind in plan.respond:  # 10 to 14
+            if not kind:
+                value = fn(ctx, work, value)
+            elif kind is RESPONDS:
+                value = yield fn(ctx, work, value)
+                if not isinstance(value, BaseResponse):
+                    not_a_response(work, value)
+            else:
+                value = yield from fn(ctx, work, value)
         return value
     except Exception as e:
         return (yield from _error_path(app, ctx, plan, e))
@@ -128,9 +142,9 @@ def _error_path(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> P
         return app.handle_exception(e)
     fn, work, _ = plan.error_path
     value = yield from fn(ctx, work, e)
-    for fn, work, is_gen in plan.respond_error:
+    for entry in plan.respond_error:
         try:
-            value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
+            value = yield from run(ctx, (entry,), value)
         except Exception:
             if not isinstance(value, BaseResponse):  # no response to send: unhandled
                 raise

@@ -51,6 +51,8 @@ Teardown = tuple[BaseException | None, list[BaseException]]
 AWAITS = 2
 #: The same, for a ``before_request`` function: a result of ``None`` is no answer.
 ANSWERS = 3
+#: The same, for an ``after_request`` function: the result must be a response.
+RESPONDS = 4
 
 #: The value of the handle phase until a ``before_request`` function or the view gives one.
 PENDING: t.Any = type("Pending", (), {"__repr__": lambda self: "PENDING"})()
@@ -341,7 +343,7 @@ def respond_direct(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
     return save_session(ctx, None, response)
 
 
-def _not_a_response(fn: t.Callable[..., t.Any], rv: t.Any) -> t.NoReturn:
+def not_a_response(fn: t.Callable[..., t.Any], rv: t.Any) -> t.NoReturn:
     """An after-request function returned something else than a response object."""
     name = getattr(fn, "__qualname__", repr(fn))
     raise TypeError(
@@ -354,7 +356,7 @@ def after_this_request(ctx: RequestContext, work: None, response: t.Any) -> t.An
     """Step 11: this request's one-shot functions, in registration order."""
     for fn in ctx._after_request_functions:
         rv = fn(response)
-        response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)
+        response = rv if isinstance(rv, BaseResponse) else not_a_response(fn, rv)
     return response
 
 
@@ -362,8 +364,15 @@ def after_request(ctx: RequestContext, hooks: tuple[t.Any, ...], response: t.Any
     """Step 12: each function gets the response and returns one."""
     for fn in hooks:
         rv = fn(response)
-        response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)
+        response = rv if isinstance(rv, BaseResponse) else not_a_response(fn, rv)
     return response
+
+
+def after_request_one_async(
+    ctx: RequestContext, fn: t.Callable[..., t.Any], response: t.Any
+) -> t.Any:
+    """Step 12 when its only function is ``async``: the awaitable of its response (RESPONDS)."""
+    return fn(response)
 
 
 def after_request_async(
@@ -374,7 +383,7 @@ def after_request_async(
         rv = fn(response)
         if is_async:
             rv = yield rv
-        response = rv if isinstance(rv, BaseResponse) else _not_a_response(fn, rv)
+        response = rv if isinstance(rv, BaseResponse) else not_a_response(fn, rv)
     return response
 
 
