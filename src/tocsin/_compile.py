@@ -459,7 +459,7 @@ def _no_view(views: dict[str, t.Any], endpoint: str, **values: t.Any) -> t.Any:
 
 
 def stock(method: F) -> F:
-    """Mark one of Tocsin's own Flask request methods (an app's own is an override)."""
+    """Mark one of Tocsin's own app methods (an app's own is an override)."""
     method.__tocsin_stock__ = True  # type: ignore[attr-defined]
     return method
 

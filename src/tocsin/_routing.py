@@ -146,13 +146,11 @@ class Matcher:
         self._adapter = None
 
     def _build(self) -> dict[str, tuple[tuple[Rule, frozenset[str] | None], ...]]:
-        from .app import Tocsin
-
         app = self.app
         url_map = app.url_map
         url_map.update()
         #: An overridden ``create_url_adapter`` decides each match, as in Flask.
-        self._custom_adapter = type(app).create_url_adapter is not Tocsin.create_url_adapter
+        self._custom_adapter = not getattr(type(app).create_url_adapter, "__tocsin_stock__", False)
         self._per_request = (
             self._custom_adapter
             or url_map.host_matching

@@ -13,16 +13,26 @@ from werkzeug.routing import MapAdapter
 
 from . import _pipeline
 from ._async import is_async_callable, run_coroutine
-from ._compile import Lifecycle, compiled
+from ._compile import Lifecycle, compiled, stock
 from ._dispatching import RequestMethods
 from ._drive import drive
 from ._responses import ResponseMaker
 from ._routing import Matcher, WatchedMap
+from .asgi import ASGIApp
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import _cv_app, _cv_request, g
+from .helpers import (
+    _build_url,
+    _debug_from_env,
+    _max_age_seconds,
+    get_load_dotenv,
+    send_from_directory,
+)
 from .sansio.app import App
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .tracing import Tracer
 from .wrappers import Request, Response
+from .wsgi import handle, request_context
 
 if t.TYPE_CHECKING:
     from .testing import TestClient, TocsinCliRunner
@@ -126,8 +136,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self._session_always = self.session_interface.saves_every_request()
         self.compiled = None
         if self.config["TRACE"] and self._tracer is None:
-            from .tracing import Tracer
-
             Tracer(self, keep=self.config["TRACE_KEEP"], server_timing=self.config["TRACE_HEADER"])
 
     def _changed(self) -> None:
@@ -224,8 +232,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
     def request_context(self, environ: WSGIEnvironment) -> RequestContext:
         """A request context for a WSGI environ."""
-        from .wsgi import request_context
-
         return request_context(self, environ)
 
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
@@ -271,8 +277,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> cabc.Iterable[bytes]:
         """The WSGI application. Wrap this, not the app, with WSGI middleware."""
-        from .wsgi import handle
-
         return handle(self, environ, start_response)
 
     def __call__(
@@ -290,8 +294,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         """
         asgi_app = self._asgi() if self._asgi is not None else None
         if asgi_app is None:
-            from .asgi import ASGIApp
-
             asgi_app = ASGIApp(self)
             self._asgi = weakref.ref(asgi_app)
         return asgi_app
@@ -322,7 +324,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
         from .cli import load_dotenv as load_env_files
         from .cli._run import show_server_banner
-        from .helpers import _debug_from_env, get_load_dotenv
 
         if "true" in (os.environ.get("TOCSIN_RUN_FROM_CLI"), os.environ.get("FLASK_RUN_FROM_CLI")):
             if not is_running_from_reloader():
@@ -357,6 +358,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
     # -- URLs ------------------------------------------------------------------------------
 
+    @stock  # (an app's own decides every match: see tocsin._routing)
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """A URL adapter bound to *request*, or to ``SERVER_NAME`` outside requests."""
         if request is not None:
@@ -392,14 +394,10 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         **values: t.Any,
     ) -> str:
         """Build the URL of *endpoint* (see :func:`tocsin.url_for`)."""
-        from .helpers import _build_url
-
         return _build_url(self, endpoint, _anchor, _method, _scheme, _external, values)
 
     def send_static_file(self, filename: str) -> Response:
         """The view of the ``static`` route: a file from :attr:`static_folder`."""
-        from .helpers import send_from_directory
-
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
         max_age = self.get_send_file_max_age(filename)
@@ -407,8 +405,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """``SEND_FILE_MAX_AGE_DEFAULT`` as seconds, or ``None`` for conditional requests only."""
-        from .helpers import _max_age_seconds
-
         return _max_age_seconds(self.config["SEND_FILE_MAX_AGE_DEFAULT"])
 
     # -- sessions -------------------------------------------------------------------------------
