@@ -15,15 +15,21 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import importlib.util
 import json
 import random
 import statistics
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 Batch = Callable[[int], float]
+
+#: The framework key and label of another checkout's Tocsin (``--base``).
+BASE = "base"
+BASE_LABEL = "Tocsin (base)"
 
 
 def _nothing() -> None:
@@ -67,10 +73,15 @@ class Options:
     only: tuple[str, ...]
     frameworks: tuple[str, ...]
     verbose: bool
+    base: str | None = None
+
+    def columns(self, frameworks: Sequence[str]) -> tuple[str, ...]:
+        """The table's framework columns: ``frameworks``, then ``base`` if asked for."""
+        return (*frameworks, BASE) if self.base else tuple(frameworks)
 
 
 def parse_args(description: str, scenarios: Sequence[str], frameworks: Sequence[str]) -> Options:
-    """Parse ``--quick``, ``--only``, ``--frameworks``, ``--rounds``, ``-v``."""
+    """Parse ``--quick``, ``--only``, ``--frameworks``, ``--rounds``, ``--base``, ``-v``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="few short rounds (smoke run)")
     parser.add_argument(
@@ -82,12 +93,22 @@ def parse_args(description: str, scenarios: Sequence[str], frameworks: Sequence[
         help=f"comma-separated frameworks of: {','.join(frameworks)}",
     )
     parser.add_argument("--rounds", type=int, default=0, help="override the number of rounds")
+    parser.add_argument(
+        "--base",
+        metavar="SRC_DIR",
+        help="another checkout's src folder: its tocsin is timed too, as column 'base'",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print spread and N")
     args = parser.parse_args()
     only = _choices(args.only, scenarios, "--only", parser) or tuple(scenarios)
     chosen = _choices(args.frameworks, frameworks, "--frameworks", parser)
+    if args.base is not None:
+        if not (Path(args.base) / "tocsin" / "__init__.py").is_file():
+            parser.error(f"--base: no tocsin/__init__.py in {args.base}")
+        chosen = (*chosen, BASE)
     rounds = args.rounds or (7 if args.quick else 41)
-    return Options(rounds, 0.004 if args.quick else 0.010, only, chosen, args.verbose)
+    target_s = 0.004 if args.quick else 0.010
+    return Options(rounds, target_s, only, chosen, args.verbose, args.base)
 
 
 def _choices(
@@ -135,6 +156,50 @@ def load_tocsin() -> ModuleType | None:
         warn(f"tocsin is not usable yet ({exc!r}); its column shows n/a")
         return None
     return tocsin
+
+
+def load_checkout(src: str, name: str = "tocsin_base") -> ModuleType:
+    """Import the ``tocsin`` package under ``src`` as the module ``name``.
+
+    Tocsin's modules import each other relatively, so the copy gets its own
+    classes, context variables and signals beside ``import tocsin``. The
+    loaded ``tocsin`` modules are hidden while the copy runs, so one of its
+    modules importing ``tocsin`` by absolute name (mixing the checkouts)
+    shows up, and is refused.
+    """
+    package = Path(src).resolve() / "tocsin"
+    spec = importlib.util.spec_from_file_location(
+        name, package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {package}")
+    module = importlib.util.module_from_spec(spec)
+    hidden = {key: sys.modules.pop(key) for key in _tocsin_modules()}
+    try:
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    finally:
+        mixed = {key: sys.modules.pop(key) for key in _tocsin_modules()}
+        sys.modules.update(hidden)
+    if mixed:
+        raise ImportError(f"{package} imported {sorted(mixed)} by absolute name, not relatively")
+    return module
+
+
+def _tocsin_modules() -> list[str]:
+    """The names in ``sys.modules`` of ``tocsin`` and its submodules."""
+    return [key for key in sys.modules if key.split(".")[0] == "tocsin"]
+
+
+def tocsins(base: str | None) -> dict[str, ModuleType]:
+    """The usable Tocsin packages by framework key: ``tocsin``, and ``base`` if given."""
+    found: dict[str, ModuleType] = {}
+    tocsin = load_tocsin()
+    if tocsin is not None:
+        found["tocsin"] = tocsin
+    if base is not None:
+        found[BASE] = load_checkout(base)
+    return found
 
 
 def calibrate(contender: Contender, target_s: float) -> int:
@@ -195,6 +260,11 @@ class Outcome:
         """
         pairs = self._pairs(self.timed.get(subject), self.timed.get(reference))
         return None if pairs is None else statistics.median(a / b for a, b in pairs)
+
+    def relative(self, subject: str, other: str, peer: str) -> float | None:
+        """(subject/peer) / (other/peer): a change read against the same run's peer."""
+        mine, theirs = self.ratio(subject, peer), self.ratio(other, peer)
+        return None if mine is None or not theirs else mine / theirs
 
     def delta_us(self, framework: str) -> float | None:
         """Median over rounds of (app - its hello baseline), in microseconds."""
@@ -284,6 +354,17 @@ def verdict(value: float | None, bar: float) -> str:
     if value is None:
         return "n/a"
     return "PASS" if value <= bar else "MISS"
+
+
+def base_headers(peer_label: str) -> list[str]:
+    """Headers of the ``--base`` ratio columns against ``peer_label``."""
+    return [f"base/{peer_label}", "Tocsin/base relative"]
+
+
+def base_cells(outcome: Outcome, peer: str) -> list[str]:
+    """Cells under ``base_headers``: base/peer and (Tocsin/peer)/(base/peer)."""
+    relative = outcome.relative("tocsin", BASE, peer)
+    return [fmt_ratio(outcome.ratio(BASE, peer)), fmt_ratio(relative)]
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:

@@ -1,6 +1,7 @@
 """In-process ASGI benchmark: raw ASGI, Starlette, Quart and Tocsin side by side.
 
-Run: ``.venv/bin/python bench/asgi.py [--quick] [--only json,404] [--frameworks raw,starlette]``.
+Run: ``.venv/bin/python bench/asgi.py [--quick] [--only json,404] [--frameworks raw,starlette]
+[--base ../base/src]``; ``--base`` adds another checkout's Tocsin, timed in the same rounds.
 No server: each app is awaited directly with a copied http scope, a
 ``receive`` that gives one empty request body and then blocks (as a live
 connection would), and a ``send`` that collects messages. One event loop for
@@ -29,7 +30,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HELLO = b"Hello, World!"
 FRAMEWORKS = ("raw", "starlette", "quart", "tocsin")
-LABELS = {"raw": "raw", "starlette": "Starlette", "quart": "Quart", "tocsin": "Tocsin"}
+LABELS = {
+    "raw": "raw",
+    "starlette": "Starlette",
+    "quart": "Quart",
+    "tocsin": "Tocsin",
+    h.BASE: h.BASE_LABEL,
+}
 TEXT_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"13")]
 
 
@@ -213,8 +220,8 @@ def _add_hooks(app: Any, g: Any) -> None:
         return response
 
 
-def builders() -> dict[str, Callable[[str], ASGIApp]]:
-    """Builders for the frameworks that are importable now."""
+def builders(base: str | None = None) -> dict[str, Callable[[str], ASGIApp]]:
+    """Builders for the frameworks that are importable now (``base``: a ``src`` dir)."""
     import quart
 
     found: dict[str, Callable[[str], ASGIApp]] = {
@@ -222,9 +229,8 @@ def builders() -> dict[str, Callable[[str], ASGIApp]]:
         "starlette": build_starlette,
         "quart": lambda kind: build_flasky(quart, quart.Quart, kind),
     }
-    tocsin = h.load_tocsin()
-    if tocsin is not None:
-        found["tocsin"] = lambda kind: build_flasky(tocsin, tocsin.Tocsin, kind).asgi
+    for key, package in h.tocsins(base).items():
+        found[key] = lambda kind, package=package: build_flasky(package, package.Tocsin, kind).asgi
     return found
 
 
@@ -273,23 +279,28 @@ def make_contender(
 # -- report -------------------------------------------------------------------
 
 
-def table(results: dict[str, h.Outcome]) -> str:
-    """The markdown table of medians, ratios and the bar."""
+def table(results: dict[str, h.Outcome], columns: tuple[str, ...]) -> str:
+    """The markdown table of medians, ratios and the bar (base ratios if timed)."""
+    with_base = h.BASE in columns
     rows = []
     for name, outcome in results.items():
         versus_starlette = outcome.ratio("tocsin", "starlette")
         versus_quart = outcome.ratio("tocsin", "quart")
-        cells = [outcome.cell(key) for key in FRAMEWORKS]
+        cells = [outcome.cell(key) for key in columns]
+        versus_base = h.base_cells(outcome, "starlette") if with_base else []
         bar = f"<= Starlette {h.verdict(versus_starlette, 1.0)}"
-        rows.append([name, *cells, h.fmt_ratio(versus_starlette), h.fmt_ratio(versus_quart), bar])
-    headers = ["scenario", *LABELS.values(), "Tocsin/Starlette", "Tocsin/Quart", "bar"]
+        ratios = [h.fmt_ratio(versus_starlette), h.fmt_ratio(versus_quart), *versus_base]
+        rows.append([name, *cells, *ratios, bar])
+    base_headers = h.base_headers("Starlette") if with_base else []
+    ratio_headers = ["Tocsin/Starlette", "Tocsin/Quart", *base_headers]
+    headers = ["scenario", *(LABELS[key] for key in columns), *ratio_headers, "bar"]
     return h.markdown_table(headers, rows)
 
 
 def main() -> int:
     """Run the chosen scenarios and print the report."""
     options = h.parse_args(__doc__.splitlines()[0], list(SCENARIOS), FRAMEWORKS)
-    available = builders()
+    available = builders(options.base)
     chosen = [key for key in options.frameworks if key in available]
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -308,7 +319,7 @@ def main() -> int:
         loop.close()
     print(h.header_line(f"ASGI, microseconds per request, {options.rounds} rounds"))
     print()
-    print(table(results))
+    print(table(results, options.columns(FRAMEWORKS)))
     if options.verbose:
         print()
         print("\n".join(h.spread_lines(results, LABELS)))

@@ -1,6 +1,7 @@
 """In-process WSGI benchmark: a raw WSGI callable, Flask and Tocsin side by side.
 
-Run: ``.venv/bin/python bench/wsgi.py [--quick] [--only json,404] [--frameworks raw,flask]``.
+Run: ``.venv/bin/python bench/wsgi.py [--quick] [--only json,404] [--frameworks raw,flask]
+[--base ../base/src]``; ``--base`` adds another checkout's Tocsin, timed in the same rounds.
 No server: each app is called directly with a prebuilt environ (copied per
 call), a no-op ``start_response``, and its body iterable consumed and closed.
 See ``docs/performance.md`` for the method and the bars.
@@ -8,6 +9,7 @@ See ``docs/performance.md`` for the method and the bars.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
@@ -27,7 +29,7 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 HELLO = b"Hello, World!"
 FRAMEWORKS = ("raw", "flask", "tocsin")
-LABELS = {"raw": "raw", "flask": "Flask", "tocsin": "Tocsin"}
+LABELS = {"raw": "raw", "flask": "Flask", "tocsin": "Tocsin", h.BASE: h.BASE_LABEL}
 SIGNAL_NAMES = (
     "request_started",
     "request_finished",
@@ -169,17 +171,16 @@ def _add_hooks(app: Any, g: Any) -> None:
         return response
 
 
-def builders() -> dict[str, Callable[[str], Target]]:
-    """Builders for the frameworks that are importable now."""
+def builders(base: str | None = None) -> dict[str, Callable[[str], Target]]:
+    """Builders for the frameworks that are importable now (``base``: a ``src`` dir)."""
     import flask
 
     found: dict[str, Callable[[str], Target]] = {
         "raw": build_raw,
         "flask": lambda kind: build_flasky(flask, flask.Flask, kind),
     }
-    tocsin = h.load_tocsin()
-    if tocsin is not None:
-        found["tocsin"] = lambda kind: build_flasky(tocsin, tocsin.Tocsin, kind)
+    for key, package in h.tocsins(base).items():
+        found[key] = functools.partial(build_flasky, package, package.Tocsin)
     return found
 
 
@@ -291,8 +292,9 @@ def make_contender(
 # -- report -------------------------------------------------------------------
 
 
-def table(results: dict[str, h.Outcome]) -> str:
-    """The markdown table of medians, ratios and bars."""
+def table(results: dict[str, h.Outcome], columns: tuple[str, ...]) -> str:
+    """The markdown table of medians, ratios and bars (base ratios if timed)."""
+    with_base = h.BASE in columns
     rows = []
     for name, outcome in results.items():
         scenario = SCENARIOS[name]
@@ -300,31 +302,38 @@ def table(results: dict[str, h.Outcome]) -> str:
         bar = "see below"
         if scenario.bar is not None:
             bar = f"<= {scenario.bar}x {h.verdict(value, scenario.bar)}"
-        cells = [outcome.cell(key) for key in FRAMEWORKS]
-        rows.append([name, *cells, h.fmt_ratio(value), bar])
-    headers = ["scenario", "raw", "Flask", "Tocsin", "Tocsin/Flask", "bar"]
+        cells = [outcome.cell(key) for key in columns]
+        versus_base = h.base_cells(outcome, "flask") if with_base else []
+        rows.append([name, *cells, h.fmt_ratio(value), *versus_base, bar])
+    base_headers = h.base_headers("Flask") if with_base else []
+    headers = ["scenario", *(LABELS[key] for key in columns), "Tocsin/Flask", *base_headers, "bar"]
     return h.markdown_table(headers, rows)
 
 
-def derived_lines(results: dict[str, h.Outcome]) -> list[str]:
+def derived_lines(results: dict[str, h.Outcome], columns: tuple[str, ...]) -> list[str]:
     """'4 receivers add X us over hello' and 'SECRET_KEY adds Y us over hello'."""
+    tocsins = ["tocsin", h.BASE] if h.BASE in columns else ["tocsin"]
     lines = []
     for name, (phrase, bar) in DELTA_BARS.items():
         if name not in results:
             continue
-        flask, tocsin = results[name].delta_us("flask"), results[name].delta_us("tocsin")
-        share = None if not flask or tocsin is None else tocsin / flask
-        lines.append(
-            f"- {phrase} {h.fmt_us(flask)} us over hello in Flask, {h.fmt_us(tocsin)} us in"
-            f" Tocsin, {h.fmt_ratio(share)} Flask's (bar <= {bar:g} us: {h.verdict(tocsin, bar)})"
-        )
+        flask = results[name].delta_us("flask")
+        parts = []
+        for key in tocsins:
+            delta = results[name].delta_us(key)
+            share = None if not flask or delta is None else delta / flask
+            parts.append(
+                f"{h.fmt_us(delta)} us in {LABELS[key]}, {h.fmt_ratio(share)} Flask's"
+                f" (bar <= {bar:g} us: {h.verdict(delta, bar)})"
+            )
+        lines.append(f"- {phrase} {h.fmt_us(flask)} us over hello in Flask, " + "; ".join(parts))
     return lines
 
 
 def main() -> int:
     """Run the chosen scenarios and print the report."""
     options = h.parse_args(__doc__.splitlines()[0], list(SCENARIOS), FRAMEWORKS)
-    available = builders()
+    available = builders(options.base)
     chosen = [key for key in options.frameworks if key in available]
     results = {}
     for name in options.only:
@@ -336,9 +345,10 @@ def main() -> int:
         results[name] = h.measure(name, chosen, make, options)
     print(h.header_line(f"WSGI, microseconds per request, {options.rounds} rounds"))
     print()
-    print(table(results))
+    columns = options.columns(FRAMEWORKS)
+    print(table(results, columns))
     print()
-    lines = derived_lines(results)
+    lines = derived_lines(results, columns)
     if options.verbose:
         lines += h.spread_lines(results, LABELS)
     print("\n".join(lines))
