@@ -327,10 +327,9 @@ class Lifecycle:
         steps["request_finished"] = finished
         steps["handle_exception"] = own_recover
         own = plan.steps = {name: e for name, e in steps.items() if e is not None}
+        request_teardown_funcs = scoped(app.teardown_request_funcs, "teardown_request")
         teardown = self._teardown_step(
-            "teardown_request",
-            scoped(app.teardown_request_funcs, "teardown_request"),
-            "request_tearing_down",
+            "teardown_request", request_teardown_funcs, "request_tearing_down"
         )
         if teardown is not None:
             own["teardown_request"] = teardown
@@ -340,15 +339,16 @@ class Lifecycle:
         plan.respond_error = tuple(  # (as Flask's handle_exception calls finalize_request)
             e for s in lifecycle.phase("respond") if (e := after_error.get(s.name)) is not None
         )
+        finished_calls = self.calls["request_finished"]
         if (
             app._direct_ok
             and after is None
-            and finished is None
+            and finished_calls is not None
             and not self.traced
             and not self.overridden
-        ):
-            steps["make_response"] = (_steps.respond_direct, None, False)  # and 11, 13
-            del steps["after_this_request"], steps["save_session"]
+        ):  # 10, 11, 13 and 14 in one call
+            steps["make_response"] = (_steps.respond_direct, finished_calls, False)
+            del steps["after_this_request"], steps["save_session"], steps["request_finished"]
         steps = self._substitute(steps)
 
         def phase(name: str) -> tuple[Entry, ...]:
@@ -360,6 +360,9 @@ class Lifecycle:
         plan.respond = phase("respond")
         if teardown is None and self.app_teardown == (self._plain_pop,) and not self.traced:
             plan.teardown, plan.app_teardown = ((_steps.pop_contexts, None, False),), ()  # resets
+        elif self._only_receivers(request_teardown_funcs) and not self.traced:
+            work = (self.calls["request_tearing_down"], self.calls["appcontext_tearing_down"])
+            plan.teardown, plan.app_teardown = ((_steps.pop_contexts_telling, work, False),), ()
         else:
             popped = self._entry("pop_request_context")
             plan.teardown = (teardown, popped) if teardown is not None else (popped,)
@@ -403,6 +406,16 @@ class Lifecycle:
             steps[names[0]] = (_call_override, method, False)
             done.update(names)
         return steps
+
+    def _only_receivers(self, request_funcs: list[t.Any]) -> bool:
+        """Whether steps 16 to 19 have only sync receivers of the tearing-down signals to call."""
+        return (
+            not request_funcs
+            and not self.app.teardown_appcontext_funcs
+            and self.calls["request_tearing_down"] is not None
+            and self.calls["appcontext_tearing_down"] is not None
+            and self.calls["appcontext_popped"] == ()
+        )
 
     def _app_teardown(self) -> tuple[Entry, ...]:
         """Steps 18 and 19, for a request's app context and for one pushed outside requests."""

@@ -164,9 +164,8 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     if plan is None or plan.generation != _registry.generation:  # a receiver came or went
         plan = compiled(app).plan(ctx)
     entries = plan.teardown
-    if len(entries) == 1 and not plan.app_teardown:  # (the usual: the pops, which do not fail)
-        fn, work, _ = entries[0]
-        fn(ctx, work, None)
+    if len(entries) == 1 and entries[0][1] is None and not plan.app_teardown:  # two resets
+        entries[0][0](ctx, None, None)
         return
     ignores = exc is not None and "should_ignore_error" in plan.overridden
     if ignores and app.should_ignore_error(exc):
