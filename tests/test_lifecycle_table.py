@@ -302,3 +302,41 @@ def test_a_lone_async_after_request_function_must_return_a_response(
     assert app.test_client(driver=driver).get("/").status_code == 500
     assert [type(e).__name__ for e in errors] == ["TypeError"]
     assert "forgot" in str(errors[0]) and "not a response" in str(errors[0])
+
+
+@pytest.mark.parametrize("signal_name", ["request_tearing_down", "appcontext_tearing_down"])
+def test_a_base_exception_from_a_teardown_receiver_still_pops_both_contexts(
+    app: Tocsin, signal_name: str
+) -> None:
+    """Steps 16 to 19 run as one call when only receivers have work: it pops both anyway."""
+    from werkzeug.test import EnvironBuilder
+
+    from tocsin import signals
+    from tocsin.globals import _cv_app, _cv_request
+
+    seen: list[str] = []
+
+    def stop(sender: Tocsin, **extra: t.Any) -> None:
+        raise KeyboardInterrupt
+
+    def other(sender: Tocsin, **extra: t.Any) -> None:
+        seen.append("other")
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    signal = getattr(signals, signal_name)
+    others = signals.appcontext_tearing_down if signal_name == "request_tearing_down" else None
+    environ = EnvironBuilder("/").get_environ()
+    with signal.connected_to(stop, app):
+        if others is not None:
+            others.connect(other, app)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                app(environ, lambda *a: None)
+        finally:
+            if others is not None:
+                others.disconnect(other, app)
+    assert (_cv_request.get(None), _cv_app.get(None)) == (None, None)
+    assert seen == (["other"] if others is not None else [])

@@ -170,7 +170,13 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     ignores = exc is not None and "should_ignore_error" in plan.overridden
     if ignores and app.should_ignore_error(exc):
         exc = None
-    end: Teardown = (exc, [])
+    if len(entries) == 1 and not plan.app_teardown:  # one call does 16 to 19 (receivers)
+        end: Teardown = (exc, [])
+        entries[0][0](ctx, entries[0][1], end)
+        if end[1]:
+            _raise_collected(end[1])
+        return
+    end = (exc, [])
     if plan.teardown_sync:  # 16, 17
         stopped = _run_all_now(ctx, entries, end)
     else:

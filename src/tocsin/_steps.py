@@ -118,7 +118,10 @@ def before_first_request(ctx: RequestContext, work: None, value: t.Any) -> Pipe:
 
 def request_started(ctx: RequestContext, calls: Getters, value: t.Any) -> t.Any:
     """Step 5: send ``request_started``."""
-    _tell(calls, ctx.app)
+    app = ctx.app
+    for get in calls:
+        if (receiver := get()) is not None:
+            receiver(app)
     return value
 
 
@@ -579,23 +582,25 @@ def pop_contexts_telling(
     app = ctx.app
     request_calls, app_calls = work
     exc, errors = end
-    for get in request_calls:  # 16
-        if (receiver := get()) is not None:
-            try:
-                receiver(app, exc=exc)
-            except Exception as e:
-                receiver_failed(app, _sig.request_tearing_down, receiver, e, errors)
     try:
-        ctx._pop_request()  # 17
-        if app_calls and _tears_down_app_context(ctx):  # 18
-            for get in app_calls:
-                if (receiver := get()) is not None:
-                    try:
-                        receiver(app, exc=exc)
-                    except Exception as e:
-                        receiver_failed(app, _sig.appcontext_tearing_down, receiver, e, errors)
-    finally:
-        ctx.app_ctx._reset()  # type: ignore[union-attr]  # 19, with nobody to tell
+        for get in request_calls:  # 16
+            if (receiver := get()) is not None:
+                try:
+                    receiver(app, exc=exc)
+                except Exception as e:
+                    receiver_failed(app, _sig.request_tearing_down, receiver, e, errors)
+    finally:  # (after anything, BaseException included: both contexts are popped)
+        try:
+            ctx._pop_request()  # 17
+            if app_calls and _tears_down_app_context(ctx):  # 18
+                for get in app_calls:
+                    if (receiver := get()) is not None:
+                        try:
+                            receiver(app, exc=exc)
+                        except Exception as e:
+                            receiver_failed(app, _sig.appcontext_tearing_down, receiver, e, errors)
+        finally:
+            ctx.app_ctx._reset()  # type: ignore[union-attr]  # 19, with nobody to tell
     return end
 
 
