@@ -6,7 +6,7 @@ module builds once, and keeps in one object (:class:`Lifecycle`, at
 ``app.compiled``), everything a request needs from them:
 
 * per endpoint (``None`` for a request no rule matched), a :class:`Plan`:
-  for each phase, the entries ``(step function, its work, is a generator)``
+  for each phase, the entries ``(step function, its work, kind)``
   of only the steps that have work, in the table's order, with the hooks of
   the endpoint's blueprint scope flattened and their ``async`` flags
   decided, and the plain or the generator variant of each step picked;
@@ -83,14 +83,8 @@ OVERRIDABLE: dict[str, tuple[str, ...]] = {
 #: Overridable methods that replace no step: the error path, and what teardown gets.
 OVERRIDABLE_ELSEWHERE = ("handle_exception", "should_ignore_error")
 
-_SIGNALLED = (
-    "appcontext_pushed",
-    "request_started",
-    "request_finished",
-    "request_tearing_down",
-    "appcontext_tearing_down",
-    "appcontext_popped",
-)
+#: The built-in signals the steps send (the table's ``signal`` column).
+_SIGNALLED = tuple(s.signal for s in lifecycle.STEPS if s.signal is not None)
 
 
 class Plan:
@@ -106,6 +100,7 @@ class Plan:
         "in_thread",
         "overridden",
         "recover",
+        "resets_only",
         "respond",
         "respond_error",
         "steps",
@@ -125,7 +120,10 @@ class Plan:
     respond_error: tuple[Entry, ...]
     #: Steps 16 and 17 (or one entry for 16 to 19, when only the pops have work).
     teardown: tuple[Entry, ...]
-    #: Whether no entry of :attr:`teardown` is a generator.
+    #: Whether :attr:`teardown` is one entry that only resets both contexts
+    #: (nothing registered for steps 16 to 19: nothing to tell, nothing can fail).
+    resets_only: bool
+    #: Whether no entry of :attr:`teardown` or :attr:`app_teardown` is a generator.
     teardown_sync: bool
     #: Steps 18 and 19, unless :attr:`teardown` does them.
     app_teardown: tuple[Entry, ...]
@@ -163,10 +161,8 @@ class Lifecycle:
         }
         own = set(OVERRIDABLE) | set(OVERRIDABLE_ELSEWHERE)
         self.overridden = frozenset(name for name in own if _overridden(app, name))
+        #: Whether a custom session interface opens the session in step 2.
         self.opens_session = app.session_interface.saves_every_request()
-        #: Under ASGI, whether the whole request runs in a worker thread, from
-        #: step 1: a custom session interface opens the session (sync I/O) in step 2.
-        self.in_thread = self.opens_session
         self.open = self._open()
         #: The error path (traced as step 9; see :data:`tocsin.lifecycle.ERROR_PATH`).
         got = _sig.got_request_exception
@@ -191,10 +187,6 @@ class Lifecycle:
         assert app is not None, "an app's compiled lifecycle outlives it"
         return app
 
-    def is_current(self) -> bool:
-        """Whether no signal changed since this was built (registrations drop it)."""
-        return self.generation == _registry.generation
-
     # -- entries -------------------------------------------------------------------
 
     def _entry(self, name: str, work: t.Any = None, is_async: bool = False) -> Entry:
@@ -210,13 +202,11 @@ class Lifecycle:
         entry = (fn, work, kind)
         return self._wrap(name, entry) if self._wrap is not None else entry
 
-    def _hooks(
-        self, kind: str, funcs: t.Iterable[t.Callable[..., t.Any]], name: str
-    ) -> Entry | None:
-        """The entry of a hook step, or ``None`` when it has no function (and is not traced)."""
+    def _hooks(self, name: str, funcs: t.Iterable[t.Callable[..., t.Any]]) -> Entry | None:
+        """The entry of hook step *name*; ``None`` when it has no function (and is untraced)."""
         hooks = [(f, is_async_callable(f)) for f in funcs]
         if self._wrap is not None:
-            hooks = [self._wrap.call(kind, f, a) for f, a in hooks]
+            hooks = [self._wrap.call(name, f, a) for f, a in hooks]
         if not hooks and not self.traced:
             return None
         if len(hooks) == 1 and hooks[0][1] and name in _ONE_ASYNC:  # one async function
@@ -226,8 +216,10 @@ class Lifecycle:
             return self._entry(name, tuple(hooks), True)
         return self._entry(name, tuple(f for f, _ in hooks))
 
-    def _signal(self, name: str, step: str) -> Entry | None:
-        """The entry of a step whose only work is to send its signal."""
+    def _signal(self, step: str) -> Entry | None:
+        """The entry of a step whose only work is to send its signal (the table's)."""
+        name = lifecycle.step(step).signal
+        assert name is not None
         calls = self.calls[name]
         signal = getattr(_sig, name)
         if calls is None:
@@ -241,7 +233,7 @@ class Lifecycle:
     # -- open: steps 1 to 3 --------------------------------------------------------
 
     def _open(self) -> tuple[Entry, ...]:
-        pushed = self._signal("appcontext_pushed", "push_app_context")
+        pushed = self._signal("push_app_context")
         if pushed is None and not self.opens_session and not self.traced:
             return ((_steps.push_contexts, None, False), self._entry("match_url"))
         if pushed is None:
@@ -298,14 +290,12 @@ class Lifecycle:
         steps: dict[str, Entry | None] = {}
         if (app.before_first_request_funcs or self.traced) and not app._first_request_done:
             steps["before_first_request"] = self._entry("before_first_request")
-        steps["request_started"] = self._signal("request_started", "request_started")
+        steps["request_started"] = self._signal("request_started")
         steps["url_value_preprocessor"] = self._hooks(
-            "url_value_preprocessor",
-            scoped(app.url_value_preprocessors, "url_value_preprocessor"),
-            "url_value_preprocessor",
+            "url_value_preprocessor", scoped(app.url_value_preprocessors, "url_value_preprocessor")
         )
         steps["before_request"] = self._hooks(
-            "before_request", scoped(app.before_request_funcs, "before_request"), "before_request"
+            "before_request", scoped(app.before_request_funcs, "before_request")
         )
         if view is None and endpoint is not None:  # a rule without a view: a KeyError, in step 8
             view = functools.partial(_no_view, app.view_functions, endpoint)
@@ -316,10 +306,8 @@ class Lifecycle:
             if self._wrap is not None:
                 view = self._wrap.call("view", view, view_is_async)[0]
             steps["dispatch"] = self._entry("dispatch", view, view_is_async)
-        after = self._hooks(
-            "after_request", scoped(app.after_request_funcs, "after_request"), "after_request"
-        )
-        finished = self._signal("request_finished", "request_finished")
+        after = self._hooks("after_request", scoped(app.after_request_funcs, "after_request"))
+        finished = self._signal("request_finished")
         steps["make_response"] = self._entry("make_response")
         steps["after_this_request"] = self._entry("after_this_request")
         steps["after_request"] = after
@@ -328,9 +316,7 @@ class Lifecycle:
         steps["handle_exception"] = own_recover
         own = plan.steps = {name: e for name, e in steps.items() if e is not None}
         request_teardown_funcs = scoped(app.teardown_request_funcs, "teardown_request")
-        teardown = self._teardown_step(
-            "teardown_request", request_teardown_funcs, "request_tearing_down"
-        )
+        teardown = self._teardown_step("teardown_request", request_teardown_funcs)
         if teardown is not None:
             own["teardown_request"] = teardown
         if self.overridden & {"handle_user_exception", "handle_http_exception"}:
@@ -358,8 +344,11 @@ class Lifecycle:
         plan.handle = phase("handle")
         plan.recover = recover
         plan.respond = phase("respond")
-        if teardown is None and self.app_teardown == (self._plain_pop,) and not self.traced:
-            plan.teardown, plan.app_teardown = ((_steps.pop_contexts, None, False),), ()  # resets
+        plan.resets_only = (
+            teardown is None and self.app_teardown == (self._plain_pop,) and not self.traced
+        )
+        if plan.resets_only:
+            plan.teardown, plan.app_teardown = ((_steps.pop_contexts, None, False),), ()
         elif self._only_receivers(request_teardown_funcs) and not self.traced:
             work = (self.calls["request_tearing_down"], self.calls["appcontext_tearing_down"])
             plan.teardown, plan.app_teardown = ((_steps.pop_contexts_telling, work, False),), ()
@@ -367,7 +356,7 @@ class Lifecycle:
             popped = self._entry("pop_request_context")
             plan.teardown = (teardown, popped) if teardown is not None else (popped,)
             plan.app_teardown = self.app_teardown
-        plan.teardown_sync = not any(is_gen for _, _, is_gen in plan.teardown)
+        plan.teardown_sync = _all_plain(plan.teardown) and _all_plain(plan.app_teardown)
         return plan
 
     def _traced_signal(self, signal: t.Any) -> t.Any:
@@ -420,7 +409,7 @@ class Lifecycle:
     def _app_teardown(self) -> tuple[Entry, ...]:
         """Steps 18 and 19, for a request's app context and for one pushed outside requests."""
         funcs = list(reversed(self.app.teardown_appcontext_funcs))
-        app = self._teardown_step("teardown_appcontext", funcs, "appcontext_tearing_down")
+        app = self._teardown_step("teardown_appcontext", funcs)
         if app is not None:
             self.steps["teardown_appcontext"] = app
         signal = _sig.appcontext_popped
@@ -437,7 +426,10 @@ class Lifecycle:
             pop = self._entry("pop_app_context", (popped, signal))
         return (*((app,) if app is not None else ()), pop)
 
-    def _teardown_step(self, name: str, funcs: list[t.Any], signal_name: str) -> Entry | None:
+    def _teardown_step(self, name: str, funcs: list[t.Any]) -> Entry | None:
+        """The entry of teardown step *name* (16 or 18): its functions, then its signal."""
+        signal_name = lifecycle.step(name).signal
+        assert signal_name is not None
         signal = getattr(_sig, signal_name)
         calls = self.calls[signal_name]
         hooks = [(f, is_async_callable(f)) for f in funcs]
@@ -466,6 +458,11 @@ _AWAITING = frozenset(("dispatch",))
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
+def _all_plain(entries: tuple[Entry, ...]) -> bool:
+    """Whether none of *entries* is a generator (nor returns an awaitable)."""
+    return not any(kind for _, _, kind in entries)
+
+
 def _no_view(views: dict[str, t.Any], endpoint: str, **values: t.Any) -> t.Any:
     """The view of a rule no view function was registered for: Flask's ``KeyError``."""
     return views[endpoint](**values)
@@ -486,13 +483,11 @@ def _overridden(app: Tocsin, name: str) -> bool:
 def _call_override(ctx: RequestContext, name: str, value: t.Any) -> t.Any:
     """Run the app's own Flask method *name* where its steps would run."""
     method = getattr(ctx.app, name)
-    if name == "full_dispatch_request":
+    if name in ("full_dispatch_request", "dispatch_request"):
         return method()
     if name == "preprocess_request":
         rv = method()
         return value if rv is None else rv
-    if name == "dispatch_request":
-        return method()
     if name == "finalize_request":
         return method(value, from_error_handler=ctx.error is not None)
     return method(value)  # process_response

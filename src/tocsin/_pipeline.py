@@ -101,14 +101,12 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
             for fn, work, kind in plan.handle:  # 6 to 8
                 if not kind:
                     value = fn(ctx, work, value)
-                elif kind is AWAITS:
-                    value = yield fn(ctx, work, value)
-                elif kind is ANSWERS:
-                    value = yield fn(ctx, work, value)
-                    if value is None:  # the async before_request function did not answer
-                        value = PENDING
-                else:
+                elif kind is True:
                     value = yield from fn(ctx, work, value)
+                elif kind is AWAITS:  # an async view: its value as it is
+                    value = yield fn(ctx, work, value)
+                elif (value := (yield fn(ctx, work, value))) is None:  # ANSWERS (see _awaited)
+                    value = PENDING  # the async before_request function did not answer
                 if value is not PENDING:  # a before_request function answered, or the view
                     break
         except Exception as e:  # 9
@@ -119,12 +117,10 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
         for fn, work, kind in plan.respond:  # 10 to 14
             if not kind:
                 value = fn(ctx, work, value)
-            elif kind is RESPONDS:
-                value = yield fn(ctx, work, value)
-                if not isinstance(value, BaseResponse):
-                    not_a_response(work, value)
-            else:
+            elif kind is True:
                 value = yield from fn(ctx, work, value)
+            elif not isinstance(value := (yield fn(ctx, work, value)), BaseResponse):
+                not_a_response(work, value)  # RESPONDS, the one awaiting kind here (see _awaited)
         return value
     except Exception as e:
         return (yield from _error_path(app, ctx, plan, e))
@@ -163,29 +159,22 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     plan = ctx.plan
     if plan is None or plan.generation != _registry.generation:  # a receiver came or went
         plan = compiled(app).plan(ctx)
-    entries = plan.teardown
-    if len(entries) == 1 and entries[0][1] is None and not plan.app_teardown:  # two resets
-        entries[0][0](ctx, None, None)
+    if plan.resets_only:  # the usual: two resets, which do not fail
+        plan.teardown[0][0](ctx, None, None)
         return
     ignores = exc is not None and "should_ignore_error" in plan.overridden
     if ignores and app.should_ignore_error(exc):
         exc = None
-    if len(entries) == 1 and not plan.app_teardown:  # one call does 16 to 19 (receivers)
-        end: Teardown = (exc, [])
-        entries[0][0](ctx, entries[0][1], end)
-        if end[1]:
-            _raise_collected(end[1])
-        return
-    end = (exc, [])
-    if plan.teardown_sync:  # 16, 17
-        stopped = _run_all_now(ctx, entries, end)
+    end: Teardown = (exc, [])
+    if plan.teardown_sync:  # 16, 17 (or all of them, in one entry)
+        stopped = _run_all_now(ctx, plan.teardown, end)
     else:
-        stopped = yield from _run_all(ctx, entries, end)
-    rest = plan.app_teardown
-    if plan.generation != _registry.generation:  # a teardown function connected a receiver
-        rest = compiled(app).app_teardown
+        stopped = yield from _run_all(ctx, plan.teardown, end)
+    rest, sync = plan.app_teardown, plan.teardown_sync
+    if rest and plan.generation != _registry.generation:  # a teardown function connected one
+        rest, sync = compiled(app).app_teardown, False
     if rest:  # 18, 19
-        if not any(is_gen for _, _, is_gen in rest):
+        if sync:
             stopped = _run_all_now(ctx, rest, end) or stopped
         else:
             stopped = (yield from _run_all(ctx, rest, end)) or stopped

@@ -88,19 +88,67 @@ class HookList(list[T]):
         return (list, (list(self),))
 
 
-class HookRegistry(defaultdict[t.Any, list[t.Any]]):
+class _NotifyingDict(dict[t.Any, t.Any]):
+    """A dict whose every change calls ``self._notify()``; values go through :meth:`_stored`."""
+
+    __slots__ = ()
+    _notify: Notify
+
+    def _stored(self, value: t.Any) -> t.Any:
+        """What is kept for *value* (the value itself, here)."""
+        return value
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        dict.__setitem__(self, key, self._stored(value))
+        self._notify()
+
+    def __delitem__(self, key: t.Any) -> None:
+        dict.__delitem__(self, key)
+        self._notify()
+
+    def setdefault(self, key: t.Any, default: t.Any = None) -> t.Any:
+        if key in self:
+            return self[key]
+        self[key] = default
+        return dict.__getitem__(self, key)
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            dict.__setitem__(self, key, self._stored(value))
+        self._notify()
+
+    def pop(self, *args: t.Any) -> t.Any:
+        rv = dict.pop(self, *args)
+        self._notify()
+        return rv
+
+    def popitem(self) -> tuple[t.Any, t.Any]:
+        rv = dict.popitem(self)
+        self._notify()
+        return rv
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self._notify()
+
+    def __ior__(self, other: t.Any) -> t.Any:  # type: ignore[misc]
+        self.update(other)
+        return self
+
+
+class HookRegistry(_NotifyingDict, defaultdict[t.Any, list[t.Any]]):
     """Scope (``None`` or a blueprint name) to :class:`HookList`, like ``defaultdict(list)``.
 
     Lists stored into it, by any of the dict's methods, are watched too.
     """
 
     def __init__(self, notify: Notify, items: t.Any = ()) -> None:
-        super().__init__(None)
+        defaultdict.__init__(self, None)
         self._notify = notify
         for key, value in dict(items).items():
-            dict.__setitem__(self, key, self._watched(value))
+            dict.__setitem__(self, key, self._stored(value))
 
-    def _watched(self, value: t.Any) -> HookList[t.Any]:
+    def _stored(self, value: t.Any) -> HookList[t.Any]:
         if isinstance(value, HookList) and value._notify is self._notify:
             return value
         return HookList(value, self._notify)
@@ -110,45 +158,14 @@ class HookRegistry(defaultdict[t.Any, list[t.Any]]):
         dict.__setitem__(self, key, value)  # an empty list: nothing to recompile
         return value
 
-    def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        dict.__setitem__(self, key, self._watched(value))
-        self._notify()
-
-    def __delitem__(self, key: t.Any) -> None:
-        dict.__delitem__(self, key)
-        self._notify()
-
     def setdefault(self, key: t.Any, default: t.Any = None) -> list[t.Any]:
         if key in self:
-            return self[key]
-        value = self._watched(default if default is not None else [])
+            return self[key]  # type: ignore[no-any-return]
+        value = self._stored(default if default is not None else [])
         dict.__setitem__(self, key, value)
-        if value:
+        if value:  # an empty list: nothing to recompile
             self._notify()
         return value
-
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            dict.__setitem__(self, key, self._watched(value))
-        self._notify()
-
-    def pop(self, *args: t.Any) -> t.Any:
-        rv = dict.pop(self, *args)
-        self._notify()
-        return rv
-
-    def popitem(self) -> tuple[t.Any, list[t.Any]]:
-        rv = dict.popitem(self)
-        self._notify()
-        return rv
-
-    def clear(self) -> None:
-        dict.clear(self)
-        self._notify()
-
-    def __ior__(self, other: t.Any) -> HookRegistry:  # type: ignore[override,misc]
-        self.update(other)
-        return self
 
     def __reduce__(self) -> t.Any:  # a copy or pickle is a plain defaultdict(list)
         return (_plain, (dict(self),))
@@ -157,48 +174,12 @@ class HookRegistry(defaultdict[t.Any, list[t.Any]]):
         return f"HookRegistry({dict.__repr__(self)})"
 
 
-class ViewFunctions(dict[str, t.Any]):
+class ViewFunctions(_NotifyingDict):
     """Endpoint to view function (``app.view_functions``); a change notifies the owner."""
 
     def __init__(self, notify: Notify, items: t.Any = ()) -> None:
-        super().__init__(items)
+        dict.__init__(self, items)
         self._notify = notify
-
-    def __setitem__(self, key: str, value: t.Any) -> None:
-        dict.__setitem__(self, key, value)
-        self._notify()
-
-    def __delitem__(self, key: str) -> None:
-        dict.__delitem__(self, key)
-        self._notify()
-
-    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
-        if key in self:
-            return self[key]
-        self[key] = default
-        return default
-
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
-        dict.update(self, *args, **kwargs)
-        self._notify()
-
-    def pop(self, *args: t.Any) -> t.Any:
-        rv = dict.pop(self, *args)
-        self._notify()
-        return rv
-
-    def popitem(self) -> tuple[str, t.Any]:
-        rv = dict.popitem(self)
-        self._notify()
-        return rv
-
-    def clear(self) -> None:
-        dict.clear(self)
-        self._notify()
-
-    def __ior__(self, other: t.Any) -> ViewFunctions:  # type: ignore[override,misc]
-        self.update(other)
-        return self
 
     def __reduce__(self) -> t.Any:  # a copy or pickle is a plain dict
         return (dict, (dict(self),))

@@ -118,10 +118,7 @@ def before_first_request(ctx: RequestContext, work: None, value: t.Any) -> Pipe:
 
 def request_started(ctx: RequestContext, calls: Getters, value: t.Any) -> t.Any:
     """Step 5: send ``request_started``."""
-    app = ctx.app
-    for get in calls:
-        if (receiver := get()) is not None:
-            receiver(app)
+    _tell(calls, ctx.app)
     return value
 
 
@@ -448,17 +445,28 @@ def receiver_failed(
     errors.append(e)
 
 
-def _tell_robust(
-    calls: Getters,
-    app: Tocsin,
-    signal: Signal,
-    kwargs: dict[str, t.Any],
-    errors: list[BaseException],
-) -> None:
+def _tell_robust(calls: Getters, app: Tocsin, signal: Signal, errors: list[BaseException]) -> None:
+    """Call every sync receiver of *signal* sent by *app*; keep (and log) what they raise."""
     for get in calls:
         if (receiver := get()) is not None:
             try:
-                receiver(app, **kwargs)
+                receiver(app)
+            except Exception as e:
+                receiver_failed(app, signal, receiver, e, errors)
+
+
+def _tell_exc_robust(
+    calls: Getters,
+    app: Tocsin,
+    signal: Signal,
+    exc: BaseException | None,
+    errors: list[BaseException],
+) -> None:
+    """:func:`_tell_robust` for a tearing-down signal: each receiver gets ``exc=``."""
+    for get in calls:
+        if (receiver := get()) is not None:
+            try:
+                receiver(app, exc=exc)  # (explicit keywords: half the cost of **kwargs)
             except Exception as e:
                 receiver_failed(app, signal, receiver, e, errors)
 
@@ -474,12 +482,8 @@ def _teardown(
             fn(exc)
         except Exception as e:
             _function_failed(app, name, fn, e, errors)
-    for get in calls:
-        if (receiver := get()) is not None:
-            try:
-                receiver(app, exc=exc)  # (explicit keywords: half the cost of **kwargs)
-            except Exception as e:
-                receiver_failed(app, signal, receiver, e, errors)
+    if calls:
+        _tell_exc_robust(calls, app, signal, exc, errors)
 
 
 def _teardown_async(
@@ -557,7 +561,7 @@ def pop_app_context(ctx: RequestContext, work: tuple[Getters, Signal], end: Tear
     ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
     calls, signal = work
     if last and calls:
-        _tell_robust(calls, ctx.app, signal, {}, end[1])
+        _tell_robust(calls, ctx.app, signal, end[1])
     return end
 
 
@@ -583,22 +587,12 @@ def pop_contexts_telling(
     request_calls, app_calls = work
     exc, errors = end
     try:
-        for get in request_calls:  # 16
-            if (receiver := get()) is not None:
-                try:
-                    receiver(app, exc=exc)
-                except Exception as e:
-                    receiver_failed(app, _sig.request_tearing_down, receiver, e, errors)
+        _tell_exc_robust(request_calls, app, _sig.request_tearing_down, exc, errors)  # 16
     finally:  # (after anything, BaseException included: both contexts are popped)
         try:
             ctx._pop_request()  # 17
             if app_calls and _tears_down_app_context(ctx):  # 18
-                for get in app_calls:
-                    if (receiver := get()) is not None:
-                        try:
-                            receiver(app, exc=exc)
-                        except Exception as e:
-                            receiver_failed(app, _sig.appcontext_tearing_down, receiver, e, errors)
+                _tell_exc_robust(app_calls, app, _sig.appcontext_tearing_down, exc, errors)
         finally:
             ctx.app_ctx._reset()  # type: ignore[union-attr]  # 19, with nobody to tell
     return end

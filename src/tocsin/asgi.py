@@ -201,7 +201,7 @@ class ASGIApp:
                 item = next(pipe)
                 while True:
                     if item is ROUTED:  # the URL is matched: read the body; sync code?
-                        await self._read_body(ctx, scope, receive)
+                        await self._take_body(ctx, scope, receive)
                         if ctx.plan.in_thread:
                             ctx._reset()  # made current again in the worker thread
                             await self._handle_in_thread(ctx, scope, receive, send, pipe)
@@ -248,7 +248,7 @@ class ASGIApp:
         on_loop = functools.partial(_run_on_loop, asyncio.get_running_loop())
 
         def read_body() -> t.Any:
-            return self._read_body(ctx, scope, receive)
+            return self._take_body(ctx, scope, receive)
 
         def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage | None]]:
             try:
@@ -312,7 +312,7 @@ class ASGIApp:
         finally:
             await finish_after_error_async(self.app, ctx, cancelled)
 
-    async def _read_body(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> None:
+    async def _take_body(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> None:
         """Once the URL is matched: read the request body, unless the view streams it."""
         if not ctx.body_pending:
             return

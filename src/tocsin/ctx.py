@@ -199,7 +199,6 @@ class RequestContext:
         "trace",
         "url_adapter",
         "url_rule",
-        "view",
         "view_args",
     )
 
@@ -249,8 +248,6 @@ class RequestContext:
         self.error: BaseException | None = None
         #: The hooks that apply to this request, set once the URL is matched.
         self.plan: t.Any = None
-        #: The view to call and whether it is ``async``, once looked up.
-        self.view: t.Any = None
         if environ is not None:
             self.method = environ.get("REQUEST_METHOD", "GET").upper()
             self.has_cookie = "HTTP_COOKIE" in environ or app._session_always
