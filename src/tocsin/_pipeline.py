@@ -166,7 +166,12 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     if ignores and app.should_ignore_error(exc):
         exc = None
     end: Teardown = (exc, [])
-    if plan.teardown_sync:  # 16, 17 (or all of them, in one entry)
+    if not plan.app_teardown:  # one plain entry does 16 to 19 (sync receivers only)
+        plan.teardown[0][0](ctx, plan.teardown[0][1], end)
+        if end[1]:
+            _raise_collected(end[1])
+        return
+    if plan.teardown_sync:  # 16, 17
         stopped = _run_all_now(ctx, plan.teardown, end)
     else:
         stopped = yield from _run_all(ctx, plan.teardown, end)
