@@ -115,8 +115,8 @@ class Request(_WerkzeugRequest):
         ``MAX_CONTENT_LENGTH`` of the current app unless set on this request
         (in a ``before_request`` function or the view, before the body is
         read); setting ``None`` goes back to the config value. (The ASGI
-        driver reads the body before dispatch, with the config value: there a
-        request's limit can only be lower.)
+        driver receives an ``async def`` view's body before its hooks run,
+        with the config value: there a request's limit can only be lower.)
         """
         return self._limit(self._max_content_length, "MAX_CONTENT_LENGTH", None)
 
@@ -195,7 +195,7 @@ class Request(_WerkzeugRequest):
 
         For a view marked with :func:`~tocsin.stream_request_body`, served
         by the ASGI driver, the chunks come from the client as they arrive
-        (the body was not read before dispatch), up to ``MAX_CONTENT_LENGTH``
+        (none of the body was received before), up to ``MAX_CONTENT_LENGTH``
         (beyond it: a 413). Otherwise they are read from :attr:`stream`.
         """
         from .globals import _cv_request
