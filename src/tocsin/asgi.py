@@ -514,8 +514,27 @@ def _is_utf8(scope: ASGIScope, path: str) -> bool:
 
 
 def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
-    """From a worker thread: run *coro* on the server's loop and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    """From a worker thread: run *coro* on the server's loop and wait for its result.
+
+    Whatever *coro* raises is raised here, in the thread, and from there in
+    the request's own task, as if it had been awaited there.
+    """
+    ok, value = asyncio.run_coroutine_threadsafe(_outcome(coro), loop).result()
+    if ok:
+        return value
+    raise value
+
+
+async def _outcome(coro: t.Any) -> tuple[bool, t.Any]:
+    """``(True, result)`` or ``(False, exception)`` of awaiting *coro*.
+
+    (Raised in the task that ``run_coroutine_threadsafe`` makes, a
+    ``KeyboardInterrupt`` or ``SystemExit`` would stop the whole loop.)
+    """
+    try:
+        return True, await coro
+    except BaseException as e:  # handed to the thread, which raises it
+        return False, e
 
 
 def _scan_headers(scope: ASGIScope) -> tuple[bool, bool, str | None]:
