@@ -273,21 +273,31 @@ def test_a_client_gone_mid_body_is_a_400_when_a_sync_view_reads(app: Tocsin) -> 
     assert (client.status, client.received) == (400, 2)
 
 
-def test_per_request_cookies_are_not_kept_by_the_header_cache(app: Tocsin) -> None:
+def test_the_header_cache_keeps_only_pairs_seen_twice(app: Tocsin) -> None:
+    """Per-request values (a session cookie) are never kept; shared ones are, on second sight."""
     app.secret_key = "header cache"
 
-    @app.post("/login")
-    def login() -> str:
+    @app.post("/login/<user>")
+    def login(user: str) -> tuple[str, dict[str, str]]:
         from tocsin import session
 
-        session["user"] = request.args.get("u", "someone")
-        return "ok"
+        session["user"] = user
+        return "ok", {"X-Shared": "yes"}
 
     asgi_module._ENCODED.clear()
-    client = Client(0)
-    _run(app, "/login", client, [])
-    assert client.status == 200
-    names = {name for name, _ in client.sent[0]["headers"]}
-    assert b"set-cookie" in names
-    kept = {name for name, _ in asgi_module._ENCODED}
-    assert kept == {"Content-Type", "Content-Length", "Vary"}  # "Vary: Cookie"
+    asgi_module._SEEN.clear()
+    cookies = []
+    for user in ("ann", "bob", "cat"):
+        client = Client(0)
+        _run(app, f"/login/{user}", client, [])
+        assert client.status == 200
+        headers = dict(client.sent[0]["headers"])
+        cookies.append(headers[b"set-cookie"])
+    assert len(set(cookies)) == 3
+    kept = {name: value for name, value in asgi_module._ENCODED}
+    assert kept == {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Length": "2",
+        "Vary": "Cookie",
+        "X-Shared": "yes",
+    }

@@ -444,21 +444,17 @@ class ASGIApp:
 
 
 _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-#: The headers whose pairs :func:`encode_headers` keeps: values shared by many
-#: responses (never a cookie, a location or anything else made per request).
-_SHARED_HEADERS = frozenset(
-    name
-    for base in ("Content-Type", "Content-Length", "Vary", "Cache-Control", "Content-Encoding")
-    for name in (base, base.lower())
-)
+#: Hashes of the header pairs seen once: a pair seen again is shared, and kept.
+_SEEN: set[int] = set()
 
 
 def encode_headers(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     """ASGI header pairs: lowercase latin-1 bytes.
 
-    Pairs of a few headers whose values recur (``Content-Type``,
-    ``Content-Length``...) are encoded once and kept, up to 1,024 of them;
-    the rest, such as ``Set-Cookie``, are encoded for each response.
+    A pair seen in two responses (``Content-Type: text/html``...) is encoded
+    once and kept, up to 1,024 of them. A pair made for one response (a
+    session's ``Set-Cookie``) is never seen again: only its hash is noted,
+    so no value of a past request stays in memory.
     """
     rv = []
     cache = _ENCODED
@@ -466,8 +462,14 @@ def encode_headers(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[bytes,
         encoded = cache.get(pair)
         if encoded is None:
             encoded = (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
-            if pair[0] in _SHARED_HEADERS and len(cache) < 1024:
-                cache[pair] = encoded
+            key = hash(pair)
+            if key in _SEEN:
+                if len(cache) < 1024:
+                    cache[pair] = encoded
+            elif len(_SEEN) < 4096:
+                _SEEN.add(key)
+            else:  # full of pairs seen once: start again
+                _SEEN.clear()
         rv.append(encoded)
     return rv
 
