@@ -1,4 +1,6 @@
-"""Request bodies and teardown faults under real servers on loopback (uvicorn, gunicorn).
+"""Request bodies and teardown faults under real servers on loopback.
+
+uvicorn and hypercorn (ASGI), gunicorn (WSGI).
 
 The app is tests/apps/body_app.py. Memory is the worker's peak resident
 size (``VmHWM``), read by the app itself before and after one upload.
@@ -25,6 +27,9 @@ MiB = 1024 * 1024
 SERVERS = {
     "uvicorn": lambda port: [
         str(BIN / "uvicorn"), "--port", str(port), "--log-level", "critical", "body_app:app.asgi",
+    ],
+    "hypercorn": lambda port: [
+        str(BIN / "hypercorn"), "--bind", f"127.0.0.1:{port}", "body_app:app.asgi",
     ],
     "gunicorn": lambda port: [
         str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "4",
