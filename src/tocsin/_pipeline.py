@@ -236,9 +236,17 @@ def pop_app_context(app: Tocsin, app_ctx: AppContext, exc: BaseException | None)
 
 
 def _raise_collected(errors: list[BaseException]) -> None:
-    """Raise what teardown collected: one error alone, several as an ExceptionGroup."""
+    """Raise what teardown collected: one error alone, several as an ExceptionGroup.
+
+    A ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``,
+    ``SystemExit``, ``CancelledError``) is raised itself, the first one kept,
+    so that the server sees what it knows; the others were logged.
+    """
     if len(errors) == 1:
         raise errors[0]
+    for e in errors:
+        if not isinstance(e, Exception):
+            raise e
     if errors:
         raise ExceptionGroup(
             "several teardown functions or receivers failed", t.cast(list[Exception], errors)

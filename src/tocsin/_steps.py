@@ -453,6 +453,8 @@ def _tell_robust(calls: Getters, app: Tocsin, signal: Signal, errors: list[BaseE
                 receiver(app)
             except Exception as e:
                 receiver_failed(app, signal, receiver, e, errors)
+            except BaseException as e:  # kept, raised once teardown is over
+                errors.append(e)
 
 
 def _tell_exc_robust(
@@ -469,6 +471,8 @@ def _tell_exc_robust(
                 receiver(app, exc=exc)  # (explicit keywords: half the cost of **kwargs)
             except Exception as e:
                 receiver_failed(app, signal, receiver, e, errors)
+            except BaseException as e:  # kept, raised once teardown is over
+                errors.append(e)
 
 
 def _teardown(
@@ -482,6 +486,8 @@ def _teardown(
             fn(exc)
         except Exception as e:
             _function_failed(app, name, fn, e, errors)
+        except BaseException as e:  # kept, raised once teardown is over
+            errors.append(e)
     if calls:
         _tell_exc_robust(calls, app, signal, exc, errors)
 
@@ -499,23 +505,29 @@ def _teardown_async(
                 yield rv
         except Exception as e:
             _function_failed(app, name, fn, e, errors)
+        except BaseException as e:  # kept, raised once teardown is over
+            errors.append(e)
     if signal.receivers:
-        results = yield from _send_robust(signal, app, {"exc": exc})
-        _keep_failures(app, signal, results, errors)
+        yield from _tell_every(signal, app, {"exc": exc}, errors)
 
 
-def _send_robust(signal: Signal, app: Tocsin, kwargs: dict[str, t.Any]) -> Pipe:
-    if signal.has_async_receivers:
-        return (yield signal.send_robust_async(app, **kwargs))
-    return signal.send_robust(app, **kwargs)
+def _tell_every(
+    signal: Signal, app: Tocsin, kwargs: dict[str, t.Any], errors: list[BaseException]
+) -> Pipe:
+    """Send a teardown signal, awaiting ``async`` receivers: whatever one raises, the rest run.
 
-
-def _keep_failures(
-    app: Tocsin, signal: Signal, results: list[tuple[t.Any, t.Any]], errors: list[BaseException]
-) -> None:
-    for receiver, value in results:
-        if isinstance(value, Exception):
-            receiver_failed(app, signal, receiver, value, errors)
+    An ``Exception`` is logged and kept; any other ``BaseException`` is kept,
+    to be raised once teardown is over.
+    """
+    for receiver, is_async in signal._deliveries(app, "send_async", False):
+        try:
+            rv = receiver(app, **kwargs)
+            if is_async:
+                yield rv
+        except Exception as e:
+            receiver_failed(app, signal, receiver, e, errors)
+        except BaseException as e:
+            errors.append(e)
 
 
 def teardown_request(ctx: RequestContext, work: t.Any, end: Teardown) -> Teardown:
@@ -570,8 +582,7 @@ def pop_app_context_async(ctx: RequestContext, signal: Signal, end: Teardown) ->
     last = _tears_down_app_context(ctx)
     ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
     if last and signal.receivers:
-        results = yield from _send_robust(signal, ctx.app, {})
-        _keep_failures(ctx.app, signal, results, end[1])
+        yield from _tell_every(signal, ctx.app, {}, end[1])
     return end
 
 

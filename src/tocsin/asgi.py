@@ -12,12 +12,14 @@ interface or overridden Flask request methods, runs its whole pipeline in a
 worker thread (:func:`~tocsin._drive.off_loop`, which carries the contexts),
 so blocking code never stalls the loop.
 
-The request body is read before dispatch (up to ``MAX_CONTENT_LENGTH``;
-beyond it the request gets a 413), so ``request.form``, ``get_json()`` and
-``files`` work unchanged in sync and async views alike, with or without a
-``Content-Length`` (chunked, HTTP/2). A client that disconnects before the
-end of the body gets a 400 (Werkzeug's ``ClientDisconnected``) without the
-view being called; a view that streams the body sees that exception.
+The request body is received only when the request asks for it
+(``request.form``, ``get_json()``, ``files``, ``stream``): in the worker
+thread of a sync view, as it is read; for an ``async def`` view, before its
+hooks run, kept in memory up to 512 KiB and in a temporary file beyond
+(:mod:`tocsin._asgi_body`). A declared ``Content-Length`` over
+``MAX_CONTENT_LENGTH`` is a 413 before anything is received. A client that
+disconnects before the end of the body gets a 400 (Werkzeug's
+``ClientDisconnected``) when the body is read.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
+from ._asgi_body import ReceiveStream, body_chunks, declared_length, spool_body
 from ._drive import (
     drive,
     drive_async,
@@ -62,11 +65,11 @@ _TEST_CLIENT = "tocsin.test_client"
 _NOTED_HEADERS = frozenset((b"content-length", b"transfer-encoding", b"cookie", b"host"))
 
 
-def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
+def environ_from_scope(scope: ASGIScope, body: bytes | t.IO[bytes]) -> WSGIEnvironment:
     """A WSGI environ for an ASGI HTTP scope, so Werkzeug's request object can read it.
 
-    *body* is the whole request body, already read: the input stream is
-    terminated (``wsgi.input_terminated``), so a body sent without
+    *body* is the request body, or a file that reads it: the input stream
+    is terminated (``wsgi.input_terminated``), so a body sent without
     ``Content-Length`` (chunked, HTTP/2) is read like any other.
     """
     server = scope.get("server") or ("localhost", 80)
@@ -88,7 +91,7 @@ def environ_from_scope(scope: ASGIScope, body: bytes) -> WSGIEnvironment:
         "REMOTE_PORT": client[1],
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(body),
+        "wsgi.input": io.BytesIO(body) if isinstance(body, bytes) else body,
         "wsgi.input_terminated": True,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
@@ -194,18 +197,19 @@ class ASGIApp:
         if app.tracer is not None:
             app.tracer.begin(ctx)
         if app._session_always:  # sync code from step 2 on (a custom session interface)
-            await self._handle_in_thread(ctx, scope, receive, send, None)
+            await self._handle_in_thread(ctx, scope, receive, send, None, None)
             return
         pipe = dispatch(app, ctx, on_loop=True)
+        body: t.IO[bytes] | None = None
         try:
             try:  # drive_async(pipe), written out: the request's own coroutine drives it
                 item = next(pipe)
                 while True:
-                    if item is ROUTED:  # the URL is matched: read the body; sync code?
-                        await self._take_body(ctx, scope, receive)
-                        if ctx.plan.in_thread:
+                    if item is ROUTED:  # the URL is matched: the body's source; sync code?
+                        body = await self._take_body(ctx, scope, receive, ctx.plan.in_thread)
+                        if ctx.plan.in_thread or isinstance(body, ReceiveStream):
                             ctx._reset()  # made current again in the worker thread
-                            await self._handle_in_thread(ctx, scope, receive, send, pipe)
+                            await self._handle_in_thread(ctx, scope, receive, send, pipe, body)
                             return
                         item = pipe.send(None)
                         continue
@@ -229,6 +233,9 @@ class ASGIApp:
             if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
                 await finish_after_error_async(app, ctx, e)
             raise
+        finally:
+            if body is not None:  # a body spooled for an async view (maybe a temporary file)
+                body.close()
         await send(messages[0])
         await send(messages[1])
 
@@ -239,17 +246,26 @@ class ASGIApp:
         receive: ASGIReceive,
         send: ASGISend,
         pipe: Pipe | None,
+        body: t.IO[bytes] | None,
     ) -> None:
         """Run the rest of the request in a worker thread: *pipe*, or all of it.
 
         A *pipe* started on the loop (steps 1 to 3) is resumed there, its
-        contexts made current in the thread.
+        contexts made current in the thread. *body* is the request's input,
+        a :class:`ReceiveStream` when it is received as it is read (its rest
+        is received before a coroutine runs on the loop, which cannot wait).
         """
         context = contextvars.copy_context()  # the thread's, then the stream's
-        on_loop = functools.partial(_run_on_loop, asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
 
-        def read_body() -> t.Any:
-            return self._take_body(ctx, scope, receive)
+        def on_loop(coro: t.Any) -> t.Any:
+            if isinstance(body, ReceiveStream) and body.waiting:
+                body.prefetch()
+            return _run_on_loop(loop, coro)
+
+        async def read_body() -> None:  # (for a pipe started here)
+            nonlocal body
+            body = await self._take_body(ctx, scope, receive, True)
 
         def run() -> tuple[t.Any, tuple[ASGIMessage, ASGIMessage | None]]:
             try:
@@ -269,23 +285,27 @@ class ASGIApp:
 
         future = off_loop(run, context=context)
         try:
-            response, messages = await asyncio.shield(future)
-        except asyncio.CancelledError as cancelled:  # the thread goes on: wait for it
-            await _wait_out(future)
-            if not future.cancelled() and future.exception() is None:
-                response, messages = future.result()
-                if messages[1] is None:  # streamed, never to be sent: close it and tear down
-                    await asyncio.create_task(
-                        self._abandon_stream(ctx, response, cancelled), context=context
-                    )
-            raise
-        if messages[1] is None:  # streamed: in a task that runs in the request's contexts
-            await asyncio.create_task(
-                self._stream(ctx, response, messages[0], receive, send), context=context
-            )
-            return
-        await send(messages[0])
-        await send(messages[1])
+            try:
+                response, messages = await asyncio.shield(future)
+            except asyncio.CancelledError as cancelled:  # the thread goes on: wait for it
+                await _wait_out(future)
+                if not future.cancelled() and future.exception() is None:
+                    response, messages = future.result()
+                    if messages[1] is None:  # streamed, never to be sent: close, tear down
+                        await asyncio.create_task(
+                            self._abandon_stream(ctx, response, cancelled), context=context
+                        )
+                raise
+            if messages[1] is None:  # streamed: in a task that runs in the request's contexts
+                await asyncio.create_task(
+                    self._stream(ctx, response, messages[0], receive, send), context=context
+                )
+                return
+            await send(messages[0])
+            await send(messages[1])
+        finally:
+            if pipe is None and body is not None:  # given in the thread: closed here
+                body.close()
 
     def _messages(
         self, ctx: RequestContext, scope: ASGIScope, response: t.Any
@@ -313,24 +333,38 @@ class ASGIApp:
         finally:
             await finish_after_error_async(self.app, ctx, cancelled)
 
-    async def _take_body(self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive) -> None:
-        """Once the URL is matched: read the request body, unless the view streams it."""
+    async def _take_body(
+        self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive, in_thread: bool
+    ) -> t.IO[bytes] | None:
+        """Once the URL is matched: give the request its body (see :mod:`tocsin._asgi_body`).
+
+        Returns the input stream given, if the driver must close it or move
+        the request to a worker thread (a :class:`ReceiveStream`): the body of
+        a request that runs *in_thread* or matched no view is received as it
+        is read; an ``async def`` view's is spooled now.
+        """
         if not ctx.body_pending:
-            return
+            return None
         ctx.body_pending = False
         limit = self.app.config["MAX_CONTENT_LENGTH"]
         if ctx.plan.streams_body:
-            ctx.body_receiver = _body_chunks(receive, limit)
-            return
-        try:
-            body = await _read_body(receive, limit)
-        except (RequestEntityTooLarge, ClientDisconnected) as e:  # the view is not called
-            ctx.routing_exception = e
-            return
+            ctx.body_receiver = body_chunks(receive, limit, declared_length(scope))
+            return None
+        body: t.IO[bytes]
+        if in_thread or ctx.routing_exception is not None:
+            loop = asyncio.get_running_loop()
+            body = t.cast(t.IO[bytes], ReceiveStream(receive, loop, limit))
+        else:
+            try:
+                body = await spool_body(receive, declared_length(scope), limit)
+            except (RequestEntityTooLarge, ClientDisconnected) as e:  # the view is not called
+                ctx.routing_exception = e
+                return None
         if ctx._environ is not None:  # made in steps 1 to 3: give it the body
-            ctx._environ["wsgi.input"] = io.BytesIO(body)
+            ctx._environ["wsgi.input"] = body
         else:
             ctx._environ_factory = functools.partial(environ_from_scope, scope, body)
+        return body
 
     async def _stream(
         self,
@@ -414,17 +448,29 @@ class ASGIApp:
 
 
 _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+#: The headers whose pairs :func:`encode_headers` keeps: values shared by many
+#: responses (never a cookie, a location or anything else made per request).
+_SHARED_HEADERS = frozenset(
+    name
+    for base in ("Content-Type", "Content-Length", "Vary", "Cache-Control", "Content-Encoding")
+    for name in (base, base.lower())
+)
 
 
 def encode_headers(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """ASGI header pairs: lowercase latin-1 bytes. Frequent pairs are encoded once."""
+    """ASGI header pairs: lowercase latin-1 bytes.
+
+    Pairs of a few headers whose values recur (``Content-Type``,
+    ``Content-Length``...) are encoded once and kept, up to 1,024 of them;
+    the rest, such as ``Set-Cookie``, are encoded for each response.
+    """
     rv = []
     cache = _ENCODED
     for pair in headers:
         encoded = cache.get(pair)
         if encoded is None:
             encoded = (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
-            if len(cache) < 1024:
+            if pair[0] in _SHARED_HEADERS and len(cache) < 1024:
                 cache[pair] = encoded
         rv.append(encoded)
     return rv
@@ -472,8 +518,27 @@ def _is_utf8(scope: ASGIScope, path: str) -> bool:
 
 
 def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
-    """From a worker thread: run *coro* on the server's loop and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    """From a worker thread: run *coro* on the server's loop and wait for its result.
+
+    Whatever *coro* raises is raised here, in the thread, and from there in
+    the request's own task, as if it had been awaited there.
+    """
+    ok, value = asyncio.run_coroutine_threadsafe(_outcome(coro), loop).result()
+    if ok:
+        return value
+    raise value
+
+
+async def _outcome(coro: t.Any) -> tuple[bool, t.Any]:
+    """``(True, result)`` or ``(False, exception)`` of awaiting *coro*.
+
+    (Raised in the task that ``run_coroutine_threadsafe`` makes, a
+    ``KeyboardInterrupt`` or ``SystemExit`` would stop the whole loop.)
+    """
+    try:
+        return True, await coro
+    except BaseException as e:  # handed to the thread, which raises it
+        return False, e
 
 
 def _scan_headers(scope: ASGIScope) -> tuple[bool, bool, str | None]:
@@ -489,32 +554,6 @@ def _scan_headers(scope: ASGIScope) -> tuple[bool, bool, str | None]:
             else:
                 has_body = True
     return has_body, has_cookie, host.decode("latin-1") if host is not None else None
-
-
-async def _body_chunks(receive: ASGIReceive, limit: int | None) -> cabc.AsyncIterator[bytes]:
-    """The request body as it arrives; more than *limit* bytes is a 413.
-
-    A client that disconnects before the end of the body raises Werkzeug's
-    ``ClientDisconnected`` (a 400), as reading a WSGI input stream does.
-    """
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnected()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if limit is not None and size > limit:
-            raise RequestEntityTooLarge()
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
-
-
-async def _read_body(receive: ASGIReceive, limit: int | None) -> bytes:
-    """Read the whole request body; more than *limit* bytes is a 413."""
-    return b"".join([chunk async for chunk in _body_chunks(receive, limit)])
 
 
 def _unframed(headers: cabc.Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -263,8 +263,8 @@ def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn
 def stream_request_body(view: F) -> F:
     """Mark *view* as reading its request body as a stream (``request.body_chunks()``).
 
-    Under ASGI the body is then not read before dispatch, so a large upload
-    is handled chunk by chunk; ``request.form``, ``get_json()`` and
+    Under ASGI an ``async def`` view's body is then not received before it
+    runs, so a large upload is handled chunk by chunk; ``request.form``, ``get_json()`` and
     ``get_data()`` see an empty body. Under WSGI the body is read from the
     input stream in chunks, so the same view works under both drivers.
     """

@@ -115,8 +115,8 @@ class Request(_WerkzeugRequest):
         ``MAX_CONTENT_LENGTH`` of the current app unless set on this request
         (in a ``before_request`` function or the view, before the body is
         read); setting ``None`` goes back to the config value. (The ASGI
-        driver reads the body before dispatch, with the config value: there a
-        request's limit can only be lower.)
+        driver receives an ``async def`` view's body before its hooks run,
+        with the config value: there a request's limit can only be lower.)
         """
         return self._limit(self._max_content_length, "MAX_CONTENT_LENGTH", None)
 
@@ -195,7 +195,7 @@ class Request(_WerkzeugRequest):
 
         For a view marked with :func:`~tocsin.stream_request_body`, served
         by the ASGI driver, the chunks come from the client as they arrive
-        (the body was not read before dispatch), up to ``MAX_CONTENT_LENGTH``
+        (none of the body was received before), up to ``MAX_CONTENT_LENGTH``
         (beyond it: a 413). Otherwise they are read from :attr:`stream`.
         """
         from .globals import _cv_request
@@ -219,7 +219,8 @@ class Request(_WerkzeugRequest):
         raises while it is read (a malformed chunk, a reset connection: not
         only ``OSError`` and ``ValueError``) is Werkzeug's
         ``ClientDisconnected``, a 400, with the server's error as its
-        ``__cause__``. (:attr:`input_stream` is the server's stream, unguarded.)
+        ``__cause__`` (under WSGI: the ASGI driver's own streams raise 4xx errors
+        themselves). (:attr:`input_stream` is the server's stream, unguarded.)
         """
         if self.shallow:
             raise RuntimeError(
@@ -231,15 +232,16 @@ class Request(_WerkzeugRequest):
         length = self.content_length
         if length is not None and limit is not None and length > limit:
             raise RequestEntityTooLarge()
+        source = environ["wsgi.input"]
+        if "asgi.scope" not in environ:  # a WSGI server's (the ASGI driver's own raise 4xx errors)
+            source = _GuardedInput(source)
         if "wsgi.input_terminated" in environ:  # the server ends the body: read it all
-            stream = _GuardedInput(environ["wsgi.input"])
             if limit is None:
-                return t.cast(t.IO[bytes], stream)
-            return t.cast(t.IO[bytes], _CappedStream(stream, limit))
+                return t.cast(t.IO[bytes], source)
+            return t.cast(t.IO[bytes], _CappedStream(source, limit))
         if length is None:  # nothing says where the body ends: none is read (as Werkzeug)
             return io.BytesIO()
-        guarded = t.cast(t.IO[bytes], _GuardedInput(environ["wsgi.input"]))
-        return t.cast(t.IO[bytes], LimitedStream(guarded, length))
+        return t.cast(t.IO[bytes], LimitedStream(source, length))
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """Raise a 400 saying the body is not valid JSON."""
@@ -349,7 +351,7 @@ class _CappedStream(io.RawIOBase):
     body would silently be cut short.)
     """
 
-    def __init__(self, stream: _GuardedInput, limit: int) -> None:
+    def __init__(self, stream: t.Any, limit: int) -> None:
         self._stream = stream
         self._limit = limit
         self._pos = 0
@@ -361,7 +363,10 @@ class _CappedStream(io.RawIOBase):
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed's Buffer is wider
         """Read into *buffer*; reading past the limit raises ``RequestEntityTooLarge``."""
         size = min(len(buffer), self._limit - self._pos + 1)  # one past the limit: is there more?
-        data = self._stream.read(size)
+        try:
+            data = self._stream.read(size)
+        except (OSError, ValueError) as e:  # as Werkzeug: the client went away
+            raise ClientDisconnected() from e
         count = len(data)
         self._pos += count
         if self._pos > self._limit:

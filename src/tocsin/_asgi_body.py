@@ -1,0 +1,220 @@
+"""The request body under ASGI: received only when something asks for it.
+
+An ASGI server hands the body over as ``http.request`` messages, to be
+awaited. Werkzeug's request object reads a file. Three ways bridge them,
+chosen by the ASGI driver once the URL is matched:
+
+* :class:`ReceiveStream`, for a request whose code runs in a worker thread
+  (a sync view, a URL that matched no view): a file whose reads wait for
+  the next message on the server's loop. Nothing is received until the
+  request reads its body, so a body nobody reads costs nothing.
+* :func:`spool_body`, for a request whose code runs on the loop (an
+  ``async def`` view): there a read cannot wait, so the body is received
+  before the first hook runs, in memory up to :data:`IN_MEMORY` bytes and
+  in a temporary file beyond.
+* :func:`body_chunks`, for a view marked with
+  :func:`~tocsin.stream_request_body`: the chunks as they arrive.
+
+A declared ``Content-Length`` over ``MAX_CONTENT_LENGTH`` is refused before
+anything is received (so a client waiting on ``Expect: 100-continue`` gets
+its 413 at once); a body that turns out longer is refused when the limit
+is passed. A client that goes away before the end of its body raises
+Werkzeug's ``ClientDisconnected`` (a 400), as a WSGI input stream does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as cabc
+import io
+import tempfile
+import typing as t
+
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+
+if t.TYPE_CHECKING:
+    from .typing import ASGIMessage, ASGIReceive, ASGIScope
+
+__all__ = ["IN_MEMORY", "ReceiveStream", "body_chunks", "declared_length", "spool_body"]
+
+#: How much of a body spooled for an ``async def`` view stays in memory (the
+#: rest goes to a temporary file); Werkzeug spools uploaded files from the same size.
+IN_MEMORY = 512 * 1024
+
+
+def declared_length(scope: ASGIScope) -> int | None:
+    """The request's ``Content-Length`` as a number; ``None`` if absent or not one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return None
+            return length if length >= 0 else None
+    return None
+
+
+async def body_chunks(
+    receive: ASGIReceive, limit: int | None, length: int | None = None
+) -> cabc.AsyncIterator[bytes]:
+    """The request body as it arrives; more than *limit* bytes is a 413.
+
+    A declared *length* over *limit* is refused before anything is received.
+    """
+    if length is not None and limit is not None and length > limit:
+        raise RequestEntityTooLarge()
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise RequestEntityTooLarge()
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def spool_body(receive: ASGIReceive, length: int | None, limit: int | None) -> t.IO[bytes]:
+    """The whole body, received now: in memory up to :data:`IN_MEMORY` bytes, then on disk.
+
+    *length* is the declared ``Content-Length``; over *limit*, the 413 comes
+    before anything is received. The caller closes the file.
+    """
+    chunks = body_chunks(receive, limit, length)
+    if length is not None and length <= IN_MEMORY:
+        return io.BytesIO(b"".join([chunk async for chunk in chunks]))
+    file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115  # the caller closes it
+    try:
+        async for chunk in chunks:
+            file.write(chunk)
+    except BaseException:
+        file.close()
+        raise
+    file.seek(0)
+    return t.cast(t.IO[bytes], file)
+
+
+class ReceiveStream(io.RawIOBase):
+    """The body of a request served in a worker thread, received from the loop as it is read.
+
+    Each read that needs more data waits, in its thread, for the next
+    ``http.request`` message on *loop*. Before the thread hands a coroutine
+    to the loop, it calls :meth:`prefetch`: code on the loop cannot wait for
+    a read, so the rest of the body is received first (up to *limit*).
+    """
+
+    def __init__(
+        self, receive: ASGIReceive, loop: asyncio.AbstractEventLoop, limit: int | None
+    ) -> None:
+        super().__init__()
+        self._receive = receive
+        self._loop = loop
+        self._limit = limit
+        self._chunk = b""
+        self._pos = 0
+        self._more = True
+        self._rest: t.IO[bytes] | None = None  # the body prefetched for the loop
+        self._error: Exception | None = None  # what prefetching it ran into
+
+    @property
+    def waiting(self) -> bool:
+        """Whether some of the body is still to be received."""
+        return self._more
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to *size* bytes (all that is left if *size* is negative); ``b""`` at the end."""
+        if size is None or size < 0:
+            return self.readall()
+        if self._rest is not None:
+            return self._read_rest(size)
+        while self._pos == len(self._chunk) and self._more:
+            self._next_message()
+        start = self._pos
+        self._pos = min(start + size, len(self._chunk))
+        return self._chunk[start : self._pos]
+
+    def readall(self) -> bytes:
+        """All of the body that is left."""
+        if self._rest is not None:
+            return self._read_rest(-1)
+        parts = [self._chunk[self._pos :]]
+        while self._more:
+            self._next_message()
+            parts.append(self._chunk)
+        self._pos = len(self._chunk)
+        return b"".join(parts)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed's Buffer is wider
+        """Read into *buffer*; the number of bytes read, 0 at the end."""
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def prefetch(self) -> None:
+        """Receive the rest of the body now: in memory up to :data:`IN_MEMORY`, then on disk.
+
+        A disconnect or a body over the limit is raised by the read that reaches it.
+        """
+        rest = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115  # closed by close()
+        rest.write(self._chunk[self._pos :])
+        size = rest.tell()
+        try:
+            while self._more:
+                self._next_message()
+                size += len(self._chunk)
+                if self._limit is not None and size > self._limit:
+                    raise RequestEntityTooLarge()
+                rest.write(self._chunk)
+        except (ClientDisconnected, RequestEntityTooLarge) as e:
+            self._more = False
+            self._error = e
+        rest.seek(0)
+        self._rest = t.cast(t.IO[bytes], rest)
+        self._chunk, self._pos = b"", 0
+
+    def close(self) -> None:
+        """Close the stream and drop what was prefetched."""
+        if self._rest is not None:
+            self._rest.close()
+        super().close()
+
+    def _read_rest(self, size: int) -> bytes:
+        assert self._rest is not None
+        data = self._rest.read(size)
+        if self._error is not None and (not data or size < 0):
+            error, self._error = self._error, None
+            raise error
+        return data
+
+    def _next_message(self) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:  # not reached through the driver, which prefetches
+            raise RuntimeError(
+                "The body of this request is read in the worker thread that runs its sync"
+                " code; a coroutine on the event loop cannot wait for it."
+            )
+        message: ASGIMessage = asyncio.run_coroutine_threadsafe(
+            _received(self._receive), self._loop
+        ).result()
+        if message["type"] == "http.disconnect":
+            self._more = False
+            self._chunk, self._pos = b"", 0
+            raise ClientDisconnected()
+        self._chunk, self._pos = message.get("body", b""), 0
+        self._more = bool(message.get("more_body", False))
+
+
+async def _received(receive: ASGIReceive) -> ASGIMessage:
+    """The next message (``receive`` may return any awaitable; the loop needs a coroutine)."""
+    return await receive()
