@@ -381,6 +381,23 @@ def test_wsgi_body_that_fails_is_not_aborted(app: Tocsin) -> None:
     assert events == _torn_down("LookupError")
 
 
+def test_aborted_stream_of_a_500_response_gives_teardown_the_error(
+    app: Tocsin, driver: str
+) -> None:
+    """The stream of an error handler's response, cut short: teardown gets the original error."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    events: list[str] = []
+    _record_teardown(app, events)
+
+    def view() -> str:
+        raise LookupError("the view failed")
+
+    app.add_url_rule("/s", "s", view)
+    app.register_error_handler(500, lambda e: (_async_chunks(events, 100, 0.01), 500))
+    assert _ABORT[driver](app, "/s", 1) == [b"0:/s;"]
+    assert events[-4:] == _torn_down("LookupError")
+
+
 def test_should_ignore_error_may_ignore_an_aborted_stream(driver: str) -> None:
     """An app that overrides should_ignore_error decides for StreamAborted too, as for errors."""
 

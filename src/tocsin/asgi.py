@@ -392,8 +392,11 @@ class ASGIApp:
             exc = e
             if not (isinstance(e, asyncio.CancelledError) and watcher.done()):
                 raise
-            exc = StreamAborted()  # the client went away: as under WSGI
-            exc.__cause__ = e
+            if ctx.error is not None:  # a 500 response's stream: the error, as under WSGI
+                exc = ctx.error
+            else:  # the client went away: as under WSGI
+                exc = StreamAborted()
+                exc.__cause__ = e
             if task is not None:
                 task.uncancel()
         finally:
