@@ -210,7 +210,7 @@ def test_disconnect_mid_stream_cancels_and_tears_down(app: Tocsin) -> None:
 
     sent = asyncio.run(asyncio.wait_for(run(), 10))
     assert 4 <= len(sent) < 50
-    assert seen == ["generator closed", "teardown:CancelledError"]
+    assert seen == ["generator closed", "teardown:StreamAborted"]
 
 
 def test_async_receivers_of_builtin_signals_are_awaited(app: Tocsin) -> None:
@@ -654,7 +654,7 @@ def test_disconnect_during_a_sync_streamed_body_closes_it_once(app: Tocsin) -> N
             "second chunk made",
             "generator closed",
             "on_close",
-            "teardown:CancelledError",
+            "teardown:StreamAborted",
         ]
 
 

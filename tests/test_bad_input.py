@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.test import create_environ, encode_multipart, run_wsgi_app
 
 from tocsin import Tocsin, has_app_context, has_request_context, request, session
@@ -355,6 +356,148 @@ def test_chunked_body_over_the_limit_read_from_the_stream(app: Tocsin, client: T
     read.clear()
     assert _chunked(client, "/stream", b"0123456789A").status_code == 413
     assert len(b"".join(read)) <= 10  # what came before the limit; then the 413
+
+
+# -- a server's input stream that fails ---------------------------------------------------------
+
+
+class _BrokenChunk(Exception):  # named like a server's parse error
+    """What a server's input stream raises for a body it cannot read (gunicorn's
+    ``InvalidChunkSize`` is neither ``OSError`` nor ``ValueError``)."""
+
+
+class _FailingInput:
+    """A server's ``wsgi.input`` that hands over *good* bytes, then raises :class:`_BrokenChunk`."""
+
+    def __init__(self, good: bytes = b"") -> None:
+        self._good = good
+
+    def _fail_after(self, size: int | None) -> bytes:
+        if self._good and size is not None and size >= 0:  # reading it all hits the bad chunk
+            part = self._good[:size]
+            self._good = self._good[len(part) :]
+            return part
+        raise _BrokenChunk("invalid chunk size")
+
+    def read(self, size: int | None = None) -> bytes:
+        return self._fail_after(size)
+
+    def readline(self, size: int | None = None) -> bytes:
+        return self._fail_after(size)
+
+
+def _read_stream() -> int:
+    return len(request.stream.read())
+
+
+def _read_lines() -> int:
+    return len(request.stream.readline()) + len(request.stream.readline())
+
+
+def _read_chunks() -> int:
+    async def count() -> int:
+        return sum([len(chunk) async for chunk in request.body_chunks(2)])
+
+    from tocsin._async import run_coroutine
+
+    return run_coroutine(count())
+
+
+#: Each way Tocsin or Werkzeug reads the body, with the Content-Type it needs.
+_READERS: dict[str, tuple[t.Callable[[], object], str]] = {
+    "data": (lambda: request.data, "application/octet-stream"),
+    "get_data": (lambda: request.get_data(), "application/octet-stream"),
+    "form": (lambda: request.form, _URLENCODED),
+    "files": (lambda: request.files, "multipart/form-data; boundary=b"),
+    "get_json": (lambda: request.get_json(), "application/json"),
+    "json": (lambda: request.json, "application/json"),
+    "stream.read": (_read_stream, "application/octet-stream"),
+    "stream.readline": (_read_lines, "application/octet-stream"),
+    "body_chunks": (_read_chunks, "application/octet-stream"),
+}
+
+#: How the server hands the body over: with a Content-Length, or terminated (chunked).
+_FRAMINGS: dict[str, dict[str, t.Any]] = {
+    "content-length": {"CONTENT_LENGTH": "100"},
+    "chunked": {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True},
+}
+
+
+def _post_failing(
+    app: Tocsin, stream: object, framing: str = "content-length", content_type: str = ""
+) -> t.Any:
+    """POST to ``/read`` under WSGI with *stream* as the server's ``wsgi.input``."""
+    overrides = {**_FRAMINGS[framing], "wsgi.input": stream}
+    return app.test_client(driver="wsgi").post(
+        "/read", content_type=content_type or None, environ_overrides=overrides
+    )
+
+
+@pytest.mark.parametrize("limit", [None, 1000])
+@pytest.mark.parametrize("framing", sorted(_FRAMINGS))
+@pytest.mark.parametrize("reader", sorted(_READERS))
+def test_failing_server_input_is_400(
+    app: Tocsin, reader: str, framing: str, limit: int | None
+) -> None:
+    """Any error of the server's stream, read any way, is a 400 with teardown run (WSGI)."""
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    read, content_type = _READERS[reader]
+    seen: list[BaseException] = []
+    torn_down: list[object] = []
+
+    @app.post("/read")
+    def read_body() -> str:
+        try:
+            read()
+        except Exception as e:
+            seen.append(e)
+            raise
+        return "read"
+
+    app.teardown_request(lambda exc: torn_down.append(("request", exc)))
+    app.teardown_appcontext(lambda exc: torn_down.append(("app", exc)))
+    rv = _post_failing(app, _FailingInput(b"a=1"), framing, content_type)
+    assert rv.status_code == 400
+    assert b"<p>The request body could not be read.</p>" in rv.data
+    [error] = seen
+    assert type(error) is ClientDisconnected
+    assert type(error.__cause__) is _BrokenChunk
+    assert torn_down == [("request", None), ("app", None)]  # a handled HTTP error, as in Flask
+
+
+def test_failing_server_input_with_a_content_length_read_past_the_good_bytes(app: Tocsin) -> None:
+    """Werkzeug's LimitedStream reads the guarded stream in pieces: the good ones arrive first."""
+    got: list[bytes] = []
+
+    @app.post("/read")
+    def read_body() -> str:
+        got.append(request.stream.read(3))
+        request.stream.read(3)
+        return "unreachable"
+
+    rv = _post_failing(app, _FailingInput(b"abc"))
+    assert rv.status_code == 400
+    assert got == [b"abc"]
+
+
+def test_http_error_of_a_middleware_stream_passes_unchanged(app: Tocsin) -> None:
+    """A stream that raises an HTTP error itself (a middleware's limit) keeps that error."""
+
+    class Limited(_FailingInput):
+        def read(self, size: int | None = None) -> bytes:
+            raise RequestEntityTooLarge()
+
+    app.add_url_rule("/read", "read", lambda: str(len(request.data)), methods=["POST"])
+    rv = _post_failing(app, Limited())
+    assert rv.status_code == 413
+
+
+def test_unreadable_body_under_propagate_exceptions_is_still_400(app: Tocsin) -> None:
+    """TESTING propagates unhandled errors; the unreadable body is an HTTP error, not one."""
+    assert app.config["TESTING"]
+    app.add_url_rule("/read", "read", lambda: request.get_json(), methods=["POST"])
+    rv = _post_failing(app, _FailingInput(), content_type="application/json")
+    assert rv.status_code == 400
 
 
 def test_max_content_length_data(app: Tocsin, client: TestClient) -> None:

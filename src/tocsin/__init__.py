@@ -32,6 +32,7 @@ from .helpers import stream_request_body as stream_request_body
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
+from .lifecycle import StreamAborted as StreamAborted
 from .signals import appcontext_popped as appcontext_popped
 from .signals import appcontext_pushed as appcontext_pushed
 from .signals import appcontext_tearing_down as appcontext_tearing_down
@@ -81,6 +82,7 @@ __all__ = [
     "Flask",
     "Request",
     "Response",
+    "StreamAborted",
     "Tocsin",
     "abort",
     "after_this_request",

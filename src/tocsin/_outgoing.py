@@ -4,17 +4,19 @@ The pipeline ends with one of four shapes: a :data:`~tocsin._pipeline.Direct`
 tuple; a response whose headers can be sent as they are
 (:func:`~tocsin._responses.complete_headers`); an in-memory response that
 Werkzeug must finish (a ``Location`` to make absolute, a 204 or 304...); or
-a streamed response. :func:`prepare` turns each into one
-:data:`Outgoing` tuple, with the ``HEAD`` rule, the test client's hook and
-the tracer's ``Server-Timing`` applied; the drivers only translate it to
-their protocol.
+a streamed response (whose async iterator body, ``Response(async_gen)``,
+is made an :class:`~tocsin._responses.AsyncBody`, as a view's async
+generator is, so that both drivers can send it). :func:`prepare` turns each
+into one :data:`Outgoing` tuple, with the ``HEAD`` rule, the test client's
+hook and the tracer's ``Server-Timing`` applied; the drivers only translate
+it to their protocol.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from ._responses import complete_headers
+from ._responses import AsyncBody, complete_headers
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -61,6 +63,9 @@ def prepare(
         body = b"" if head else b"".join(response.response)
         return response._status_code, headers, body, response, False
     if response.is_streamed:  # (the environ is only needed for a Location to correct)
+        body = response.response
+        if not hasattr(body, "__iter__") and hasattr(body, "__aiter__"):  # Response(async gen)
+            response.response = AsyncBody(body)  # as a view's async generator: both drivers
         environ = sent_environ(ctx) if response.autocorrect_location_header else {}
         headers = response.get_wsgi_headers(environ).to_wsgi_list()
         return response.status_code, headers, b"", response, True

@@ -47,6 +47,7 @@ from ._drive import (
 from ._outgoing import prepare
 from ._pipeline import ROUTED, Pipe, dispatch, finish, pop_app_context
 from .ctx import AppContext, RequestContext
+from .lifecycle import StreamAborted
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -375,8 +376,9 @@ class ASGIApp:
     ) -> None:
         """Send a streamed body; a client that disconnects cancels it. Teardown runs after.
 
-        The cancellation reaches teardown as ``exc``; since the client is gone,
-        it is not raised to the server.
+        Teardown then gets :class:`~tocsin.lifecycle.StreamAborted` as ``exc``
+        (the cancellation as its ``__cause__``); since the client is gone,
+        nothing is raised to the server.
         """
         exc: BaseException | None = ctx.error
         task = asyncio.current_task()
@@ -390,6 +392,11 @@ class ASGIApp:
             exc = e
             if not (isinstance(e, asyncio.CancelledError) and watcher.done()):
                 raise
+            if ctx.error is not None:  # a 500 response's stream: the error, as under WSGI
+                exc = ctx.error
+            else:  # the client went away: as under WSGI
+                exc = StreamAborted()
+                exc.__cause__ = e
             if task is not None:
                 task.uncancel()
         finally:

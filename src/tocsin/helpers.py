@@ -284,7 +284,16 @@ def stream_with_context(
     it is exhausted or closed (a generator's ``finally`` then runs), with the
     context still current. Used as a decorator on a generator function, it
     wraps each generator the function returns.
+
+    An async iterator (an async generator, or an async generator function
+    used as a decorator; Flask has none) is accepted too: its ``aclose()``
+    is awaited in the same cases; both drivers keep the contexts current
+    while it runs.
     """
+    if isinstance(generator_or_function, cabc.AsyncIterator):
+        if _cv_request.get(None) is None:
+            raise RuntimeError(_NO_CONTEXT_TO_STREAM)
+        return _aclosing(generator_or_function)
     try:
         it = iter(generator_or_function)  # type: ignore[arg-type]  # a function raises TypeError
     except TypeError:
@@ -297,11 +306,25 @@ def stream_with_context(
         return decorator
     ctx = _cv_request.get(None)
     if ctx is None:
-        raise RuntimeError(
-            "'stream_with_context' can only be used when a request context is active,"
-            " such as in a view function."
-        )
+        raise RuntimeError(_NO_CONTEXT_TO_STREAM)
     return _iter_in_context(ctx, _closing(it))
+
+
+_NO_CONTEXT_TO_STREAM = (
+    "'stream_with_context' can only be used when a request context is active,"
+    " such as in a view function."
+)
+
+
+async def _aclosing(it: cabc.AsyncIterator[t.AnyStr]) -> cabc.AsyncIterator[t.AnyStr]:
+    """Iterate *it*, then await its ``aclose()`` (also when closed early), as :func:`_closing`."""
+    try:
+        async for item in it:
+            yield item
+    finally:
+        aclose = getattr(it, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _closing(it: cabc.Iterator[t.AnyStr]) -> cabc.Iterator[t.AnyStr]:

@@ -32,9 +32,37 @@ app, each in reverse registration order.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-__all__ = ["ERROR_PATH", "PHASES", "STEPS", "Step", "phase", "runs_reversed", "step"]
+__all__ = [
+    "ERROR_PATH",
+    "PHASES",
+    "STEPS",
+    "Step",
+    "StreamAborted",
+    "phase",
+    "runs_reversed",
+    "step",
+]
+
+
+class StreamAborted(asyncio.CancelledError):
+    """Teardown's ``exc`` when a streamed response body was closed before its end.
+
+    The client went away (or the server gave up) in the middle of the
+    stream: under WSGI the server closed the body before it was exhausted,
+    under ASGI the client disconnected and the stream was cancelled. Both
+    drivers then give ``teardown_request`` and ``teardown_appcontext``
+    functions and the ``request_tearing_down`` and ``appcontext_tearing_down``
+    receivers this exception (never raised, only passed), so teardown can
+    tell an aborted stream from a finished one (``None``).
+
+    A subclass of :exc:`asyncio.CancelledError`, since under ASGI that is
+    what the abort is (the request's task is cancelled): code that checks
+    ``isinstance(exc, asyncio.CancelledError)`` keeps working. Like it, it
+    is a ``BaseException``, not an ``Exception``.
+    """
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
-from werkzeug.wsgi import get_input_stream
+from werkzeug.wsgi import LimitedStream
 
 from .globals import _cv_app
 
@@ -211,11 +211,16 @@ class Request(_WerkzeugRequest):
 
     @cached_property
     def stream(self) -> t.IO[bytes]:
-        """The input stream, guarded as Werkzeug guards it.
+        """The input stream, guarded as Werkzeug guards it, and against the server's errors.
 
-        One difference: a body the server terminates (chunked, no
+        Two differences: a body the server terminates (chunked, no
         ``Content-Length``) that is longer than ``MAX_CONTENT_LENGTH`` is a 413
-        when read, not cut short at the limit.
+        when read, not cut short at the limit; and whatever the server's stream
+        raises while it is read (a malformed chunk, a reset connection: not
+        only ``OSError`` and ``ValueError``) is Werkzeug's
+        ``ClientDisconnected``, a 400, with the server's error as its
+        ``__cause__`` (under WSGI: the ASGI driver's own streams raise 4xx errors
+        themselves). (:attr:`input_stream` is the server's stream, unguarded.)
         """
         if self.shallow:
             raise RuntimeError(
@@ -224,12 +229,19 @@ class Request(_WerkzeugRequest):
             )
         environ = self.environ
         limit = self.max_content_length
-        if limit is None or "wsgi.input_terminated" not in environ:
-            return get_input_stream(environ, max_content_length=limit)
         length = self.content_length
-        if length is not None and length > limit:
+        if length is not None and limit is not None and length > limit:
             raise RequestEntityTooLarge()
-        return t.cast(t.IO[bytes], _CappedStream(environ["wsgi.input"], limit))
+        source = environ["wsgi.input"]
+        if "asgi.scope" not in environ:  # a WSGI server's (the ASGI driver's own raise 4xx errors)
+            source = _GuardedInput(source)
+        if "wsgi.input_terminated" in environ:  # the server ends the body: read it all
+            if limit is None:
+                return t.cast(t.IO[bytes], source)
+            return t.cast(t.IO[bytes], _CappedStream(source, limit))
+        if length is None:  # nothing says where the body ends: none is read (as Werkzeug)
+            return io.BytesIO()
+        return t.cast(t.IO[bytes], LimitedStream(source, length))
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """Raise a 400 saying the body is not valid JSON."""
@@ -277,6 +289,61 @@ def _replace_non_latin1(environ: WSGIEnvironment) -> None:
                 environ[key] = value.encode("utf-8", "surrogatepass").decode("latin-1")
 
 
+class _GuardedInput(io.RawIOBase):
+    """The server's input stream, whose every error is Werkzeug's ``ClientDisconnected`` (a 400).
+
+    The one place that reads ``wsgi.input`` for the request object: what a
+    server raises when the body cannot be read (gunicorn's ``InvalidChunkSize``
+    for a malformed chunk, a reset socket's ``OSError``) becomes a clean 400,
+    the original kept as ``__cause__``. An HTTP error (a middleware's own
+    limit) passes as it is.
+    """
+
+    def __init__(self, stream: t.Any) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to *size* bytes (all when negative or ``None``)."""
+        try:
+            if size is None or size < 0:
+                return self._stream.read()  # type: ignore[no-any-return]  # the server's bytes
+            return self._stream.read(size)  # type: ignore[no-any-return]
+        except HTTPException:
+            raise
+        except Exception as e:
+            raise _unreadable() from e
+
+    def readall(self) -> bytes:
+        """The rest of the body."""
+        return self.read()
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """One line, of at most *size* bytes when given."""
+        try:
+            if size is None or size < 0:
+                return self._stream.readline()  # type: ignore[no-any-return]
+            return self._stream.readline(size)  # type: ignore[no-any-return]
+        except HTTPException:
+            raise
+        except Exception as e:
+            raise _unreadable() from e
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed's Buffer is wider
+        """Read into *buffer*; the number of bytes read."""
+        data = self.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        return count
+
+
+def _unreadable() -> ClientDisconnected:
+    return ClientDisconnected("The request body could not be read.")
+
+
 class _CappedStream(io.RawIOBase):
     """A body the server terminates, read up to *limit* bytes: one byte more is a 413.
 
@@ -284,7 +351,7 @@ class _CappedStream(io.RawIOBase):
     body would silently be cut short.)
     """
 
-    def __init__(self, stream: t.IO[bytes], limit: int) -> None:
+    def __init__(self, stream: t.Any, limit: int) -> None:
         self._stream = stream
         self._limit = limit
         self._pos = 0

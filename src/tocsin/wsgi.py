@@ -4,7 +4,8 @@ Calls the pipeline yields are resolved here: a synchronous view is called
 directly, a coroutine is run on this thread's event loop (made once per
 thread). For a streamed body, teardown runs when the server closes the
 body, so ``request`` and resources opened for the request live as long as
-the stream.
+the stream; a body closed before its end (the client went away) gives
+teardown :class:`~tocsin.lifecycle.StreamAborted`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._pipeline import dispatch
 from ._routing import decode_path
 from .ctx import RequestContext
 from .globals import _cv_request
+from .lifecycle import StreamAborted
 from .wrappers import status_line
 
 if t.TYPE_CHECKING:
@@ -89,6 +91,7 @@ class StreamedBody:
         self._app_iter = app_iter
         self._exc: BaseException | None = ctx.error
         self._closed = False
+        self._ended = False  # exhausted, or failed: a close() before is an abort
         self._deferred: Exception | None = None
         ctx._reset()
 
@@ -98,9 +101,11 @@ class StreamedBody:
             try:
                 chunk = self._next_chunk(chunks)
             except StopIteration:
+                self._ended = True
                 break
             except BaseException as e:
                 self._exc = e
+                self._ended = True
                 # No more body: tear down now, not at a close() that a server or a
                 # test client may never call after a failed iteration.
                 self._close_after_error()
@@ -129,8 +134,10 @@ class StreamedBody:
     def close(self) -> None:
         """Close the body, then run teardown (steps 16 to 19), once.
 
-        If teardown already ran when the body finished and failed, its error
-        is raised here.
+        Closed before the body was exhausted (the client went away), teardown
+        gets :class:`~tocsin.lifecycle.StreamAborted` as ``exc``, as under
+        ASGI. If teardown already ran when the body finished and failed, its
+        error is raised here.
         """
         if self._closed:
             if self._deferred is not None:
@@ -138,6 +145,8 @@ class StreamedBody:
                 raise error
             return
         self._closed = True
+        if not self._ended and self._exc is None:
+            self._exc = StreamAborted()
         if _cv_request.get(None) is not self._ctx:  # current if a test client preserved it
             self._ctx._set()  # finish() resets it
         try:
