@@ -327,11 +327,17 @@ class ASGIApp:
     async def _abandon_stream(
         self, ctx: RequestContext, response: Response, cancelled: BaseException
     ) -> None:
-        """Close a streamed response that will not be sent, then run teardown with *cancelled*."""
+        """Close a streamed response that will not be sent, then run teardown.
+
+        Its body is closed before its end: teardown gets
+        :class:`~tocsin.lifecycle.StreamAborted`, *cancelled* as its cause.
+        """
+        aborted = StreamAborted()
+        aborted.__cause__ = cancelled
         try:
             await _close_body(response)
         finally:
-            await finish_after_error_async(self.app, ctx, cancelled)
+            await finish_after_error_async(self.app, ctx, aborted)
 
     async def _take_body(
         self, ctx: RequestContext, scope: ASGIScope, receive: ASGIReceive, in_thread: bool
