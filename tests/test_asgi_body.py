@@ -301,3 +301,96 @@ def test_the_header_cache_keeps_only_pairs_seen_twice(app: Tocsin) -> None:
         "Vary": "Cookie",
         "X-Shared": "yes",
     }
+
+
+def _echo_stream_app(app: Tocsin) -> None:
+    from tocsin import stream_with_context
+
+    @app.post("/echo")
+    def echo() -> t.Any:
+        def chunks() -> t.Iterator[bytes]:
+            while piece := request.stream.read(CHUNK):
+                yield piece
+
+        return stream_with_context(chunks())
+
+    @app.post("/ignore-stream")
+    def ignore_stream() -> t.Any:
+        return iter([b"a", b"b", b"c"])
+
+
+def test_a_streamed_response_may_read_the_body_while_it_streams(app: Tocsin) -> None:
+    """The disconnect watcher is then the one caller of receive, and passes the body on."""
+    _echo_stream_app(app)
+
+    class Varied(Client):
+        async def receive(self) -> Message:
+            message = await super().receive()
+            if message["type"] == "http.request":  # each chunk of its own bytes
+                message["body"] = bytes([65 + self.received % 26]) * len(message["body"])
+            return message
+
+    client = Varied(2 * MiB + 7)
+    _run(app, "/echo", client, [(b"transfer-encoding", b"chunked")])
+    expected = b"".join(
+        bytes([65 + i % 26]) * min(CHUNK, 2 * MiB + 7 - (i - 1) * CHUNK)
+        for i in range(1, client.received + 1)
+    )
+    assert (client.status, len(client.body), client.body == expected) == (200, 2 * MiB + 7, True)
+
+
+def test_a_streamed_response_that_ignores_a_large_body_stays_small(app: Tocsin) -> None:
+    _echo_stream_app(app)
+    client = Client(32 * MiB)
+    peak = _run(app, "/ignore-stream", client, _length(32 * MiB))
+    assert (client.status, client.body) == (200, b"abc")
+    assert peak < 3 * MiB
+    assert client.received * CHUNK < 2 * MiB  # waits for reads after 512 KiB
+
+
+def test_a_client_gone_while_a_stream_reads_the_body(app: Tocsin) -> None:
+    """The read waiting for the next part gets ClientDisconnected; nothing hangs."""
+    _echo_stream_app(app)
+    torn_down: list[str] = []
+    app.teardown_request(lambda exc: torn_down.append(type(exc).__name__))
+
+    class Gone(Client):
+        async def receive(self) -> Message:
+            if self.received == 3:
+                await asyncio.sleep(0.05)
+                return {"type": "http.disconnect"}
+            return await super().receive()
+
+    client = Gone(10 * CHUNK)
+    asgi = app.asgi
+
+    async def serve() -> None:
+        await asyncio.wait_for(
+            asgi(_scope("/echo", _length(10 * CHUNK)), client.receive, client.send), 10
+        )
+
+    asyncio.run(serve())
+    assert client.status == 200
+    assert len(client.body) <= 3 * CHUNK
+    assert torn_down == ["StreamAborted"]  # the watcher saw the disconnect first
+
+
+def test_receive_has_one_caller_at_a_time_while_a_stream_reads_the_body(app: Tocsin) -> None:
+    """ASGI allows one: a read in the thread and the disconnect watcher never overlap."""
+    _echo_stream_app(app)
+
+    class Slow(Client):
+        in_flight = most = 0
+
+        async def receive(self) -> Message:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            try:
+                await asyncio.sleep(0.005)  # long enough for another caller to come
+                return await super().receive()
+            finally:
+                self.in_flight -= 1
+
+    client = Slow(8 * CHUNK)
+    _run(app, "/echo", client, [(b"transfer-encoding", b"chunked")])
+    assert (client.status, len(client.body), client.most) == (200, 8 * CHUNK, 1)

@@ -180,3 +180,49 @@ def test_a_base_exception_in_teardown_under_uvicorn(
         "teardown_request 1",
         "appcontext",
     ]
+
+
+def _chunked_echo(port: int, path: str, parts: list[bytes]) -> tuple[bytes, bytes]:
+    """POST *parts* as a chunked body while reading the (chunked) answer; its head and body.
+
+    A raw socket, full duplex: the answer streams while the body is sent.
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+
+    def send() -> None:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        for part in parts:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+        sock.sendall(b"0\r\n\r\n")
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    data = b""
+    try:
+        while not data.endswith(b"\r\n0\r\n\r\n"):
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        sender.join(10)
+        sock.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    body = b""
+    while rest:
+        size, _, rest = rest.partition(b"\r\n")
+        n = int(size, 16)
+        if n == 0:
+            break
+        body, rest = body + rest[:n], rest[n + 2 :]
+    return head, body
+
+
+def test_a_streamed_response_reads_the_body_as_it_streams(server: tuple[str, int]) -> None:
+    _, port = server
+    body = bytes(range(256)) * 8192  # 2 MiB
+    head, echoed = _chunked_echo(port, "/echo-stream", [body[:700_000], body[700_000:]])
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert (len(echoed), echoed == body) == (len(body), True)

@@ -25,9 +25,11 @@ Werkzeug's ``ClientDisconnected`` (a 400), as a WSGI input stream does.
 from __future__ import annotations
 
 import asyncio
+import collections
 import collections.abc as cabc
 import io
 import tempfile
+import threading
 import typing as t
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -35,7 +37,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 if t.TYPE_CHECKING:
     from .typing import ASGIMessage, ASGIReceive, ASGIScope
 
-__all__ = ["IN_MEMORY", "ReceiveStream", "body_chunks", "declared_length", "spool_body"]
+__all__ = ["IN_MEMORY", "ReceiveStream", "Relay", "body_chunks", "declared_length", "spool_body"]
 
 #: How much of a body spooled for an ``async def`` view stays in memory (the
 #: rest goes to a temporary file); Werkzeug spools uploaded files from the same size.
@@ -119,6 +121,7 @@ class ReceiveStream(io.RawIOBase):
         self._more = True
         self._rest: t.IO[bytes] | None = None  # the body prefetched for the loop
         self._error: Exception | None = None  # what prefetching it ran into
+        self._relay: Relay | None = None  # once handed over to the disconnect watcher
 
     @property
     def waiting(self) -> bool:
@@ -180,6 +183,15 @@ class ReceiveStream(io.RawIOBase):
         self._rest = t.cast(t.IO[bytes], rest)
         self._chunk, self._pos = b"", 0
 
+    def hand_over(self) -> Relay:
+        """From now on, take the messages from the returned relay, not from ``receive``.
+
+        For a streamed response: the driver's disconnect watcher is then the
+        one caller of ``receive``, and passes the body on (ASGI allows one).
+        """
+        self._relay = Relay(self._loop)
+        return self._relay
+
     def close(self) -> None:
         """Close the stream and drop what was prefetched."""
         if self._rest is not None:
@@ -204,15 +216,61 @@ class ReceiveStream(io.RawIOBase):
                 "The body of this request is read in the worker thread that runs its sync"
                 " code; a coroutine on the event loop cannot wait for it."
             )
-        message: ASGIMessage = asyncio.run_coroutine_threadsafe(
-            _received(self._receive), self._loop
-        ).result()
+        if self._relay is not None:
+            message = self._relay.take()
+        else:
+            message = asyncio.run_coroutine_threadsafe(
+                _received(self._receive), self._loop
+            ).result()
         if message["type"] == "http.disconnect":
             self._more = False
             self._chunk, self._pos = b"", 0
             raise ClientDisconnected()
         self._chunk, self._pos = message.get("body", b""), 0
         self._more = bool(message.get("more_body", False))
+
+
+class Relay:
+    """The messages of a :class:`ReceiveStream`, passed on by the one task calling ``receive``.
+
+    The task (on the loop) puts what it receives; the stream's reads (in a
+    worker thread) take it. At most :data:`IN_MEMORY` bytes wait: beyond, the
+    task waits for the reads (:meth:`room`) before receiving more.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._inbox: collections.deque[ASGIMessage] = collections.deque()
+        self._ready = threading.Condition()
+        self._held = 0
+        self._taken = asyncio.Event()
+        #: Whether more of the body is to come (as far as the putting side knows).
+        self.more = True
+
+    def put(self, message: ASGIMessage) -> None:
+        """(On the loop.) Pass *message* on to the stream."""
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.more = False
+        with self._ready:
+            self._inbox.append(message)
+            self._held += len(message.get("body", b""))
+            self._ready.notify()
+
+    async def room(self) -> None:
+        """(On the loop.) Wait until fewer than :data:`IN_MEMORY` bytes wait to be read."""
+        self._taken.clear()
+        if self._held >= IN_MEMORY:
+            await self._taken.wait()
+
+    def take(self) -> ASGIMessage:
+        """(In the thread.) The next message, once it is put."""
+        with self._ready:
+            while not self._inbox:
+                self._ready.wait()
+            message = self._inbox.popleft()
+            self._held -= len(message.get("body", b""))
+        self._loop.call_soon_threadsafe(self._taken.set)
+        return message
 
 
 async def _received(receive: ASGIReceive) -> ASGIMessage:

@@ -35,7 +35,7 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
-from ._asgi_body import ReceiveStream, body_chunks, declared_length, spool_body
+from ._asgi_body import ReceiveStream, Relay, body_chunks, declared_length, spool_body
 from ._drive import (
     drive,
     drive_async,
@@ -223,7 +223,7 @@ class ASGIApp:
                 response = stop.value
             messages = self._messages(ctx, scope, response)
             if messages[1] is None:
-                await self._stream(ctx, response, messages[0], receive, send)
+                await self._stream(ctx, response, messages[0], receive, send, body)
                 return
             teardown = finish(app, ctx, ctx.error)
             for item in teardown:  # usually nothing to await: a loop starts it at no cost
@@ -298,7 +298,8 @@ class ASGIApp:
                 raise
             if messages[1] is None:  # streamed: in a task that runs in the request's contexts
                 await asyncio.create_task(
-                    self._stream(ctx, response, messages[0], receive, send), context=context
+                    self._stream(ctx, response, messages[0], receive, send, body),
+                    context=context,
                 )
                 return
             await send(messages[0])
@@ -379,8 +380,12 @@ class ASGIApp:
         start: ASGIMessage,
         receive: ASGIReceive,
         send: ASGISend,
+        body: t.IO[bytes] | None = None,
     ) -> None:
         """Send a streamed body; a client that disconnects cancels it. Teardown runs after.
+
+        *body* is the request's input stream, if the driver gave one (the
+        stream may still read it: see :func:`_cancel_on_disconnect`).
 
         Teardown then gets :class:`~tocsin.lifecycle.StreamAborted` as ``exc``
         (the cancellation as its ``__cause__``); since the client is gone,
@@ -388,7 +393,9 @@ class ASGIApp:
         """
         exc: BaseException | None = ctx.error
         task = asyncio.current_task()
-        watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task))
+        # (handed over before the watcher starts: no read of the stream may call receive then)
+        relay = body.hand_over() if isinstance(body, ReceiveStream) and body.waiting else None
+        watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task, relay))
         try:
             await send(start)
             if ctx.method != "HEAD" and response.status_code not in (204, 304):  # as WSGI
@@ -629,13 +636,28 @@ async def _close_body(response: Response) -> None:
         func()
 
 
-async def _cancel_on_disconnect(receive: ASGIReceive, task: asyncio.Task[t.Any] | None) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            if task is not None:
-                task.cancel()
-            return
+async def _cancel_on_disconnect(
+    receive: ASGIReceive, task: asyncio.Task[t.Any] | None, relay: Relay | None
+) -> None:
+    """While a body is streamed: cancel *task* when the client disconnects.
+
+    The request body, if still being received as it is read, gets its
+    messages from here, through *relay*: ``receive`` has one caller.
+    """
+    try:
+        while True:
+            if relay is not None and relay.more:
+                await relay.room()
+            message = await receive()
+            if relay is not None and relay.more:
+                relay.put(message)
+            if message["type"] == "http.disconnect":
+                if task is not None:
+                    task.cancel()
+                return
+    finally:
+        if relay is not None and relay.more:  # a read still waiting must not wait forever
+            relay.put({"type": "http.disconnect"})
 
 
 _ = cabc

@@ -82,3 +82,22 @@ def what_ran() -> list[str]:
     done = list(ran)
     ran.clear()
     return done
+
+
+@app.post("/echo-stream")
+def echo_stream() -> object:
+    """Streams the request body back while reading it."""
+    from tocsin import stream_with_context
+
+    def chunks() -> object:
+        while piece := request.stream.read(65536):
+            yield piece
+
+    return stream_with_context(chunks())
+
+
+@app.post("/digest")
+def digest() -> str:
+    import hashlib
+
+    return hashlib.sha256(request.get_data()).hexdigest()
