@@ -1,48 +1,7 @@
-"""A small app served by real servers in tests/test_servers.py."""
+"""A module-level app served by real servers in tests/test_servers.py."""
 
 from __future__ import annotations
 
-import asyncio
-import collections.abc as cabc
+from server_factory import create_app
 
-from tocsin import Tocsin, g, request, session
-
-app = Tocsin(__name__)
-app.config["SECRET_KEY"] = "server test"
-events: list[str] = []
-
-
-@app.before_request
-def before() -> None:
-    g.driver = "asgi" if "asgi.scope" in request.environ else "wsgi"
-
-
-@app.route("/")
-def index() -> str:
-    return f"hello from {g.driver}"
-
-
-@app.route("/async/<int:n>")
-async def async_view(n: int) -> dict[str, object]:
-    await asyncio.sleep(0)
-    return {"n": n, "driver": g.driver}
-
-
-@app.post("/echo")
-def echo() -> dict[str, object]:
-    return {"json": request.get_json(), "args": request.args.to_dict()}
-
-
-@app.route("/count")
-def count() -> str:
-    session["n"] = session.get("n", 0) + 1
-    return str(session["n"])
-
-
-@app.route("/stream")
-def stream() -> cabc.Iterator[str]:
-    def generate() -> cabc.Iterator[str]:
-        for i in range(3):
-            yield f"{i}:{request.path};"
-
-    return generate()
+app = create_app()
