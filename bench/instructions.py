@@ -88,7 +88,9 @@ else:
     async def send(message):
         pass
 
-    asgi = app.asgi  # held, as a server holds it
+    # asgi-app: the app object itself, as `uvicorn module:app` serves it (needs a
+    # Tocsin whose app answers ASGI calls); otherwise app.asgi, held as a server holds it.
+    asgi = app if scenario == "asgi-app" else app.asgi
 
     def run(count):
         async def requests():
@@ -101,7 +103,7 @@ run(200)
 run(n)
 """
 
-SCENARIOS = ("hello", "json", "404", "session", "asgi-hello", "asgi-hooks")
+SCENARIOS = ("hello", "json", "404", "session", "asgi-hello", "asgi-hooks", "asgi-app")
 
 
 def instructions(src: Path, scenario: str, n: int) -> int:

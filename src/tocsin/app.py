@@ -287,7 +287,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
     @t.overload
     def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse, /
+        self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> cabc.Iterable[bytes]: ...
 
     @t.overload
