@@ -75,7 +75,7 @@ class CallForInspect:
         self.__code__ = _asgi_call.__code__
         self.__defaults__ = _asgi_call.__defaults__
         self.__kwdefaults__ = None
-        self.__annotations__: dict[str, t.Any] = {}
+        self.__annotations__: dict[str, t.Any] = dict(type(app).__call__.__annotations__)
         self.__doc__ = type(app).__call__.__doc__
 
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
