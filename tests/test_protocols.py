@@ -180,6 +180,27 @@ def test_a_subclass_with_its_own_wsgi_only_call_is_seen_as_wsgi() -> None:
     assert _wsgi(app, "/") == ("200 OK", b"wsgi only")
 
 
+def test_a_wsgi_only_call_patched_onto_the_class_later_is_seen_as_wsgi(
+    app: Tocsin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As an error-reporting integration patches ``Flask.__call__``, after the app is made."""
+    stock = Tocsin.__call__
+    calls: list[str] = []
+
+    def patched(self: Tocsin, environ: t.Any, start_response: t.Any) -> t.Any:
+        calls.append(environ["PATH_INFO"])
+        return stock(self, environ, start_response)
+
+    monkeypatch.setattr(Tocsin, "__call__", patched)
+    assert not inspect.iscoroutinefunction(app.__call__)
+    assert type(wrap_app(app, 2**20, None)) is WSGIWrapper
+    assert _wsgi(app, "/sync") == ("200 OK", b"sync over wsgi")
+    assert _wsgi(app.__call__, "/async") == ("200 OK", b"async over wsgi")
+    assert calls == ["/sync", "/async"]
+    monkeypatch.undo()
+    assert type(wrap_app(app, 2**20, None)) is ASGIWrapper
+
+
 def test_a_subclass_that_keeps_the_call_serves_both(app: Tocsin) -> None:
     class Sub(Tocsin):
         pass

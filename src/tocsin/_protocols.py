@@ -22,10 +22,11 @@ it: what an ASGI server calls returns a coroutine.
   function cannot carry that flag without becoming a coroutine function,
   so :func:`announce` gives each app, in its instance dict, a
   :class:`CallForInspect` as ``app.__call__``: function-like, with the code
-  of a coroutine function of the same parameters, and calling the class's
-  ``__call__`` when called. Attribute lookup finds it (a method is not a
-  data descriptor), while ``app(...)``, looked up on the class, still calls
-  the plain function at no extra cost.
+  of a coroutine function of the same parameters (while the class's
+  ``__call__`` is marked: one patched on later shows a plain function's),
+  and calling the class's ``__call__`` when called. Attribute lookup finds
+  it (a method is not a data descriptor), while ``app(...)``, looked up on
+  the class, still calls the plain function at no extra cost.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
+import types
 import typing as t
 import weakref
 
@@ -58,7 +60,11 @@ def _is_marked(func: t.Any) -> bool:
 
 
 async def _asgi_call(environ: t.Any, start_response: t.Any, send: t.Any = None) -> None:
-    """Never run: the code and defaults :class:`CallForInspect` shows (``Tocsin.__call__``'s)."""
+    """Never run: the code :class:`CallForInspect` shows (``Tocsin.__call__``'s parameters)."""
+
+
+def _wsgi_call(environ: t.Any, start_response: t.Any, send: t.Any = None) -> None:
+    """Never run: the code shown once the class's ``__call__`` is no longer marked."""
 
 
 class CallForInspect:
@@ -72,11 +78,21 @@ class CallForInspect:
         self._app = weakref.ref(app)
         self.__name__ = "__call__"
         self.__qualname__ = f"{type(app).__qualname__}.__call__"
-        self.__code__ = _asgi_call.__code__
         self.__defaults__ = _asgi_call.__defaults__
         self.__kwdefaults__ = None
         self.__annotations__: dict[str, t.Any] = dict(type(app).__call__.__annotations__)
         self.__doc__ = type(app).__call__.__doc__
+
+    @property
+    def __code__(self) -> types.CodeType:
+        """A coroutine function's code while the app's class has a marked ``__call__``.
+
+        Read when asked, so that a ``__call__`` patched onto the class later
+        (a WSGI-only wrapper) is seen as it would be on Python 3.12.
+        """
+        app = self._app()
+        marked = app is not None and _is_marked(type(app).__call__)
+        return _asgi_call.__code__ if marked else _wsgi_call.__code__
 
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         app = self._app()
