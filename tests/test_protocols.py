@@ -106,6 +106,8 @@ def test_an_asgi_call_runs_the_asgi_app(app: Tocsin) -> None:
     assert _get(app.asgi, "/sync") == (200, b"sync over asgi")  # app.asgi as before
     coroutine = app(_scope("/sync"), _never, _never)
     assert inspect.iscoroutine(coroutine)
+    # The coroutine is app.asgi's, and the app's ASGI app is reused while it lives.
+    assert coroutine.cr_frame.f_locals["self"] is app.asgi
     coroutine.close()
 
 
@@ -272,6 +274,8 @@ def test_an_app_served_both_ways_is_freed_by_reference_counting() -> None:
 
     assert _wsgi(app, "/sync")[0] == "200 OK"
     assert _get(app, "/async")[0] == 200
+    incoming: list[Message] = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    assert len(_asgi(app, _scope("", "lifespan"), incoming)) == 2
     assert inspect.iscoroutinefunction(app.__call__)
     ref = weakref.ref(app)
     gc.disable()

@@ -314,7 +314,14 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         """
         if send is None:
             return self.wsgi_app(environ, start_response)
-        return ASGIApp(self)(environ, start_response, send)
+        # The ASGI app of app.asgi, while something holds it: a server's lifespan
+        # call keeps it for the server's life, so a request makes none. Its method
+        # is called directly (calling the instance would go through the slower
+        # __call__ slot of a Python class).
+        asgi_app = self._asgi() if self._asgi is not None else None
+        if asgi_app is None:
+            asgi_app = self.asgi
+        return asgi_app.__call__(environ, start_response, send)
 
     @property
     def asgi(self) -> t.Any:
