@@ -88,12 +88,32 @@ else:
     async def send(message):
         pass
 
-    asgi = app.asgi  # held, as a server holds it
+    # asgi-app: the app object itself, as `uvicorn module:app` serves it (needs a
+    # Tocsin whose app answers ASGI calls), with a lifespan call open meanwhile, as
+    # uvicorn's; otherwise app.asgi, held as a server holds it.
+    asgi = app if scenario == "asgi-app" else app.asgi
+
+    async def lifespan(stop):
+        events = [{"type": "lifespan.startup"}]
+
+        async def lifespan_receive():
+            if events:
+                return events.pop()
+            await stop.wait()
+            return {"type": "lifespan.shutdown"}
+
+        await asgi({"type": "lifespan", "asgi": {"version": "3.0"}}, lifespan_receive, send)
 
     def run(count):
         async def requests():
+            stop = asyncio.Event()
+            serving = asyncio.ensure_future(lifespan(stop)) if scenario == "asgi-app" else None
+            await asyncio.sleep(0)
             for _ in range(count):
                 await asgi(dict(scope), receive, send)
+            stop.set()
+            if serving is not None:
+                await serving
 
         asyncio.run(requests())
 
@@ -101,7 +121,7 @@ run(200)
 run(n)
 """
 
-SCENARIOS = ("hello", "json", "404", "session", "asgi-hello", "asgi-hooks")
+SCENARIOS = ("hello", "json", "404", "session", "asgi-hello", "asgi-hooks", "asgi-app")
 
 
 def instructions(src: Path, scenario: str, n: int) -> int:

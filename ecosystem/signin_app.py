@@ -4,7 +4,7 @@ import tocsin.as_flask  # noqa: F401, I001 -- the only Tocsin line: flask is Toc
 # served by real servers in test_servers.py:
 #
 #     tocsin --app signin_app run        gunicorn signin_app:app
-#     uvicorn signin_app:app.asgi        hypercorn signin_app:app.asgi
+#     uvicorn signin_app:app             hypercorn signin_app:app
 #
 # SIGNIN_DATABASE_URI names the database (an in-memory one by default).
 

@@ -1,9 +1,10 @@
 """The sign-in app (signin_app.py) under real servers on loopback, with real HTTP and cookies.
 
 ``tocsin run`` (Werkzeug's server) and gunicorn serve it through the WSGI
-driver, uvicorn and hypercorn through the ASGI one (``signin_app:app.asgi``).
-On the real Flask (TOCSIN_AS_FLASK=0) the same app runs under ``flask run``,
-gunicorn, and uvicorn and hypercorn in their WSGI modes.
+driver, uvicorn and hypercorn through the ASGI one (``signin_app:app``: the
+app object is an ASGI application too). On the real Flask (TOCSIN_AS_FLASK=0)
+the same app runs under ``flask run``, gunicorn, and uvicorn and hypercorn in
+their WSGI modes.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ def command(server: str, port: int) -> list[str]:
         return [str(BIN / cli), "--app", "signin_app", "run", "--port", str(port)]
     if server == "gunicorn":
         return [str(BIN / "gunicorn"), "-w", "2", "-b", bind, "signin_app:app"]
-    if server == "uvicorn":
-        target = ["signin_app:app.asgi"] if ON_TOCSIN else ["--interface", "wsgi", "signin_app:app"]
-        return [str(BIN / "uvicorn"), "--port", str(port), "--log-level", "warning", *target]
-    target = ["signin_app:app.asgi"] if ON_TOCSIN else ["signin_app:app"]
-    return [str(BIN / "hypercorn"), "--bind", bind, *target]
+    if server == "uvicorn":  # a Tocsin app is detected as ASGI 3; Flask's must be named WSGI
+        interface = [] if ON_TOCSIN else ["--interface", "wsgi"]
+        options = ["--port", str(port), "--log-level", "warning", *interface]
+        return [str(BIN / "uvicorn"), *options, "signin_app:app"]
+    return [str(BIN / "hypercorn"), "--bind", bind, "signin_app:app"]  # ASGI or WSGI, detected
 
 
 def free_port() -> int:

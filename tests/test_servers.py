@@ -1,4 +1,9 @@
-"""The app under real servers on loopback: gunicorn (WSGI), uvicorn and hypercorn (ASGI)."""
+"""The app under real servers on loopback, each given the app object itself.
+
+gunicorn and ``granian --interface wsgi`` serve WSGI; uvicorn and hypercorn
+detect ASGI; ``granian --interface asgi`` is told; ``uvicorn --factory``
+and ``app.asgi`` are served too.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,67 +43,100 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"server at {url} did not start")
 
 
-SERVERS = {
-    "gunicorn": lambda port: [
-        str(BIN / "gunicorn"),
-        "-w",
-        "2",
-        "-b",
-        f"127.0.0.1:{port}",
-        "server_app:app",
-    ],
-    "uvicorn": lambda port: [
-        str(BIN / "uvicorn"),
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "server_app:app.asgi",
-    ],
-    "hypercorn": lambda port: [
-        str(BIN / "hypercorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "server_app:app.asgi",
-    ],
+def _gunicorn(port: int) -> list[str]:
+    return [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "server_app:app"]
+
+
+def _uvicorn(target: str, *options: str) -> cabc.Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        log_level = ["--log-level", "warning"]
+        return [str(BIN / "uvicorn"), *options, "--port", str(port), *log_level, target]
+
+    return command
+
+
+def _hypercorn(port: int) -> list[str]:
+    return [str(BIN / "hypercorn"), "--bind", f"127.0.0.1:{port}", "server_app:app"]
+
+
+def _granian(interface: str) -> cabc.Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        return [
+            str(BIN / "granian"),
+            "--interface",
+            interface,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "server_app:app",
+        ]
+
+    return command
+
+
+#: Each server's command line (the app object itself, unless said), and the driver it uses.
+SERVERS: dict[str, tuple[cabc.Callable[[int], list[str]], str]] = {
+    "gunicorn": (_gunicorn, "wsgi"),
+    "uvicorn": (_uvicorn("server_app:app"), "asgi"),  # interface detected: ASGI 3
+    "uvicorn --factory": (_uvicorn("server_factory:create_app", "--factory"), "asgi"),
+    "uvicorn app.asgi": (_uvicorn("server_app:app.asgi"), "asgi"),
+    "hypercorn": (_hypercorn, "asgi"),  # detected: ASGI
+    "granian asgi": (_granian("asgi"), "asgi"),
+    "granian wsgi": (_granian("wsgi"), "wsgi"),
 }
 
 
-DRIVER = {"gunicorn": "wsgi", "uvicorn": "asgi", "hypercorn": "asgi"}
-
-
 @contextlib.contextmanager
-def _serving(name: str, env: dict[str, str] | None = None) -> cabc.Iterator[str]:
-    """Run server *name* with tests/apps/server_app.py on loopback; yield its base URL."""
+def _serving(
+    name: str, env: dict[str, str] | None = None, *, clean_log: bool = False
+) -> cabc.Iterator[str]:
+    """Run server *name* with tests/apps/server_app.py on loopback; yield its base URL.
+
+    With *clean_log*, what the server logged must hold no traceback.
+    """
     port = _free_port()
-    proc = subprocess.Popen(
-        SERVERS[name](port),
-        cwd=APPS,
-        env={**os.environ, "PYTHONPATH": str(APPS), **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    command, _ = SERVERS[name]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            command(port),
+            cwd=APPS,
+            env={**os.environ, "PYTHONPATH": str(APPS), **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url, proc)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+        if clean_log:  # warnings and worse only: nothing, unless a request failed
+            assert "Traceback" not in output, output
 
 
 @pytest.fixture(params=sorted(SERVERS))
 def server(request: pytest.FixtureRequest) -> cabc.Iterator[tuple[str, str]]:
     """Start a server with tests/apps/server_app.py; yield (driver, base URL)."""
-    with _serving(request.param) as url:
-        yield DRIVER[request.param], url
+    with _serving(request.param, clean_log=True) as url:
+        yield SERVERS[request.param][1], url
 
 
 def test_real_requests(server: tuple[str, str]) -> None:
     driver, base_url = server
     with httpx.Client(base_url=base_url) as client:
-        assert client.get("/").text == f"hello from {driver}"
-        assert client.get("/async/7").json() == {"n": 7, "driver": driver}
+        index = client.get("/")  # a sync view
+        assert (index.status_code, index.text) == (200, f"hello from {driver}")
+        async_view = client.get("/async/7")
+        assert (async_view.status_code, async_view.json()) == (200, {"n": 7, "driver": driver})
+        # The ASGI lifespan protocol reached the app (through the app object's __call__).
+        expected = ["lifespan startup"] if driver == "asgi" else []
+        assert client.get("/served").json() == expected
         echoed = client.post("/echo?x=1", json={"a": [1, 2]})
         assert echoed.json() == {"json": {"a": [1, 2]}, "args": {"x": "1"}}
         assert [client.get("/count").text for _ in range(3)] == ["1", "2", "3"]

@@ -5,8 +5,9 @@ From ``examples/notes``::
     uvicorn asgi:app                       # the module-level app below
     uvicorn --factory asgi:create_asgi_app # or a fresh one from the factory
 
-The same app object serves WSGI (``gunicorn 'notes:create_app()'``); only the
-driver differs, the lifecycle is the same.
+The app object itself serves both protocols, so ``uvicorn --factory
+notes:create_app`` and ``gunicorn 'notes:create_app()'`` work as well; only
+the driver differs, the lifecycle is the same.
 """
 
 from __future__ import annotations

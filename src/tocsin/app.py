@@ -16,6 +16,7 @@ from ._async import is_async_callable, run_coroutine
 from ._compile import Lifecycle, compiled, stock
 from ._dispatching import RequestMethods
 from ._drive import drive
+from ._protocols import announce, serves_asgi
 from ._responses import ResponseMaker
 from ._routing import Matcher, WatchedMap
 from .asgi import ASGIApp
@@ -36,7 +37,7 @@ from .wsgi import handle, request_context
 
 if t.TYPE_CHECKING:
     from .testing import TestClient, TocsinCliRunner
-    from .typing import StartResponse, WSGIEnvironment
+    from .typing import ASGIReceive, ASGIScope, ASGISend, StartResponse, WSGIEnvironment
 
 __all__ = ["Flask", "Tocsin"]
 
@@ -44,7 +45,7 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
 class Tocsin(RequestMethods, ResponseMaker, App):
-    """The application: a WSGI application, and through :attr:`asgi` an ASGI one.
+    """The application: a WSGI application and an ASGI 3 one (see :meth:`__call__`).
 
     :param import_name: the name of the application package or module,
         usually ``__name__``; it locates templates, static files and the
@@ -93,6 +94,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         #: The lifecycle tracer, when one is installed (see :mod:`tocsin.tracing`).
         self._tracer: t.Any = None
         self._cli: t.Any = None
+        announce(self)  # Python 3.11: app.__call__ as inspect sees a coroutine function
         super().__init__(
             import_name,
             static_url_path=static_url_path,
@@ -279,18 +281,57 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         """The WSGI application. Wrap this, not the app, with WSGI middleware."""
         return handle(self, environ, start_response)
 
+    def _wsgi_app_replaced(self) -> bool:
+        """Whether :meth:`wsgi_app` was replaced (WSGI middleware, a subclass): ASGI bypasses it."""
+        return "wsgi_app" in vars(self) or type(self).wsgi_app is not Tocsin.wsgi_app
+
+    @t.overload
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> cabc.Iterable[bytes]:
-        return self.wsgi_app(environ, start_response)
+    ) -> cabc.Iterable[bytes]: ...
+
+    @t.overload
+    def __call__(
+        self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend, /
+    ) -> cabc.Coroutine[t.Any, t.Any, None]: ...
+
+    @serves_asgi
+    def __call__(
+        self,
+        environ: t.Any,
+        start_response: t.Any,
+        send: ASGISend | None = None,
+    ) -> t.Any:
+        """Serve a WSGI call, or return the coroutine of an ASGI 3 call.
+
+        ``app(environ, start_response)`` calls :meth:`wsgi_app` (so WSGI
+        middleware set there is used) and returns its iterable;
+        ``await app(scope, receive, send)`` is ``await app.asgi(scope,
+        receive, send)``, for every scope type (``http``, ``lifespan``,
+        ``websocket``). Servers that detect the interface see a coroutine
+        function (see :mod:`tocsin._protocols`), so ``uvicorn module:app``
+        and ``hypercorn module:app`` serve ASGI, ``gunicorn module:app`` WSGI.
+        """
+        if send is None:
+            return self.wsgi_app(environ, start_response)
+        # The ASGI app of app.asgi, while something holds it: a server's lifespan
+        # call keeps it for the server's life, so a request makes none. Its method
+        # is called directly (calling the instance would go through the slower
+        # __call__ slot of a Python class).
+        asgi_app = self._asgi() if self._asgi is not None else None
+        if asgi_app is None:
+            asgi_app = self.asgi
+        return asgi_app.__call__(environ, start_response, send)
 
     @property
     def asgi(self) -> t.Any:
-        """This app as an ASGI 3 application: ``uvicorn module:app.asgi``.
+        """This app as an ASGI 3 application only: ``uvicorn module:app.asgi``.
 
-        The app keeps it weakly (so that an app is freed by reference
-        counting): hold the object you serve, as a server does, rather than
-        reading this attribute for every request.
+        The app serves ASGI itself (``uvicorn module:app``); this object is
+        for code that wants a callable of ASGI alone. The app keeps it
+        weakly (so that an app is freed by reference counting): hold the
+        object you serve, as a server does, rather than reading this
+        attribute for every request.
         """
         asgi_app = self._asgi() if self._asgi is not None else None
         if asgi_app is None:

@@ -1,6 +1,11 @@
 """The ASGI driver: runs the same pipeline under asyncio.
 
-Serve any app with ``uvicorn module:app.asgi`` (or hypercorn, granian...).
+Serve any app with ``uvicorn module:app`` (the app object answers ASGI calls
+with :class:`ASGIApp`'s), hypercorn, ``granian --interface asgi``...
+
+The driver runs the pipeline itself: it never calls ``app.wsgi_app``, so
+WSGI middleware set there (``app.wsgi_app = ProxyFix(app.wsgi_app)``) does
+not apply under ASGI; the first request warns when ``wsgi_app`` was replaced.
 
 How calls are made (see :mod:`tocsin._drive`): a request routed to an
 ``async def`` view runs in the request's own task (no task is created per
@@ -31,6 +36,7 @@ import functools
 import io
 import sys
 import typing as t
+import warnings
 from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
@@ -56,6 +62,12 @@ if t.TYPE_CHECKING:
 
 __all__ = ["ASGIApp", "drive_async", "encode_headers", "environ_from_scope", "scope_from_environ"]
 
+#: Warned at the first ASGI request of an app whose ``wsgi_app`` was replaced.
+BYPASSED_WSGI_APP = (
+    "app.wsgi_app was replaced (by WSGI middleware or a subclass), and the ASGI driver does "
+    "not call it: the middleware does nothing under an ASGI server. Serve the app with a WSGI "
+    "server, or wrap the app in ASGI middleware instead."
+)
 _BODYLESS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
 #: Set by the test client's ASGI bridge: an object told of each request's context
 #: (``seen(ctx)``, for ``with client:``) and given its headers as text, names in
@@ -190,6 +202,8 @@ class ASGIApp:
         app = self.app
         if not app._got_first_request:
             app._start_serving()
+            if app._wsgi_app_replaced():
+                warnings.warn(BYPASSED_WSGI_APP, RuntimeWarning, stacklevel=1)
         ctx = _request_context(app, scope)
         has_body, has_cookie, ctx.host = _scan_headers(scope)
         ctx.has_cookie = has_cookie or app._session_always

@@ -1,4 +1,7 @@
-"""A small app served by real servers in tests/test_servers.py."""
+"""A module-level app served by real servers in tests/test_servers.py.
+
+The factory's app, plus the views of the fault tests.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import collections.abc as cabc
 import os
 import time
 
+from server_factory import create_app
+
 from tocsin import (
     Response,
     Tocsin,
@@ -14,12 +19,9 @@ from tocsin import (
     g,
     request,
     request_tearing_down,
-    session,
 )
 
-app = Tocsin(__name__)
-app.config["SECRET_KEY"] = "server test"
-events: list[str] = []
+app = create_app()
 
 
 #: Where teardown records what it got (``path where exc-type`` lines), when set.
@@ -27,40 +29,8 @@ TEARDOWN_LOG = os.environ.get("TOCSIN_TEARDOWN_LOG")
 
 
 @app.before_request
-def before() -> None:
-    g.driver = "asgi" if "asgi.scope" in request.environ else "wsgi"
+def note_path() -> None:
     g.path = request.path
-
-
-@app.route("/")
-def index() -> str:
-    return f"hello from {g.driver}"
-
-
-@app.route("/async/<int:n>")
-async def async_view(n: int) -> dict[str, object]:
-    await asyncio.sleep(0)
-    return {"n": n, "driver": g.driver}
-
-
-@app.post("/echo")
-def echo() -> dict[str, object]:
-    return {"json": request.get_json(), "args": request.args.to_dict()}
-
-
-@app.route("/count")
-def count() -> str:
-    session["n"] = session.get("n", 0) + 1
-    return str(session["n"])
-
-
-@app.route("/stream")
-def stream() -> cabc.Iterator[str]:
-    def generate() -> cabc.Iterator[str]:
-        for i in range(3):
-            yield f"{i}:{request.path};"
-
-    return generate()
 
 
 @app.post("/read-data")
