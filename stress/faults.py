@@ -1,0 +1,293 @@
+"""Fault injection: an exception raised in every hook and receiver kind, and what follows.
+
+For every site of ``faults_app`` (each hook kind, each built-in signal's
+receivers, the view), sync and async, routed to a sync and to an async view,
+it injects an ``Exception``, a ``KeyboardInterrupt``, a ``SystemExit`` and an
+``asyncio.CancelledError`` (subclasses, so that what propagates is known to
+be the injected one), runs one request and tabulates, per driver:
+
+* the outcome: the status sent, or ``raised X`` (what propagated out of the
+  WSGI call or the ASGI coroutine);
+* whether every teardown function and receiver (``teardown_request``,
+  ``request_tearing_down``, ``teardown_appcontext``, ``appcontext_tearing_down``,
+  ``appcontext_popped``; sync and async: ten) ran exactly once;
+* whether both contexts were popped: no context seen during the request is
+  still pushed, and none is current in the calling thread (WSGI) or task (ASGI).
+
+What must hold (else the row is ``FAIL`` and the script exits 1): an injected
+``Exception`` gives a 500, or propagates itself (teardown errors do, as in
+Flask); an injected ``BaseException`` propagates itself, whatever the site;
+(an injected ``CancelledError`` may come out as a fresh ``CancelledError``:
+raised inside an asyncio task, it cancels the task, and whoever waits for the
+task gets a new one); in every case all ten teardown functions and receivers ran once and both
+contexts were popped; no case hangs (a 10 s limit).
+
+Drivers: ``wsgi`` (Werkzeug's test client on the app, in a fresh thread per
+case), ``asgi`` (the ASGI driver called as a server calls it, on a fresh
+loop per case); ``--uvicorn`` adds a subset under a real uvicorn, where the
+middleware ``faults_app.asgi`` records the same facts in the server::
+
+    python stress/faults.py                  # in process, both drivers
+    python stress/faults.py --uvicorn        # and the subset under uvicorn
+    python stress/faults.py --failures-only
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import threading
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx  # noqa: E402
+from werkzeug.test import Client  # noqa: E402
+
+import faults_app  # noqa: E402
+from _common import serving, table  # noqa: E402
+from faults_app import CASE, EXCEPTIONS, KINDS, RECORD, SITES, Case, Record  # noqa: E402
+from tocsin.globals import _cv_app, _cv_request  # noqa: E402
+
+DRIVERS = ("wsgi", "asgi")
+#: The sites run under uvicorn with ``--uvicorn``.
+UVICORN_SITES = ("view", "before_request", "after_request", "teardown_request", "teardown_appcontext", "request_tearing_down", "appcontext_popped")
+TIMEOUT = 10.0
+
+
+@dataclass
+class Outcome:
+    """What one case did under one driver."""
+
+    result: str  # "500", or "raised InjectedSystemExit", or "HANG"
+    missing: list[str]  # teardown sites that did not run exactly once, with their counts
+    left: list[str]  # contexts still pushed or current
+
+    def problems(self, case: Case) -> list[str]:
+        """What is wrong with this outcome for *case*; empty when it is as promised."""
+        wrong = []
+        injected = EXCEPTIONS[case.exc].__name__ if case.site != "none" else None
+        if self.result == "HANG":
+            wrong.append("hung")
+        elif injected is None:
+            if self.result not in ("200", "409"):
+                wrong.append(f"baseline gave {self.result}")
+        elif case.exc == "Exception":
+            if self.result not in ("500", f"raised {injected}"):
+                wrong.append(f"expected 500 or raised {injected}")
+        elif case.exc == "CancelledError":
+            if self.result not in (f"raised {injected}", "raised CancelledError"):
+                wrong.append(f"expected raised {injected} (or a CancelledError)")
+        elif self.result != f"raised {injected}":
+            wrong.append(f"expected raised {injected}")
+        if self.missing:
+            wrong.append("teardown " + ", ".join(self.missing))
+        if self.left:
+            wrong.append("left " + ", ".join(self.left))
+        return wrong
+
+    def cell(self, case: Case) -> str:
+        """The table cell: the outcome, then ``ok`` or what is wrong."""
+        wrong = self.problems(case)
+        return f"{self.result} {'ok' if not wrong else 'FAIL: ' + '; '.join(wrong)}"
+
+
+def cases(sites: t.Sequence[str] = SITES, excs: t.Sequence[str] = tuple(EXCEPTIONS)) -> list[Case]:
+    """Every (site, kind, exception, view) to run, the two baselines first.
+
+    The view's own site is run with a view of its own kind only.
+    """
+    rv = [Case("none", "sync", "Exception", view) for view in KINDS]
+    for site in sites:
+        for kind in KINDS:
+            for view in KINDS:
+                if site == "view" and view != kind:
+                    continue
+                rv += [Case(site, kind, exc, view) for exc in excs]
+    return rv
+
+
+def _missing(record: Record) -> list[str]:
+    return [f"{name}={n}" for name, n in record.teardown_counts().items() if n != 1]
+
+
+def _left(record: Record) -> list[str]:
+    left = record.still_current()
+    if _cv_app.get(None) is not None or _cv_request.get(None) is not None:
+        left.append("current in the caller")
+    return left
+
+
+def _run_wsgi(case: Case, out: list[Outcome]) -> None:
+    record = Record()
+    CASE.set(case)
+    RECORD.set(record)
+    try:
+        result = str(Client(faults_app.app).get(case.path).status_code)
+    except BaseException as e:
+        result = f"raised {type(e).__name__}"
+    out.append(Outcome(result, _missing(record), _left(record)))
+
+
+async def _call_asgi(case: Case, record: Record) -> str:
+    CASE.set(case)
+    RECORD.set(record)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": case.path,
+        "raw_path": case.path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 12345),
+    }
+    done = asyncio.Event()
+    received = False
+    status: list[int] = []
+
+    async def receive() -> dict[str, t.Any]:
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    try:
+        await faults_app.app.asgi(scope, receive, send)
+    except BaseException as e:
+        return f"raised {type(e).__name__}"
+    finally:
+        done.set()
+    return str(status[0]) if status else "no response"
+
+
+def _run_asgi(case: Case, out: list[Outcome]) -> None:
+    record = Record()
+    loop = asyncio.new_event_loop()
+    try:
+        result = loop.run_until_complete(_checked(case, record))
+    except BaseException as e:  # got out of the loop itself
+        result = f"raised {type(e).__name__} (out of the loop)"
+        out.append(Outcome(result, _missing(record), record.still_current()))
+        return
+    finally:
+        loop.close()
+    out.append(Outcome(result[0], _missing(record), result[1]))
+
+
+async def _checked(case: Case, record: Record) -> tuple[str, list[str]]:
+    """Run the case, then look for contexts left, in the same task."""
+    result = await _call_asgi(case, record)
+    return result, _left(record)
+
+
+def run_case(case: Case, driver: str) -> Outcome:
+    """Run *case* under *driver* in a fresh thread; ``HANG`` after :data:`TIMEOUT`."""
+    out: list[Outcome] = []
+    target = _run_wsgi if driver == "wsgi" else _run_asgi
+    thread = threading.Thread(target=target, args=(case, out), daemon=True)
+    thread.start()
+    thread.join(TIMEOUT)
+    if not out:
+        return Outcome("HANG", [], [])
+    return out[0]
+
+
+def run_uvicorn(selected: list[Case]) -> dict[Case, Outcome]:
+    """Run *selected* under a real uvicorn; restart it when a case stops it."""
+    outcomes: dict[Case, Outcome] = {}
+    pending = list(selected)
+    while pending:
+        with serving("uvicorn", "faults_app:asgi") as (host, port), httpx.Client(
+            base_url=f"http://{host}:{port}", timeout=TIMEOUT
+        ) as client:
+            while pending:
+                case = pending.pop(0)
+                key = f"{case.site}/{case.kind}/{case.exc}/{case.view}"
+                try:
+                    sent = str(client.get(case.path, params={"case": key}).status_code)
+                except httpx.TimeoutException:
+                    outcomes[case] = Outcome("HANG", [], [])
+                    break
+                except httpx.TransportError as e:
+                    sent = f"no answer ({type(e).__name__})"
+                try:
+                    seen = client.get("/_result", params={"case": key}).json()
+                except httpx.TransportError:  # the server stopped: what it saw is lost
+                    outcomes[case] = Outcome(f"{sent}; server stopped", ["unknown"], [])
+                    break
+                raised = seen["raised"]
+                result = f"raised {raised}" if raised else str(seen["status"])
+                if raised:
+                    result += f" (client: {sent})"
+                missing = [f"{k}={n}" for k, n in seen["teardown"].items() if n != 1]
+                outcomes[case] = Outcome(result, missing, seen["left"])
+    return outcomes
+
+
+def _uvicorn_problems(case: Case, outcome: Outcome) -> list[str]:
+    """As :meth:`Outcome.problems`, ignoring what the client saw after a raise."""
+    bare = Outcome(outcome.result.partition(" (client:")[0], outcome.missing, outcome.left)
+    return bare.problems(case)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the matrix; print the table; 1 if any row failed."""
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--uvicorn", action="store_true", help="also run a subset under uvicorn")
+    parser.add_argument("--failures-only", action="store_true", help="print failing rows only")
+    parser.add_argument("--sites", nargs="*", default=list(SITES), choices=SITES)
+    args = parser.parse_args(argv)
+    failed = print_matrix(cases(args.sites), args.uvicorn, args.failures_only)
+    return 1 if failed else 0
+
+
+def run_matrix(
+    selected: list[Case], uvicorn: bool = False
+) -> tuple[list[tuple[Case, dict[str, Outcome]]], int]:
+    """Run *selected* under every driver: the outcomes per case, and how many rows failed."""
+    under_uvicorn = run_uvicorn([c for c in selected if c.site in UVICORN_SITES or c.site == "none"]) if uvicorn else {}
+    rows = []
+    failed = 0
+    for case in selected:
+        outcomes = {driver: run_case(case, driver) for driver in DRIVERS}
+        if case in under_uvicorn:
+            outcomes["uvicorn"] = under_uvicorn[case]
+        bad = any(o.problems(case) for d, o in outcomes.items() if d != "uvicorn") or (
+            "uvicorn" in outcomes and _uvicorn_problems(case, outcomes["uvicorn"])
+        )
+        failed += bool(bad)
+        rows.append((case, outcomes))
+    return rows, failed
+
+
+def print_matrix(selected: list[Case], uvicorn: bool = False, failures_only: bool = False) -> int:
+    """Run and print the matrix; return the number of failing rows."""
+    rows, failed = run_matrix(selected, uvicorn)
+    drivers = (*DRIVERS, "uvicorn") if uvicorn else DRIVERS
+    lines = []
+    for case, outcomes in rows:
+        cells = [outcomes[d].cell(case) if d in outcomes else "-" for d in drivers]
+        if failures_only and all(c.endswith(" ok") or c == "-" for c in cells):
+            continue
+        lines.append((case.site, case.kind, case.view, case.exc, *cells))
+    print(table(("site", "kind", "view", "injected", *drivers), lines))
+    print(f"\n{len(rows)} cases, {failed} failing")
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
