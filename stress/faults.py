@@ -44,17 +44,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-from werkzeug.test import Client  # noqa: E402
+import faults_app
+import httpx
+from _common import serving, table
+from faults_app import CASE, EXCEPTIONS, KINDS, RECORD, SITES, Case, Record
+from werkzeug.test import Client
 
-import faults_app  # noqa: E402
-from _common import serving, table  # noqa: E402
-from faults_app import CASE, EXCEPTIONS, KINDS, RECORD, SITES, Case, Record  # noqa: E402
-from tocsin.globals import _cv_app, _cv_request  # noqa: E402
+from tocsin.globals import _cv_app, _cv_request
 
 DRIVERS = ("wsgi", "asgi")
 #: The sites run under uvicorn with ``--uvicorn``.
-UVICORN_SITES = ("view", "before_request", "after_request", "teardown_request", "teardown_appcontext", "request_tearing_down", "appcontext_popped")
+UVICORN_SITES = (
+    "view",
+    "before_request",
+    "after_request",
+    "teardown_request",
+    "teardown_appcontext",
+    "request_tearing_down",
+    "appcontext_popped",
+)
 TIMEOUT = 10.0
 
 
@@ -211,9 +219,10 @@ def run_uvicorn(selected: list[Case]) -> dict[Case, Outcome]:
     outcomes: dict[Case, Outcome] = {}
     pending = list(selected)
     while pending:
-        with serving("uvicorn", "faults_app:asgi") as (host, port), httpx.Client(
-            base_url=f"http://{host}:{port}", timeout=TIMEOUT
-        ) as client:
+        with (
+            serving("uvicorn", "faults_app:asgi") as (host, port),
+            httpx.Client(base_url=f"http://{host}:{port}", timeout=TIMEOUT) as client,
+        ):
             while pending:
                 case = pending.pop(0)
                 key = f"{case.site}/{case.kind}/{case.exc}/{case.view}"
@@ -259,7 +268,11 @@ def run_matrix(
     selected: list[Case], uvicorn: bool = False
 ) -> tuple[list[tuple[Case, dict[str, Outcome]]], int]:
     """Run *selected* under every driver: the outcomes per case, and how many rows failed."""
-    under_uvicorn = run_uvicorn([c for c in selected if c.site in UVICORN_SITES or c.site == "none"]) if uvicorn else {}
+    under_uvicorn = (
+        run_uvicorn([c for c in selected if c.site in UVICORN_SITES or c.site == "none"])
+        if uvicorn
+        else {}
+    )
     rows = []
     failed = 0
     for case in selected:

@@ -108,7 +108,7 @@ class Unhandled(Exception):
 
 @dataclass(frozen=True)
 class Case:
-    """Where to raise what: *site* (one of :data:`SITES`), *kind*, *exc* (a key of :data:`EXCEPTIONS`).
+    """Where to raise what: *site* (of :data:`SITES`), *kind*, *exc* (of :data:`EXCEPTIONS`).
 
     *view* is the kind of view the request is routed to. A site of ``"none"``
     injects nothing (the baseline).
@@ -156,7 +156,9 @@ class Record:
 
 
 CASE: contextvars.ContextVar[Case | None] = contextvars.ContextVar("faults_case", default=None)
-RECORD: contextvars.ContextVar[Record | None] = contextvars.ContextVar("faults_record", default=None)
+RECORD: contextvars.ContextVar[Record | None] = contextvars.ContextVar(
+    "faults_record", default=None
+)
 
 
 def hit(site: str, kind: str) -> None:

@@ -30,13 +30,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-
-from _common import SERVERS, serving, table  # noqa: E402
-from isolation_app import TEARDOWNS  # noqa: E402
+import httpx
+from _common import SERVERS, serving, table
+from isolation_app import TEARDOWNS
 
 #: The views the requests cycle through: (method, path, what the body starts with).
-VIEWS = (("GET", "/sync", "sync:"), ("GET", "/async", "async:"), ("POST", "/echo", "echo:"), ("GET", "/stream", "0:"))
+VIEWS = (
+    ("GET", "/sync", "sync:"),
+    ("GET", "/async", "async:"),
+    ("POST", "/echo", "echo:"),
+    ("GET", "/stream", "0:"),
+)
 
 
 @dataclass
@@ -69,7 +73,14 @@ class Result:
     def problems(self) -> list[str]:
         """The first few of each kind of failure, for the report."""
         lines = []
-        for name in ("retried", "transport_errors", "wrong_answers", "teardown_errors", "mismatches", "leaks"):
+        for name in (
+            "retried",
+            "transport_errors",
+            "wrong_answers",
+            "teardown_errors",
+            "mismatches",
+            "leaks",
+        ):
             found = getattr(self, name)
             lines += [f"{self.server} {name}: {line}" for line in found[:5]]
             if len(found) > 5:
@@ -116,7 +127,9 @@ async def _one(client: httpx.AsyncClient, i: int, result: Result, gate: asyncio.
         )
 
 
-async def _load(base_url: str, result: Result, concurrency: int, timeout: float) -> dict[str, object]:
+async def _load(
+    base_url: str, result: Result, concurrency: int, timeout: float
+) -> dict[str, object]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
         gate = asyncio.Semaphore(concurrency)
@@ -177,7 +190,20 @@ def format_results(results: list[Result]) -> str:
         )
         for r in results
     ]
-    headers = ("server", "requests", "200", "other", "retried", "transport", "wrong", "teardown≠1", "crossed", "leaks", "s", "")
+    headers = (
+        "server",
+        "requests",
+        "200",
+        "other",
+        "retried",
+        "transport",
+        "wrong",
+        "teardown≠1",
+        "crossed",
+        "leaks",
+        "s",
+        "",
+    )
     lines = [table(headers, rows)]
     for r in results:
         lines += r.problems()

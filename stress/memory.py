@@ -39,8 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import table  # noqa: E402
-from tocsin import Tocsin, abort, request, session  # noqa: E402
+from _common import table
+
+from tocsin import Tocsin, abort, request, session
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -197,7 +198,10 @@ def run_wsgi(app: Tocsin, result: Result, every: int) -> None:
 def _scope(method: str, path: str, body: bytes, cookie: str | None) -> dict[str, t.Any]:
     headers = [(b"host", b"localhost")]
     if body:
-        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     return {
@@ -233,7 +237,9 @@ async def _run_asgi(app: Tocsin, result: Result, every: int) -> None:
             await asyncio.sleep(3600)  # a client that stays: never reached for these requests
             return {"type": "http.disconnect"}
 
-        async def send(message: dict[str, t.Any], messages: list[dict[str, t.Any]] = messages) -> None:
+        async def send(
+            message: dict[str, t.Any], messages: list[dict[str, t.Any]] = messages
+        ) -> None:
             messages.append(message)
 
         await asgi(_scope(method, path, body, sent), receive, send)
@@ -241,7 +247,9 @@ async def _run_asgi(app: Tocsin, result: Result, every: int) -> None:
         if status != expected and len(result.wrong) < 10:
             result.wrong.append(f"{method} {path}: {status}, expected {expected}")
         if kind == "session":
-            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in messages[0]["headers"]]
+            headers = [
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in messages[0]["headers"]
+            ]
             cookie = _cookie_from(headers) or cookie
     _sample(result, result.requests)
 
@@ -266,9 +274,13 @@ def failures(result: Result, max_growth_mib: float, max_objects: int) -> list[st
     """What is wrong with *result* under the bounds given."""
     wrong = list(result.wrong)
     if result.rss_growth > max_growth_mib * 2**20:
-        wrong.append(f"RSS grew {result.rss_growth / 2**20:.2f} MiB after warm-up (bound {max_growth_mib})")
+        wrong.append(
+            f"RSS grew {result.rss_growth / 2**20:.2f} MiB after warm-up (bound {max_growth_mib})"
+        )
     if result.object_growth > max_objects:
-        wrong.append(f"{result.object_growth} more tracked objects after warm-up (bound {max_objects})")
+        wrong.append(
+            f"{result.object_growth} more tracked objects after warm-up (bound {max_objects})"
+        )
     return wrong
 
 
@@ -276,14 +288,21 @@ def format_result(result: Result, max_growth_mib: float, max_objects: int) -> st
     """The samples of *result* as a table, then its verdict."""
     first = result.samples[0]
     rows = [
-        (done, f"{size / 2**20:.2f}", f"{(size - first[1]) / 2**20:+.2f}", objects, f"{objects - first[2]:+d}")
+        (
+            done,
+            f"{size / 2**20:.2f}",
+            f"{(size - first[1]) / 2**20:+.2f}",
+            objects,
+            f"{objects - first[2]:+d}",
+        )
         for done, size, objects in result.samples
     ]
     wrong = failures(result, max_growth_mib, max_objects)
     verdict = "ok" if not wrong else "FAIL: " + "; ".join(wrong)
     return "\n".join(
         [
-            f"{result.driver}: {result.requests} requests in {result.seconds:.1f} s, warm-up {result.warm_up}",
+            f"{result.driver}: {result.requests} requests in {result.seconds:.1f} s, "
+            f"warm-up {result.warm_up}",
             table(("requests", "RSS MiB", "Δ MiB", "objects", "Δ objects"), rows),
             f"{result.driver}: after warm-up RSS {result.rss_growth / 2**20:+.2f} MiB, "
             f"objects {result.object_growth:+d}: {verdict}",
