@@ -245,8 +245,17 @@ def run_case(case: Case, driver: str) -> Outcome:
     return out[0]
 
 
+#: What, escaping uvicorn's event loop, makes it shut down (after answering, maybe).
+_STOPS_SERVER = ("KeyboardInterrupt", "SystemExit")
+
+
 def run_uvicorn(selected: list[Case]) -> dict[Case, Outcome]:
-    """Run *selected* under a real uvicorn; restart it when a case stops it."""
+    """Run *selected* under a real uvicorn.
+
+    A case that injects a ``KeyboardInterrupt`` or a ``SystemExit`` may stop the
+    server, or start its shutdown (which cancels what runs next): each such case
+    is the last on its server, and the next case gets a new one.
+    """
     outcomes: dict[Case, Outcome] = {}
     pending = list(selected)
     while pending:
@@ -274,6 +283,8 @@ def run_uvicorn(selected: list[Case]) -> dict[Case, Outcome]:
                 missing = [f"{k}={n}" for k, n in seen["teardown"].items() if n != 1]
                 note = f" (client: {sent})" if raised else ""
                 outcomes[case] = Outcome(result, missing, seen["left"], note)
+                if case.exc in _STOPS_SERVER:  # uvicorn shuts down: the next case gets a new one
+                    break
     return outcomes
 
 

@@ -13,6 +13,10 @@ and teardown signal receivers on each. Then it reads ``/_report`` and checks:
 * no hook, view or teardown saw another request's id (in ``g``, ``request``);
 * no context was current when a request came in or after it was done.
 
+A request whose kept-alive connection the server closed before answering is
+sent once more with the same id (the ``retried`` column): had the first
+attempt reached the app, its teardown would count twice and fail the check.
+
 Prints a table (one row per server) and exits 1 if anything failed::
 
     python stress/isolation.py                      # both servers, 10,000 requests
