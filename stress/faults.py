@@ -310,8 +310,12 @@ def run_matrix(
     )
     rows = []
     failed = 0
-    for case in selected:
-        outcomes = {driver: run_case(case, driver) for driver in DRIVERS}
+    faults_app.connect()
+    try:
+        in_process = [{d: run_case(case, d) for d in DRIVERS} for case in selected]
+    finally:
+        faults_app.disconnect()
+    for case, outcomes in zip(selected, in_process, strict=True):
         if case in under_uvicorn:
             outcomes["uvicorn"] = under_uvicorn[case]
         bad = any(o.problems(case) for o in outcomes.values())

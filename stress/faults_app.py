@@ -305,9 +305,34 @@ def _receivers(site: str) -> tuple[t.Callable[..., None], t.Callable[..., t.Any]
 
 #: Strong references to the receivers (signals hold them weakly).
 _RECEIVERS = {site: _receivers(site) for site in SIGNALS}
-for _site, (_sync, _async) in _RECEIVERS.items():
-    SIGNALS[_site].connect(_sync, app)
-    SIGNALS[_site].connect(_async, app)
+
+
+_connected = False
+
+
+def connect() -> None:
+    """Connect the receivers (for this app only); again is a no-op.
+
+    Not done at import: an async receiver of a signal makes every sync send of
+    that signal, for any app, go through its async path, which would change the
+    behaviour of other apps in the same process (the test suite's).
+    """
+    global _connected
+    if _connected:
+        return
+    _connected = True
+    for site, (sync_receiver, async_receiver) in _RECEIVERS.items():
+        SIGNALS[site].connect(sync_receiver, app)
+        SIGNALS[site].connect(async_receiver, app)
+
+
+def disconnect() -> None:
+    """Disconnect what :func:`connect` connected."""
+    global _connected
+    _connected = False
+    for site, (sync_receiver, async_receiver) in _RECEIVERS.items():
+        SIGNALS[site].disconnect(sync_receiver, app)
+        SIGNALS[site].disconnect(async_receiver, app)
 
 
 # -- under a server: an ASGI middleware that reads the case from the query ---------------
@@ -331,6 +356,7 @@ async def asgi(scope: dict[str, t.Any], receive: t.Any, send: t.Any) -> None:
     What the app raised, the teardown counts and the contexts left current are
     stored under the case key before the exception goes on to the server.
     """
+    connect()
     if scope["type"] != "http":
         await app.asgi(scope, receive, send)
         return

@@ -183,8 +183,22 @@ async def on_appcontext_tearing_down(sender: Tocsin, exc: BaseException | None =
     _count("appcontext_tearing_down_async")
 
 
-request_tearing_down.connect(on_request_tearing_down, app)
-appcontext_tearing_down.connect(on_appcontext_tearing_down, app)
+_connected = False
+
+
+def connect() -> None:
+    """Connect the teardown receivers (for this app only); again is a no-op.
+
+    Called by the middlewares, not at import: the async receiver would send every
+    app's ``appcontext_tearing_down`` through the async path (``isolation.py``,
+    imported by the test suite, imports this module).
+    """
+    global _connected
+    if _connected:
+        return
+    _connected = True
+    request_tearing_down.connect(on_request_tearing_down, app)
+    appcontext_tearing_down.connect(on_appcontext_tearing_down, app)
 
 
 def _leak(where: str) -> None:
@@ -237,6 +251,7 @@ class _Body:
 
 def wsgi(environ: dict[str, t.Any], start_response: t.Any) -> cabc.Iterable[bytes]:
     """The WSGI middleware: ``WIRE`` from the query, leak checks, ``/_report``."""
+    connect()
     if environ.get("PATH_INFO") == "/_report":
         start_response("200 OK", [("Content-Type", "application/json")])
         return [report()]
@@ -252,6 +267,7 @@ def wsgi(environ: dict[str, t.Any], start_response: t.Any) -> cabc.Iterable[byte
 
 async def asgi(scope: dict[str, t.Any], receive: t.Any, send: t.Any) -> None:
     """The ASGI middleware: ``WIRE`` from the query, leak checks, ``/_report``."""
+    connect()
     if scope["type"] != "http":
         await app.asgi(scope, receive, send)
         return
