@@ -22,6 +22,13 @@ raised inside an asyncio task, it cancels the task, and whoever waits for the
 task gets a new one); in every case all ten teardown functions and receivers ran once and both
 contexts were popped; no case hangs (a 10 s limit).
 
+The ``stream`` site is the view's streamed body, raising after its first
+chunk: there ``teardown_request`` must also get the injected exception as
+``exc``. The ``abort`` rows inject nothing: the client goes away after the
+first chunk of a streamed body (WSGI: the body is closed; ASGI:
+``http.disconnect``); teardown must run once and get the same ``exc`` under
+both drivers.
+
 Drivers: ``wsgi`` (Werkzeug's test client on the app, in a fresh thread per
 case), ``asgi`` (the ASGI driver called as a server calls it, on a fresh
 loop per case); ``--uvicorn`` adds a subset under a real uvicorn, where the
@@ -37,10 +44,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import logging
 import sys
 import threading
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,11 +83,13 @@ class Outcome:
     missing: list[str]  # teardown sites that did not run exactly once, with their counts
     left: list[str]  # contexts still pushed or current
     note: str = ""  # under a server: what the client saw
+    teardown_exc: list[str] = field(default_factory=list)  # what teardown_request got
+    extra: list[str] = field(default_factory=list)  # problems found by comparing drivers
 
     def problems(self, case: Case) -> list[str]:
         """What is wrong with this outcome for *case*; empty when it is as promised."""
         wrong = []
-        injected = EXCEPTIONS[case.exc].__name__ if case.site != "none" else None
+        injected = EXCEPTIONS[case.exc].__name__ if case.site not in ("none", "abort") else None
         if self.result == "HANG":
             wrong.append("hung")
         elif injected is None:
@@ -93,29 +103,39 @@ class Outcome:
                 wrong.append(f"expected raised {injected} (or a CancelledError)")
         elif self.result != f"raised {injected}":
             wrong.append(f"expected raised {injected}")
+        if case.site == "stream" and self.teardown_exc not in (
+            [injected],
+            ["CancelledError"] if case.exc == "CancelledError" else [injected],
+        ):
+            wrong.append(f"teardown_request got exc={', '.join(self.teardown_exc)}")
         if self.missing:
             wrong.append("teardown " + ", ".join(self.missing))
         if self.left:
             wrong.append("left " + ", ".join(self.left))
-        return wrong
+        return wrong + self.extra
 
     def cell(self, case: Case) -> str:
         """The table cell: the outcome, then ``ok`` or what is wrong."""
         wrong = self.problems(case)
         verdict = "ok" if not wrong else "FAIL: " + "; ".join(wrong)
-        return f"{self.result}{self.note} {verdict}"
+        told = f" (teardown exc={','.join(self.teardown_exc)})" if case.site == "abort" else ""
+        return f"{self.result}{self.note}{told} {verdict}"
 
 
 def cases(sites: t.Sequence[str] = SITES, excs: t.Sequence[str] = tuple(EXCEPTIONS)) -> list[Case]:
     """Every (site, kind, exception, view) to run, the two baselines first.
 
+    With the ``stream`` site come the two ``abort`` rows.
+
     The view's own site is run with a view of its own kind only.
     """
     rv = [Case("none", "sync", "Exception", view) for view in KINDS]
+    if "stream" in sites:  # and a client that goes away in the middle of a stream
+        rv += [Case("abort", view, "Exception", view) for view in KINDS]
     for site in sites:
         for kind in KINDS:
             for view in KINDS:
-                if site == "view" and view != kind:
+                if site in ("view", "stream") and view != kind:
                     continue
                 if site == "message_flashed" and view == "async":  # flash() is sync: see the app
                     continue
@@ -139,10 +159,16 @@ def _run_wsgi(case: Case, out: list[Outcome]) -> None:
     CASE.set(case)
     RECORD.set(record)
     try:
-        result = str(Client(faults_app.app).get(case.path).status_code)
+        if case.site == "abort":  # the client goes away after the first chunk: close() now
+            response = Client(faults_app.app).get(case.path)
+            next(iter(response.response))
+            response.close()
+        else:
+            response = Client(faults_app.app).get(case.path, buffered=True)
+        result = str(response.status_code)
     except BaseException as e:
         result = f"raised {type(e).__name__}"
-    out.append(Outcome(result, _missing(record), _left(record)))
+    out.append(Outcome(result, _missing(record), _left(record), "", record.teardown_exc))
 
 
 async def _call_asgi(case: Case, record: Record) -> str:
@@ -177,6 +203,8 @@ async def _call_asgi(case: Case, record: Record) -> str:
     async def send(message: dict[str, t.Any]) -> None:
         if message["type"] == "http.response.start":
             status.append(message["status"])
+        elif case.site == "abort" and message.get("more_body"):  # gone after the first chunk
+            done.set()
 
     try:
         await faults_app.app.asgi(scope, receive, send)
@@ -220,11 +248,13 @@ def _run_asgi(case: Case, out: list[Outcome]) -> None:
         result = loop.run_until_complete(_checked(case, record))
     except BaseException as e:  # got out of the loop itself
         result = f"raised {type(e).__name__} (out of the loop)"
-        out.append(Outcome(result, _missing(record), record.still_current()))
+        out.append(
+            Outcome(result, _missing(record), record.still_current(), "", record.teardown_exc)
+        )
         return
     finally:
         loop.close()
-    out.append(Outcome(result[0], _missing(record), result[1]))
+    out.append(Outcome(result[0], _missing(record), result[1], "", record.teardown_exc))
 
 
 async def _checked(case: Case, record: Record) -> tuple[str, list[str]]:
@@ -295,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failures-only", action="store_true", help="print failing rows only")
     parser.add_argument("--sites", nargs="*", default=list(SITES), choices=SITES)
     args = parser.parse_args(argv)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # escaped exceptions: in the table
     failed = print_matrix(cases(args.sites), args.uvicorn, args.failures_only)
     return 1 if failed else 0
 
@@ -316,6 +347,11 @@ def run_matrix(
     finally:
         faults_app.disconnect()
     for case, outcomes in zip(selected, in_process, strict=True):
+        if case.site == "abort":  # the drivers must tell teardown the same thing
+            told = {d: outcomes[d].teardown_exc for d in DRIVERS}
+            if len({tuple(v) for v in told.values()}) > 1:
+                for d in DRIVERS:
+                    outcomes[d].extra.append("teardown exc differs between drivers")
         if case in under_uvicorn:
             outcomes["uvicorn"] = under_uvicorn[case]
         bad = any(o.problems(case) for o in outcomes.values())

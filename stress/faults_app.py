@@ -38,11 +38,13 @@ from tocsin.globals import _cv_app, _cv_request
 
 KINDS = ("sync", "async")
 
-#: Hook sites: registered with the app's decorators.
+#: Hook sites: registered with the app's decorators (``stream``: the view's streamed body,
+#: which raises after its first chunk).
 HOOKS = (
     "url_value_preprocessor",
     "before_request",
     "view",
+    "stream",
     "context_processor",
     "errorhandler",
     "after_request",
@@ -131,6 +133,8 @@ class Record:
 
     calls: list[str] = field(default_factory=list)
     contexts: list[t.Any] = field(default_factory=list)
+    #: The type of the ``exc`` the sync ``teardown_request`` function got, by name.
+    teardown_exc: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, name: str) -> None:
@@ -190,7 +194,20 @@ def sync_view(word: str) -> str:
     hit("view", "sync")
     _view_raises()
     flash(word)
+    if _streams():
+
+        def chunks() -> t.Iterator[str]:
+            yield "a"
+            hit("stream", "sync")
+            yield "b"
+
+        return chunks()  # type: ignore[return-value]
     return render_template_string(_TEMPLATE, word=word)
+
+
+def _streams() -> bool:
+    case = CASE.get()
+    return case is not None and case.site in ("stream", "abort")
 
 
 @app.route("/async/<word>")
@@ -198,6 +215,15 @@ async def async_view(word: str) -> str:
     await asyncio.sleep(0)
     hit("view", "async")
     _view_raises()  # no flash(): it would run message_flashed's async receiver synchronously
+    if _streams():
+
+        async def chunks() -> t.AsyncIterator[str]:
+            yield "a"
+            await asyncio.sleep(0)
+            hit("stream", "async")
+            yield "b"
+
+        return chunks()  # type: ignore[return-value]
     return await render_template_string_async(_TEMPLATE, word=word)
 
 
@@ -272,6 +298,9 @@ async def after_async(response: t.Any) -> t.Any:
 
 @app.teardown_request
 def td_request_sync(exc: BaseException | None) -> None:
+    record = RECORD.get()
+    if record is not None:
+        record.teardown_exc.append(type(exc).__name__ if exc is not None else "None")
     hit("teardown_request", "sync")
 
 
