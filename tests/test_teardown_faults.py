@@ -185,3 +185,46 @@ def test_a_base_exception_wins_over_errors_which_are_logged(
     assert _nothing_current() == (None, None)
     logged = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], ValueError)]
     assert [str(r.exc_info[1]) for r in logged if r.exc_info] == ["first"]
+
+
+@pytest.mark.parametrize("kind", [ValueError, KeyboardInterrupt])
+@pytest.mark.parametrize("driver", ["wsgi", "asgi"])
+def test_an_appcontext_pushed_receiver_that_raises(driver: str, kind: type[BaseException]) -> None:
+    """Step 1 failed after the app context was made current: a 500 (or the exception), and
+    teardown pops both contexts, with every teardown function run."""
+    from tocsin.signals import appcontext_pushed
+
+    app = Tocsin(__name__)
+    ran: list[str] = []
+    app.route("/")(lambda: "ok")
+    app.teardown_request(lambda exc: ran.append(f"request {type(exc).__name__}"))
+    app.teardown_appcontext(lambda exc: ran.append(f"appcontext {type(exc).__name__}"))
+
+    def fail(sender: Tocsin, **extra: t.Any) -> None:
+        raise kind("pushed")
+
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    with appcontext_pushed.connected_to(fail, app):
+        if kind is ValueError:
+            if driver == "wsgi":
+                status = app.test_client().get("/").status_code
+            else:
+                asyncio.run(app.asgi(_scope("/"), receive, send))
+                status = sent[0]["status"]
+            assert status == 500
+        elif driver == "wsgi":
+            with pytest.raises(kind):
+                app.wsgi_app(EnvironBuilder("/").get_environ(), lambda *a: None)
+        else:
+            with pytest.raises(kind):
+                asyncio.run(app.asgi(_scope("/"), receive, send))
+    name = kind.__name__
+    assert ran == [f"request {name}", f"appcontext {name}"]
+    assert _nothing_current() == (None, None)

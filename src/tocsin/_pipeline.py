@@ -88,7 +88,11 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
     try:
         for fn, work, is_gen in lc.open:  # 1 to 3
             value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
-    except Exception as e:  # a custom session interface failed to open: the error path
+    except BaseException as e:  # an appcontext_pushed receiver, a custom session interface
+        if not ctx._tokens:  # step 1 failed: step 2 still makes the request current,
+            ctx._push_request()  # so that the error path has it and teardown pops both
+        if not isinstance(e, Exception):
+            raise
         ctx.plan = lc.plan(ctx)
         return (yield from _error_path(app, ctx, ctx.plan, e))
     plan = ctx.plan = lc.plan(ctx)

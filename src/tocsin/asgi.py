@@ -306,14 +306,11 @@ class ASGIApp:
                 if not future.cancelled() and future.exception() is None:
                     response, messages = future.result()
                     if messages[1] is None:  # streamed, never to be sent: close, tear down
-                        await asyncio.create_task(
-                            self._abandon_stream(ctx, response, cancelled), context=context
-                        )
+                        await _in_task(self._abandon_stream(ctx, response, cancelled), context)
                 raise
             if messages[1] is None:  # streamed: in a task that runs in the request's contexts
-                await asyncio.create_task(
-                    self._stream(ctx, response, messages[0], receive, send, body),
-                    context=context,
+                await _in_task(
+                    self._stream(ctx, response, messages[0], receive, send, body), context
                 )
                 return
             await send(messages[0])
@@ -556,6 +553,18 @@ def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
     the request's own task, as if it had been awaited there.
     """
     ok, value = asyncio.run_coroutine_threadsafe(_outcome(coro), loop).result()
+    if ok:
+        return value
+    raise value
+
+
+async def _in_task(coro: t.Any, context: contextvars.Context) -> t.Any:
+    """Await *coro* in a task of its own that runs in *context*; what it raises is raised here.
+
+    (Raised in the task, a ``KeyboardInterrupt`` or ``SystemExit`` would stop
+    the whole loop; here it reaches the server as from any request.)
+    """
+    ok, value = await asyncio.create_task(_outcome(coro), context=context)
     if ok:
         return value
     raise value
