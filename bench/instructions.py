@@ -59,6 +59,14 @@ if scenario.endswith("hooks"):
         return response
 
 
+if "traced" in scenario:  # traced-hello: sample=1.0; -1pc: sample=0.01; -timing: Server-Timing
+    from tocsin.tracing import Tracer
+
+    Tracer(
+        app,
+        sample=0.01 if scenario.endswith("-1pc") else 1.0,
+        server_timing=scenario.endswith("-timing"),
+    )
 path = {"json": "/user/42", "404": "/missing"}.get(scenario.removeprefix("asgi-"), "/")
 gc.disable()
 if driver == "wsgi":
@@ -121,7 +129,20 @@ run(200)
 run(n)
 """
 
-SCENARIOS = ("hello", "json", "404", "session", "asgi-hello", "asgi-hooks", "asgi-app")
+SCENARIOS = (
+    "hello",
+    "json",
+    "404",
+    "session",
+    "asgi-hello",
+    "asgi-hooks",
+    "asgi-app",
+    "traced-hello",
+    "traced-hello-1pc",
+    "traced-hello-timing",
+    "asgi-traced-hello",
+    "asgi-traced-hello-1pc",
+)
 
 
 def instructions(src: Path, scenario: str, n: int) -> int:

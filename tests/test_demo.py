@@ -25,13 +25,19 @@ import notes  # noqa: E402  (examples/notes/notes)
 create_app, timeago = notes.create_app, notes.timeago
 init_db, note_created = notes.db.init_db, notes.events.note_created
 
-#: The steps of an ordinary request after the first one: all but the first-request
-#: and error-handler steps, in the lifecycle's order.
-ORDINARY_STEPS = [
-    s.name for s in STEPS if s.name not in ("before_first_request", "handle_exception")
-]
-#: The steps of an app's first request.
-FIRST_STEPS = [*ORDINARY_STEPS[:3], "before_first_request", *ORDINARY_STEPS[3:]]
+#: The steps the demo registers nothing for (and an ordinary request raises nothing
+#: for step 9): the tracer shows them as skipped.
+SKIPPED = (
+    "before_first_request",
+    "request_started",
+    "url_value_preprocessor",
+    "handle_exception",
+    "teardown_request",
+)
+#: The steps an ordinary request runs, in the lifecycle's order.
+ORDINARY_STEPS = [s.name for s in STEPS if s.name not in SKIPPED]
+#: Every step of the table: the lifecycle page has a row for each, ran or skipped.
+ALL_STEPS = [s.name for s in STEPS]
 
 
 @pytest.fixture
@@ -323,7 +329,7 @@ def test_a_failing_request_gets_the_500_page_and_is_rolled_back(
     assert query(app, "SELECT text FROM note") == [("kept",)]
     assert query(app, "SELECT summary FROM audit") == [("kept",)]
     trace = app.extensions["notes.tracer"].last
-    assert "handle_exception" in trace.steps  # the error path is step 9
+    assert "handle_exception" in trace.ran  # the error path is step 9
     assert trace.status == 500
 
 
@@ -339,20 +345,27 @@ def test_the_lifecycle_json_lists_the_steps_of_previous_requests_in_order(
     traces = client.get("/lifecycle.json").json["traces"]
     assert [(tr["method"], tr["path"], tr["status"]) for tr in traces] == [("GET", "/", 200)] * 2
     newest, first = traces
-    assert newest["steps"] == ORDINARY_STEPS
-    assert first["steps"] == FIRST_STEPS
-    assert [name for name, _ in newest["step_durations"]] == ORDINARY_STEPS
-    assert all(ms >= 0 for _, ms in newest["step_durations"])
+    assert newest["ran"] == first["ran"] == ORDINARY_STEPS
+    assert newest["skipped"] == list(SKIPPED)
+    timed = [s for s in newest["steps"] if s["outcome"] == "ran"]
+    assert all(s["duration_ms"] >= 0 for s in timed)
+    assert [s["name"] for s in newest["steps"] if s["outcome"] == "skipped"] == list(SKIPPED)
 
     events = [(e["kind"], e["name"], e["detail"]) for e in newest["events"]]
     shown = ("before_request", "dispatch", "after_request")
+    sessions = "tocsin.sessions.SecureCookieSessionInterface"
     assert [e for e in events if e[0] != "step" or e[1] in shown] == [
         ("step", "before_request", ""),
         ("call", "before_request", "notes.auth.load_logged_in_user"),
+        ("call", "session_open", f"{sessions}.open_session"),
         ("step", "dispatch", ""),
         ("call", "view", "notes.views.index"),
+        ("call", "render", "notes/index.html"),
+        ("call", "context_processor", "tocsin.templating._default_template_ctx_processor"),
+        ("call", "context_processor", "notes.nav"),
         ("step", "after_request", ""),
         ("call", "after_request", "notes.security_headers"),
+        ("call", "session_save", f"{sessions}.save_session"),
         ("signal", "request-finished", "1"),
         ("call", "teardown_appcontext", "notes.db.close_db"),
     ]
@@ -367,12 +380,15 @@ def test_the_lifecycle_shows_blueprint_hooks_and_the_custom_signal(client: TestC
     post = traces[0]
     assert (post["method"], post["path"], post["status"]) == ("POST", "/api/notes", 201)
     details = [(e["kind"], e["name"], e["detail"]) for e in post["events"] if e["kind"] != "step"]
+    sessions = "tocsin.sessions.SecureCookieSessionInterface"
     assert details == [
         ("call", "before_request", "notes.auth.load_logged_in_user"),
+        ("call", "session_open", f"{sessions}.open_session"),
         ("call", "view", "notes.api.create_note"),
         ("signal", "note-created", "1"),  # the audit receiver
         ("call", "after_request", "notes.api.no_store"),  # blueprint first,
         ("call", "after_request", "notes.security_headers"),  # then the app
+        ("call", "session_save", f"{sessions}.save_session"),
         ("signal", "request-finished", "1"),
         ("call", "teardown_appcontext", "notes.db.close_db"),
     ]
@@ -385,7 +401,7 @@ def test_the_lifecycle_page_hides_its_own_requests_unless_asked(client: TestClie
     assert page.count('<details class="trace card') == 1
     assert '<code class="request">GET /audit</code>' in page
     names = re.findall(r'<code class="step-name">(\w+)</code>', page)
-    assert names == FIRST_STEPS
+    assert names == ALL_STEPS  # a row for each step, ran or skipped
     assert "notes.views.audit" in page and "notes.db.close_db" in page
     assert "200 \u00d7 2" in page  # counted by the request_finished receiver
 
@@ -399,8 +415,8 @@ def test_the_lifecycle_page_hides_its_own_requests_unless_asked(client: TestClie
 def test_every_response_has_a_server_timing_header(client: TestClient) -> None:
     timing = client.get("/").headers["Server-Timing"]
     names = [part.split(";")[0] for part in timing.split(", ")]
-    assert names[:3] == ["push_app_context", "push_request_context", "match_url"]
-    assert "dispatch" in names and "request_finished" in names
+    assert names[:2] == ["push_app_context", "match_url"]  # steps 1 and 2: one call
+    assert "dispatch" in names and "request_finished" in names and names[-1] == "total"
     assert re.fullmatch(r"(\w+;dur=\d+\.\d{3})(, \w+;dur=\d+\.\d{3})*", timing)
 
 

@@ -21,10 +21,12 @@ Any change to the registrations (decorators, the hook dicts, a signal's
 makes it stale (the signals' generation); the next request compiles again.
 A request keeps the plan it began with.
 
-When a tracer is installed, every step of the table is compiled (a step with
-nothing to do shows as having run) and :mod:`tocsin.tracing` wraps each
-entry and each hook, view and receiver; the step functions know nothing of
-tracing.
+When a tracer is installed, the requests it samples run a traced twin
+(``compiled(app, traced=True)``, kept on the plain one): the same plans,
+fast paths included, with each entry and each hook, view, handler and
+receiver wrapped by :mod:`tocsin.tracing` (a call that does several steps
+records them as one); the step functions know nothing of tracing, and the
+plain plans nothing of the tracer.
 """
 
 from __future__ import annotations
@@ -150,12 +152,14 @@ class Lifecycle:
     module docstring).
     """
 
-    def __init__(self, app: Tocsin) -> None:
+    def __init__(self, app: Tocsin, wrap: t.Any = None) -> None:
         self.generation = _registry.generation  # read first: a change meanwhile is seen
         self._app = weakref.ref(app)  # the app holds this: no cycle
-        tracer = app.tracer
-        self.traced = tracer is not None
-        self._wrap = tracer.wrapper() if tracer is not None else None
+        #: The tracer's wrapper, for the traced twin (see :func:`compiled`).
+        self._wrap = wrap
+        self.traced = wrap is not None
+        #: The traced twin of this lifecycle, made at the first sampled request.
+        self.twin: Lifecycle | None = None
         self.calls: dict[str, _steps.Getters | None] = {
             name: getattr(_sig, name)._sync_calls(app) for name in _SIGNALLED
         }
@@ -175,7 +179,11 @@ class Lifecycle:
         )
         #: The entries of the steps that do not depend on the endpoint, by step name.
         self.steps: dict[str, Entry] = {}
-        self._plain_pop: Entry = (_steps.pop_app_context, ((), _sig.appcontext_popped), False)
+        self._plain_pop: Entry = self._wrap_entry(
+            "pop_app_context", (_steps.pop_app_context, ((), _sig.appcontext_popped), False)
+        )
+        #: Whether steps 18 and 19 have nothing to do but the pop (set by ``_app_teardown``).
+        self._app_teardown_plain = False
         #: Steps 18 and 19 (also run by an app context popped outside a request).
         self.app_teardown = self._app_teardown()
         self._plans: dict[str | None, Plan] = {}
@@ -205,10 +213,10 @@ class Lifecycle:
     def _hooks(self, name: str, funcs: t.Iterable[t.Callable[..., t.Any]]) -> Entry | None:
         """The entry of hook step *name*; ``None`` when it has no function (and is untraced)."""
         hooks = [(f, is_async_callable(f)) for f in funcs]
+        if not hooks:
+            return None
         if self._wrap is not None:
             hooks = [self._wrap.call(name, f, a) for f, a in hooks]
-        if not hooks and not self.traced:
-            return None
         if len(hooks) == 1 and hooks[0][1] and name in _ONE_ASYNC:  # one async function
             fn, awaits = _ONE_ASYNC[name]
             return self._wrap_entry(name, (fn, hooks[0][0], awaits))
@@ -224,18 +232,25 @@ class Lifecycle:
         signal = getattr(_sig, name)
         if calls is None:
             return self._entry(step, self._traced_signal(signal), True)
-        if self._wrap is not None:
-            calls = self._wrap.signal(signal, calls, self.app)
-        elif not calls:
+        if not calls:
             return None
-        return self._entry(step, calls)
+        return self._entry(step, self._wrapped_calls(signal, calls))
+
+    def _wrapped_calls(self, signal: t.Any, calls: t.Any) -> t.Any:
+        """The getters of *signal*'s receivers, wrapped to record the send when traced."""
+        if self._wrap is None or not calls:
+            return calls
+        return self._wrap.signal(signal, calls, self.app)
 
     # -- open: steps 1 to 3 --------------------------------------------------------
 
     def _open(self) -> tuple[Entry, ...]:
         pushed = self._signal("push_app_context")
-        if pushed is None and not self.opens_session and not self.traced:
-            return ((_steps.push_contexts, None, False), self._entry("match_url"))
+        if pushed is None and not self.opens_session:
+            fused = self._wrap_entry(
+                ("push_app_context", "push_request_context"), (_steps.push_contexts, None, False)
+            )
+            return (fused, self._entry("match_url"))
         if pushed is None:
             pushed = self._entry("push_app_context", ())
         return (
@@ -288,7 +303,7 @@ class Lifecycle:
         if self.overridden & {"handle_user_exception", "handle_http_exception"}:
             recover = (_call_override, "handle_user_exception", False)
         steps: dict[str, Entry | None] = {}
-        if (app.before_first_request_funcs or self.traced) and not app._first_request_done:
+        if app.before_first_request_funcs and not app._first_request_done:
             steps["before_first_request"] = self._entry("before_first_request")
         steps["request_started"] = self._signal("request_started")
         steps["url_value_preprocessor"] = self._hooks(
@@ -327,13 +342,16 @@ class Lifecycle:
         )
         finished_calls = self.calls["request_finished"]
         if (
-            app._direct_ok
-            and after is None
-            and finished_calls is not None
-            and not self.traced
-            and not self.overridden
+            app._direct_ok and after is None and finished_calls is not None and not self.overridden
         ):  # 10, 11, 13 and 14 in one call
-            steps["make_response"] = (_steps.respond_direct, finished_calls, False)
+            steps["make_response"] = self._wrap_entry(
+                _RESPOND_DIRECT,
+                (
+                    _steps.respond_direct,
+                    self._wrapped_calls(_sig.request_finished, finished_calls),
+                    False,
+                ),
+            )
             del steps["after_this_request"], steps["save_session"], steps["request_finished"]
         steps = self._substitute(steps)
 
@@ -344,14 +362,19 @@ class Lifecycle:
         plan.handle = phase("handle")
         plan.recover = recover
         plan.respond = phase("respond")
-        plan.resets_only = (
-            teardown is None and self.app_teardown == (self._plain_pop,) and not self.traced
-        )
+        plan.resets_only = teardown is None and self._app_teardown_plain
         if plan.resets_only:
-            plan.teardown, plan.app_teardown = ((_steps.pop_contexts, None, False),), ()
-        elif self._only_receivers(request_teardown_funcs) and not self.traced:
-            work = (self.calls["request_tearing_down"], self.calls["appcontext_tearing_down"])
-            plan.teardown, plan.app_teardown = ((_steps.pop_contexts_telling, work, False),), ()
+            plan.teardown = (self._wrap_entry(_TEARDOWN, (_steps.pop_contexts, None, False)),)
+            plan.app_teardown = ()
+        elif self._only_receivers(request_teardown_funcs):
+            work = (
+                self._wrapped_calls(_sig.request_tearing_down, self.calls["request_tearing_down"]),
+                self._wrapped_calls(
+                    _sig.appcontext_tearing_down, self.calls["appcontext_tearing_down"]
+                ),
+            )
+            entry = (_steps.pop_contexts_telling, work, False)
+            plan.teardown, plan.app_teardown = (self._wrap_entry(_TEARDOWN, entry),), ()
         else:
             popped = self._entry("pop_request_context")
             plan.teardown = (teardown, popped) if teardown is not None else (popped,)
@@ -376,7 +399,7 @@ class Lifecycle:
 
         return find_traced
 
-    def _wrap_entry(self, name: str, entry: Entry) -> Entry:
+    def _wrap_entry(self, name: str | tuple[str, ...], entry: Entry) -> Entry:
         return self._wrap(name, entry) if self._wrap is not None else entry
 
     def _substitute(
@@ -414,16 +437,13 @@ class Lifecycle:
             self.steps["teardown_appcontext"] = app
         signal = _sig.appcontext_popped
         popped = self.calls["appcontext_popped"]
+        self._app_teardown_plain = app is None and popped == ()
         if popped is None:
             pop = self._entry("pop_app_context", self._traced_signal(signal), True)
-        elif self._wrap is not None:
-            pop = self._entry(
-                "pop_app_context", (self._wrap.signal(signal, popped, self.app), signal)
-            )
         elif not popped:
             pop = self._plain_pop
         else:
-            pop = self._entry("pop_app_context", (popped, signal))
+            pop = self._entry("pop_app_context", (self._wrapped_calls(signal, popped), signal))
         return (*((app,) if app is not None else ()), pop)
 
     def _teardown_step(self, name: str, funcs: list[t.Any]) -> Entry | None:
@@ -433,17 +453,20 @@ class Lifecycle:
         signal = getattr(_sig, signal_name)
         calls = self.calls[signal_name]
         hooks = [(f, is_async_callable(f)) for f in funcs]
+        if not hooks and calls == ():
+            return None
         if self._wrap is not None:
             hooks = [self._wrap.call(name, f, a) for f, a in hooks]
             if calls is not None:
-                calls = self._wrap.signal(signal, calls, self.app)
-        elif not hooks and calls == ():
-            return None
+                calls = self._wrapped_calls(signal, calls)
         if calls is None or any(a for _, a in hooks):
             return self._entry(name, (tuple(hooks), self._traced_signal(signal)), True)
         return self._entry(name, (tuple(f for f, _ in hooks), calls, signal))
 
 
+#: The steps one call does: steps 10, 11, 13 and 14 (a plain response), 16 to 19 (teardown).
+_RESPOND_DIRECT = ("make_response", "after_this_request", "save_session", "request_finished")
+_TEARDOWN = ("teardown_request", "pop_request_context", "teardown_appcontext", "pop_app_context")
 #: Steps whose function is always a generator (it always waits for something).
 _ALWAYS_GENERATORS = frozenset(("before_first_request",))
 #: Hook steps whose only function is ``async``: what runs them without a generator.
@@ -493,9 +516,19 @@ def _call_override(ctx: RequestContext, name: str, value: t.Any) -> t.Any:
     return method(value)  # process_response
 
 
-def compiled(app: Tocsin) -> Lifecycle:
-    """The current :class:`Lifecycle` of *app*, compiled now if there is none or it is stale."""
+def compiled(app: Tocsin, traced: bool = False) -> Lifecycle:
+    """The current :class:`Lifecycle` of *app*, compiled now if there is none or it is stale.
+
+    :param traced: the traced twin instead (for a request the tracer samples);
+        made at the first such request, dropped with the plain one.
+    """
     c = app.compiled
     if c is None or c.generation != _registry.generation:
         c = app.compiled = Lifecycle(app)
+    if traced:
+        twin = c.twin
+        tracer = app._tracer
+        if twin is None or twin.generation != c.generation:
+            twin = c.twin = Lifecycle(app, tracer.wrapper() if tracer is not None else None)
+        return twin
     return c

@@ -83,7 +83,7 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
     An unhandled exception propagates when ``PROPAGATE_EXCEPTIONS`` is on;
     otherwise it is stored in ``ctx.error`` and a 500 response is returned.
     """
-    lc = compiled(app)
+    lc = compiled(app, ctx.trace is not None)  # a sampled request runs the traced twin
     value = PENDING
     try:
         for fn, work, is_gen in lc.open:  # 1 to 3
@@ -117,7 +117,7 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
             fn, work, is_gen = plan.recover
             value = (yield from fn(ctx, work, e)) if is_gen else fn(ctx, work, e)
         if plan.generation != _registry.generation:  # the view connected a receiver...
-            plan = ctx.plan = compiled(app).plan(ctx)
+            plan = ctx.plan = compiled(app, ctx.trace is not None).plan(ctx)
         for fn, work, kind in plan.respond:  # 10 to 14
             if not kind:
                 value = fn(ctx, work, value)
@@ -162,7 +162,7 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
     """
     plan = ctx.plan
     if plan is None or plan.generation != _registry.generation:  # a receiver came or went
-        plan = compiled(app).plan(ctx)
+        plan = compiled(app, ctx.trace is not None).plan(ctx)
     if plan.resets_only:  # the usual: two resets, which do not fail
         plan.teardown[0][0](ctx, None, None)
         return
@@ -181,7 +181,7 @@ def finish(app: Tocsin, ctx: RequestContext, exc: BaseException | None) -> Pipe:
         stopped = yield from _run_all(ctx, plan.teardown, end)
     rest, sync = plan.app_teardown, plan.teardown_sync
     if rest and plan.generation != _registry.generation:  # a teardown function connected one
-        rest, sync = compiled(app).app_teardown, False
+        rest, sync = compiled(app, ctx.trace is not None).app_teardown, False
     if rest:  # 18, 19
         if sync:
             stopped = _run_all_now(ctx, rest, end) or stopped

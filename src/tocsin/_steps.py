@@ -8,8 +8,9 @@ then the view's return value, then the response). A step that may have to
 wait for a coroutine has a generator variant, named with ``_async``: it
 *yields* the coroutine to the driver (:mod:`tocsin._drive`) and gets its
 result back. The compiler picks the plain function when nothing the step
-calls is ``async``, so a step costs one call. Nothing here decides order,
-skips a step or records a trace: the compiler does that, once.
+calls is ``async``, so a step costs one call. Nothing here decides order
+or skips a step: the compiler does that, once; and the tracer wraps the
+entries, but for the session's save, which a traced request records here.
 
 The teardown steps (16 to 19) get ``value = (exc, errors)``: the exception
 the request ended with and the list where what their functions and
@@ -402,8 +403,13 @@ def save_session(ctx: RequestContext, work: None, response: t.Any) -> t.Any:
     if ctx._session is not None or (ctx.has_cookie and app._session_maybe_refreshed(ctx)):
         iface = app.session_interface
         session = ctx.opened_session()  # not ctx.session: saving is no access (no Vary: Cookie)
-        if not iface.is_null_session(session):
+        if iface.is_null_session(session):
+            pass
+        elif ctx.trace is None:
             iface.save_session(app, session, response)
+        else:  # a traced request records it
+            save = iface.save_session
+            ctx.trace.timed("session_save", save, save, app, session, response)
     return response
 
 

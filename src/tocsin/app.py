@@ -92,7 +92,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         #: A weak reference to the ASGI app made by :attr:`asgi` (which holds this app).
         self._asgi: weakref.ref[t.Any] | None = None
         #: The lifecycle tracer, when one is installed (see :mod:`tocsin.tracing`).
-        self._tracer: t.Any = None
+        self._tracer: Tracer | None = None
         self._cli: t.Any = None
         announce(self)  # Python 3.11: app.__call__ as inspect sees a coroutine function
         super().__init__(
@@ -137,8 +137,14 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self._decide_direct()
         self._session_always = self.session_interface.saves_every_request()
         self.compiled = None
-        if self.config["TRACE"] and self._tracer is None:
-            Tracer(self, keep=self.config["TRACE_KEEP"], server_timing=self.config["TRACE_HEADER"])
+        config = self.config
+        if config["TRACE"] and self._tracer is None:
+            Tracer(
+                self,
+                keep=config["TRACE_KEEP"],
+                server_timing=config["TRACE_SERVER_TIMING"] or config.get("TRACE_HEADER", False),
+                sample=config["TRACE_SAMPLE"],
+            )
 
     def _changed(self) -> None:
         """A registration changed: drop what was compiled from them."""
@@ -146,7 +152,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self._matcher.invalidate()
 
     @property
-    def tracer(self) -> t.Any:
+    def tracer(self) -> Tracer | None:
         """The app's lifecycle tracer (see :mod:`tocsin.tracing`), or ``None``."""
         return self._tracer
 

@@ -185,6 +185,7 @@ class RequestContext:
         "_request",
         "_session",
         "_tokens",
+        "_trace_t0",
         "app",
         "app_ctx",
         "body_pending",
@@ -204,6 +205,7 @@ class RequestContext:
 
     _pushed_app_ctxs: list[AppContext | None]
     _origin_app_ctx: AppContext | None
+    _trace_t0: int
     #: The messages get_flashed_messages() took from the session (set on first call).
     _flashes: list[tuple[str, t.Any]]
 
@@ -236,8 +238,9 @@ class RequestContext:
         self.view_args: dict[str, t.Any] | None = None
         self.routing_exception: HTTPException | None = None
         self.url_adapter: MapAdapter | None = None
-        #: The lifecycle trace of this request, when tracing is on.
+        #: The lifecycle trace of this request, when tracing is on (and it is sampled).
         self.trace: t.Any = None
+        # ``_trace_t0``, the clock when a tracer began the request, is set only by it.
         #: Under ASGI, for a view marked with ``stream_request_body``: the
         #: async iterator of the body chunks not yet received.
         self.body_receiver: t.Any = None
@@ -304,7 +307,12 @@ class RequestContext:
         s = self._session
         if s is None:
             iface = self.app.session_interface
-            s = iface.open_session(self.app, self.request)
+            if self.trace is None:
+                s = iface.open_session(self.app, self.request)
+            else:  # a traced request records it
+                s = self.trace.timed(
+                    "session_open", iface.open_session, iface.open_session, self.app, self.request
+                )
             if s is None:
                 s = iface.make_null_session(self.app)
             self._session = s

@@ -258,16 +258,26 @@ class TemplatingMixin:
         ``async def`` view use :func:`render_template_async` instead.
         """
         orig = context.copy()
+        trace = _trace()
         for func in self._context_processors():
-            context.update(t.cast("Tocsin", self).ensure_sync(func)())
+            sync = t.cast("Tocsin", self).ensure_sync(func)
+            context.update(
+                sync() if trace is None else trace.timed("context_processor", func, sync)
+            )
         context.update(orig)
 
     async def update_template_context_async(self, context: dict[str, t.Any]) -> None:
         """Like :meth:`update_template_context`, awaiting ``async`` processors."""
         orig = context.copy()
+        trace = _trace()
         for func in self._context_processors():
-            rv = func()
-            context.update(await rv if is_async_callable(func) else rv)
+            if trace is None:
+                rv = func()
+                context.update(await rv if is_async_callable(func) else rv)
+            elif is_async_callable(func):
+                context.update(await trace.timed_async("context_processor", func, func()))
+            else:
+                context.update(trace.timed("context_processor", func, func))
         context.update(orig)
 
     @t.overload
@@ -342,7 +352,26 @@ def _global_name(value: t.Any, name: str | None) -> str:
     return own
 
 
+def _trace() -> t.Any:
+    """The trace of the current request, when it is traced (see :mod:`tocsin.tracing`)."""
+    req_ctx = _cv_request.get(None)
+    return req_ctx.trace if req_ctx is not None else None
+
+
 def _render(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
+    trace = _trace()
+    if trace is not None:  # recorded: the template's name, its processors and signals
+        return t.cast(
+            str, trace.timed("render", _name(template), _render_now, app, template, context)
+        )
+    return _render_now(app, template, context)
+
+
+def _name(template: Template) -> str:
+    return template.name or "(template string)"
+
+
+def _render_now(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
     if _sig.before_render_template.receivers:
         call_sync(_sig.before_render_template, app, {"template": template, "context": context})
@@ -369,6 +398,14 @@ def _stream(app: Tocsin, template: Template, context: dict[str, t.Any]) -> t.Ite
 
 
 async def _render_async(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
+    trace = _trace()
+    if trace is not None:
+        aw = _render_async_now(app, template, context)
+        return t.cast(str, await trace.timed_async("render", _name(template), aw))
+    return await _render_async_now(app, template, context)
+
+
+async def _render_async_now(app: Tocsin, template: Template, context: dict[str, t.Any]) -> str:
     await app.update_template_context_async(context)
     kwargs: dict[str, t.Any] = {"template": template, "context": context}
     if _sig.before_render_template.receivers:

@@ -2,9 +2,11 @@
 
 ``create_app`` installs a :class:`tocsin.tracing.Tracer`; each request's
 trace lists the lifecycle steps in the order they ran (named as in
-:data:`tocsin.lifecycle.STEPS`), the hook functions and views called in each
-step, the signals sent, and the time of each. The page's own requests and
-static files are left out unless ``?all=1`` is given.
+:data:`tocsin.lifecycle.STEPS`; those with nothing registered are shown as
+skipped), the hook functions, views, receivers and renders called in each
+step with their durations and outcomes, the signals sent, and the time of
+each. The page's own requests and static files are left out unless
+``?all=1`` is given.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import typing as t
 from tocsin import Blueprint, current_app, render_template, request, url_for
 from tocsin.globals import request_ctx
 from tocsin.lifecycle import STEPS
-from tocsin.tracing import Trace, Tracer
+from tocsin.tracing import Call, Node, Send, Trace, Tracer
 
 bp = Blueprint("lifecycle", __name__)
 
@@ -44,36 +46,65 @@ def shown_traces() -> list[Trace]:
 
 
 def trace_view(trace: Trace) -> dict[str, t.Any]:
-    """A trace grouped by step, each with its calls and signals, for the template."""
-    durations = iter(trace.step_durations())
-    steps: list[dict[str, t.Any]] = []
-    for event in trace.events:
-        if event.kind == "step":
-            _, ms = next(durations)
-            steps.append(
+    """A trace as rows for the template: each step of the table, with its calls and signals.
+
+    A step one call did together with others (steps 1 and 2, say) is one row
+    per step, the first one timed; a skipped step (nothing registered) is a
+    row without times.
+    """
+    rows: list[dict[str, t.Any]] = []
+    for step in trace.steps:
+        items: list[dict[str, t.Any]] = []
+        _items(step.children, 0, items)
+        for k, name in enumerate(step.covers):
+            rows.append(
                 {
-                    "number": _NUMBERS.get(event.name),
-                    "name": event.name,
-                    "at_ms": event.at_ns / 1e6,
-                    "ms": ms,
-                    "items": [],
-                }
-            )
-        elif steps:
-            steps[-1]["items"].append(
-                {
-                    "kind": event.kind,
-                    "name": event.name,
-                    "detail": event.detail,
-                    "at_ms": event.at_ns / 1e6,
+                    "number": _NUMBERS.get(name),
+                    "name": name,
+                    "ran": step.ran,
+                    "same_call": k > 0,
+                    "at_ms": None if step.start_ns is None else step.start_ns / 1e6,
+                    "ms": None if step.duration_ns is None else step.duration_ns / 1e6,
+                    "items": items if k == 0 else [],
                 }
             )
     return {
         "trace": trace,
         "own": is_own(trace),
-        "steps": steps,
+        "steps": rows,
+        "ran": len(trace.ran),
         "duration_ms": (trace.duration_ns or 0) / 1e6,
     }
+
+
+def _items(nodes: tuple[Node, ...], depth: int, out: list[dict[str, t.Any]]) -> None:
+    """The calls and signals of a step, depth first, each with its depth."""
+    for node in nodes:
+        if isinstance(node, Call):
+            out.append(
+                {
+                    "kind": "call",
+                    "name": node.kind,
+                    "detail": node.name,
+                    "depth": depth,
+                    "ms": None if node.duration_ns is None else node.duration_ns / 1e6,
+                    "outcome": node.outcome,
+                }
+            )
+            _items(node.children, depth + 1, out)
+        elif isinstance(node, Send):
+            out.append(
+                {
+                    "kind": "signal",
+                    "name": node.signal,
+                    "detail": ", ".join(node.receivers),
+                    "count": len(node.receivers),
+                    "depth": depth,
+                    "ms": None if node.duration_ns is None else node.duration_ns / 1e6,
+                    "outcome": "",
+                }
+            )
+            _items(node.calls, depth + 1, out)
 
 
 @bp.get("/lifecycle")
@@ -96,7 +127,11 @@ def as_json() -> t.Any:
     traces = []
     for tr in shown_traces():
         data = tr.as_dict()
-        data["steps"] = tr.steps
-        data["step_durations"] = [[name, ms] for name, ms in tr.step_durations()]
+        data["ran"] = tr.ran
+        data["skipped"] = tr.skipped
+        data["events"] = [
+            {"ms": e.at_ns / 1e6, "kind": e.kind, "name": e.name, "detail": e.detail}
+            for e in tr.events
+        ]
         traces.append(data)
     return {"traces": traces}

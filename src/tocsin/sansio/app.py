@@ -105,8 +105,9 @@ class App(TemplatingMixin, Scaffold):
         "PROVIDE_AUTOMATIC_OPTIONS": True,
         "FRESH_APP_CONTEXT": False,
         "TRACE": False,
-        "TRACE_HEADER": False,
+        "TRACE_SAMPLE": 1.0,
         "TRACE_KEEP": 50,
+        "TRACE_SERVER_TIMING": False,
     }
 
     # -- settings ---------------------------------------------------------------------

@@ -1,0 +1,232 @@
+"""The :class:`Tracer`: which requests are traced, what is kept, the per-route aggregates."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import time
+import typing as t
+
+from ..globals import _cv_request
+from ._record import _SEND, Trace, current
+from ._stats import WINDOW, Route, RouteStats, route_stats
+from ._wrap import Wrapper
+
+if t.TYPE_CHECKING:
+    from ..app import Tocsin
+    from ..ctx import RequestContext
+    from ..signals import Namespace
+
+__all__ = ["STATS_TRACES", "Tracer"]
+
+assert WINDOW == 1024  # (annotate's ring index)
+
+#: How many of the latest sampled traces per-step figures are computed from.
+STATS_TRACES = 256
+#: The sampling counter's unit: ``sample`` is kept as parts per million.
+_ONE = 1_000_000
+#: Methods a route's aggregates are kept for by name; any other is counted as ``OTHER``
+#: for requests no rule matched (their method is the client's choice: memory stays bounded).
+_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+
+class Tracer:
+    """Traces the requests of *app*: a full :class:`Trace` for a fraction, counts for all.
+
+    :param keep: how many of the latest traces :attr:`traces` keeps.
+    :param server_timing: add a ``Server-Timing`` header to every response
+        (each step's duration for a traced request, the total for the others).
+    :param sample: the fraction of requests traced in full, from 0 to 1;
+        one request in ``1 / sample`` is (the first one is), by a counter,
+        not at random. Every request feeds :meth:`stats`.
+    :param clock: what gives the time in nanoseconds (``time.perf_counter_ns``;
+        tests give a fake one).
+
+    An app has one tracer at most (``app.tracer``); the config keys ``TRACE``,
+    ``TRACE_SAMPLE``, ``TRACE_KEEP`` and ``TRACE_SERVER_TIMING`` install one
+    at the first request.
+    """
+
+    def __init__(
+        self,
+        app: Tocsin,
+        keep: int = 50,
+        server_timing: bool = False,
+        sample: float = 1.0,
+        *,
+        clock: t.Callable[[], int] | None = None,
+    ) -> None:
+        if app._tracer is not None:
+            raise RuntimeError(
+                f"the app {app.name!r} already has a tracer: use it through app.tracer (or call"
+                " app.tracer.uninstall() before installing another)"
+            )
+        if not 0.0 <= sample <= 1.0:
+            raise ValueError(f"sample must be a fraction from 0 to 1, not {sample!r}")
+        self.app = app
+        self.server_timing = server_timing
+        #: The fraction of requests traced in full.
+        self.sample = sample
+        self._rate = round(sample * _ONE)
+        self._acc = _ONE - self._rate if self._rate else 0  # the first request is traced
+        self._clock: t.Callable[[], int] = clock if clock is not None else time.perf_counter_ns
+        self._traces: collections.deque[Trace] = collections.deque(maxlen=keep)
+        self._recent: collections.deque[Trace] = collections.deque(maxlen=STATS_TRACES)
+        self._routes: dict[str | None, dict[str, Route]] = {}
+        self._captures: list[list[Trace]] = []
+        self._watched: list[Namespace] = []
+        app._tracer = self
+        app._changed()  # compiled again, with a traced twin
+
+    def wrapper(self) -> Wrapper:
+        """What the compiler wraps the traced plans' steps and calls with."""
+        return Wrapper(self._clock, self._recent.append)
+
+    # -- per request (called by the drivers) ---------------------------------------------
+
+    def begin(self, ctx: RequestContext) -> Trace | None:
+        """Start the request of *ctx*: its :class:`Trace` if it is sampled, else ``None``."""
+        acc = self._acc + self._rate
+        if acc < 1_000_000:  # (_ONE) not sampled: only timed, for stats()
+            self._acc = acc
+            ctx._trace_t0 = self._clock()
+            return None
+        self._acc = acc - 1_000_000
+        trace = ctx.trace = Trace(ctx, self._clock)
+        ctx._trace_t0 = trace._t0
+        current.set(trace)
+        self._traces.append(trace)
+        if self._captures:
+            for captured in self._captures:
+                captured.append(trace)
+        return trace
+
+    def annotate(self, ctx: RequestContext, response: t.Any) -> None:
+        """Step 15: count the request, add ``Server-Timing`` if asked (called by the drivers)."""
+        try:
+            t0 = ctx._trace_t0
+        except AttributeError:  # begun before this tracer was installed
+            return
+        now = self._clock()
+        direct = type(response) is tuple  # (status code, headers, body): see _pipeline.Direct
+        status = response[0] if direct else response.status_code
+        rule = ctx.url_rule
+        key = rule.rule if rule is not None else None
+        by_method = self._routes.get(key)
+        route = by_method.get(ctx.method) if by_method is not None else None
+        if route is None:
+            route = self._route(key, ctx.method)
+        d = now - t0
+        n = route.count
+        route.ring[n & 1023] = d  # (_MASK)
+        route.count = n + 1
+        if d > route.max:
+            route.max = d
+        try:
+            route.codes[status] += 1
+        except IndexError:
+            route.odd_codes[status] = route.odd_codes.get(status, 0) + 1
+        trace = ctx.trace
+        if trace is not None:
+            trace.status = status
+            trace.rule = route.rule
+            trace.endpoint = rule.endpoint if rule is not None else None
+            if self.server_timing:
+                value = trace.server_timing(now)
+            trace._raw.append((0, _SEND, now))  # (STEP) step 15 begins
+        elif self.server_timing:
+            value = f"total;dur={d / 1e6:.3f}"
+        if self.server_timing:
+            if direct:
+                response[1].append(("Server-Timing", value))
+            else:
+                response.headers["Server-Timing"] = value
+
+    def _route(self, rule: str | None, method: str) -> Route:
+        """A new route aggregate (once per rule and method)."""
+        if rule is None and method not in _METHODS:
+            method = "OTHER"
+            by_method = self._routes.get(rule)
+            if by_method is not None and method in by_method:
+                return by_method[method]
+        route = Route(rule, method)
+        self._routes.setdefault(rule, {})[method] = route
+        return route
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def stats(self) -> dict[tuple[str | None, str], RouteStats]:
+        """Per ``(rule, method)``: request count, statuses, duration percentiles, per-step figures.
+
+        Durations run from step 1 to the response handed to the server (step
+        15); percentiles are over each route's latest requests (a ring of
+        :data:`~tocsin.tracing.WINDOW`), the maximum and counts over all of
+        them. Per-step figures come from the latest sampled requests (up to
+        :data:`STATS_TRACES`). Requests no rule matched have ``None`` as rule.
+        """
+        routes = [r for by_method in list(self._routes.values()) for r in by_method.values()]
+        return route_stats(routes, list(self._recent))
+
+    @contextlib.contextmanager
+    def capture(self) -> t.Iterator[list[Trace]]:
+        """Collect the traces of the requests begun inside the ``with`` block (for tests).
+
+        Every such request is traced in full, whatever ``sample`` says.
+        """
+        captured: list[Trace] = []
+        self._captures.append(captured)
+        self._rate = _ONE  # every request is sampled meanwhile
+        try:
+            yield captured
+        finally:
+            self._captures.remove(captured)
+            if not self._captures:
+                self._rate = round(self.sample * _ONE)
+
+    def watch(self, namespace: Namespace) -> None:
+        """Record the sends of every signal of *namespace* (custom signals) in traces.
+
+        A send appears where it happened (in the view's call, say), with the
+        receivers it reached. One recorder serves every tracer watching the
+        namespace; it writes into the trace of the current request when that
+        request's app is traced by a watcher.
+        """
+        namespace.connect_all(_record_watched)
+        self._watched.append(namespace)
+
+    @property
+    def traces(self) -> list[Trace]:
+        """The kept traces, oldest first."""
+        return list(self._traces)
+
+    @property
+    def last(self) -> Trace | None:
+        """The most recent trace, if any."""
+        traces = self._traces
+        return traces[-1] if traces else None
+
+    def clear(self) -> None:
+        """Forget the kept traces and the aggregates."""
+        self._traces.clear()
+        self._recent.clear()
+        self._routes = {}
+
+    def uninstall(self) -> None:
+        """Stop tracing the app (and stop watching namespaces)."""
+        if self.app._tracer is self:
+            self.app._tracer = None
+            self.app._changed()  # compiled again, without a traced twin
+        self._watched.clear()
+
+
+def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
+    """Namespace-wide receiver behind :meth:`Tracer.watch`."""
+    ctx = _cv_request.get(None)
+    if ctx is None or ctx.trace is None:
+        return
+    tracer = ctx.app._tracer
+    if tracer is None or not any(
+        signal.name in ns and ns[signal.name] is signal for ns in tracer._watched
+    ):
+        return
+    ctx.trace.signal(signal, sender)

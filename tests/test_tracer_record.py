@@ -1,0 +1,456 @@
+"""The tracer's record (steps, calls, signals, renders, sessions), sampling, stats, capture."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import pytest
+
+from tocsin import Tocsin, lifecycle, render_template_string, render_template_string_async, session
+from tocsin.signals import (
+    Namespace,
+    got_request_exception,
+    request_finished,
+    request_started,
+)
+from tocsin.testing import TestClient
+from tocsin.tracing import Call, Send, Step, Trace, Tracer
+
+
+def short(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+def shape(node: t.Any) -> t.Any:
+    """A node as comparable data: calls by kind, short name and outcome; sends with receivers."""
+    if isinstance(node, Call):
+        kids = [shape(c) for c in node.children]
+        return ("call", node.kind, short(node.name), node.outcome, *([kids] if kids else []))
+    if isinstance(node, Send):
+        calls = [shape(c) for c in node.calls]
+        return (
+            "signal",
+            node.signal,
+            [short(r) for r in node.receivers],
+            *([calls] if calls else []),
+        )
+    assert isinstance(node, Step)
+    return (node.name, [shape(c) for c in node.children])
+
+
+def ran(trace: Trace) -> list[t.Any]:
+    return [shape(s) for s in trace.steps if s.ran]
+
+
+class FakeClock:
+    """A clock that moves only when told: ``step`` nanoseconds per reading."""
+
+    def __init__(self, step: int = 0) -> None:
+        self.now = 1_000_000
+        self.step = step
+        self.readings: list[int] = []
+
+    def __call__(self) -> int:
+        self.now += self.step
+        if self.readings:
+            self.now = self.readings.pop(0)
+        return self.now
+
+
+@pytest.fixture
+def traced_app(app: Tocsin) -> tuple[Tocsin, Tracer, list[str]]:
+    log: list[str] = []
+    events = Namespace()
+    saved = events.signal("note-saved")
+
+    @app.before_request
+    def load() -> None:
+        log.append("load")
+
+    @app.before_request
+    async def check() -> None:
+        log.append("check")
+
+    @app.route("/")
+    def index() -> str:
+        session["n"] = session.get("n", 0) + 1
+        saved.send(app, n=session["n"])
+        return render_template_string("{{ 40 + 2 }}")
+
+    @app.route("/async")
+    async def index_async() -> str:
+        return await render_template_string_async("{{ 6 * 7 }}")
+
+    @app.after_request
+    def add_header(response: t.Any) -> t.Any:
+        response.headers["X-Seen"] = "1"
+        return response
+
+    @app.teardown_request
+    def torn(exc: BaseException | None) -> None:
+        log.append("torn")
+
+    def on_saved(sender: t.Any, **kwargs: t.Any) -> None:
+        log.append("on_saved")
+
+    def started(sender: t.Any, **kwargs: t.Any) -> None:
+        log.append("started")
+
+    async def finished_async(sender: t.Any, **kwargs: t.Any) -> None:
+        log.append("finished_async")
+
+    saved.connect(on_saved, weak=False)
+    request_started.connect(started, app, weak=False)
+    request_finished.connect(finished_async, app, weak=False)
+    tracer = Tracer(app)
+    tracer.watch(events)
+    yield app, tracer, log
+    request_started.disconnect(started, app)
+    request_finished.disconnect(finished_async, app)
+
+
+def test_a_traced_request_records_its_steps_calls_signals_render_and_session(
+    traced_app: tuple[Tocsin, Tracer, list[str]], driver: str
+) -> None:
+    app, tracer, log = traced_app
+    client = app.test_client(driver=driver)
+    with tracer.capture() as traces:
+        response = client.get("/")
+    assert response.data == b"42"
+    assert [tr.path for tr in traces] == ["/"]
+    trace = traces[0]
+    assert (trace.method, trace.status, trace.rule, trace.endpoint) == ("GET", 200, "/", "index")
+    assert ran(trace) == [
+        ("push_app_context", []),
+        ("match_url", []),
+        (
+            "request_started",
+            [
+                (
+                    "signal",
+                    "request-started",
+                    ["started"],
+                    [("call", "receiver", "started", "returned")],
+                )
+            ],
+        ),
+        (
+            "before_request",
+            [
+                ("call", "before_request", "load", "returned"),
+                ("call", "before_request", "check", "returned"),
+            ],
+        ),
+        (
+            "dispatch",
+            [
+                (
+                    "call",
+                    "view",
+                    "index",
+                    "returned",
+                    [
+                        ("call", "session_open", "open_session", "returned"),
+                        ("signal", "note-saved", ["on_saved"]),
+                        (
+                            "call",
+                            "render",
+                            "(template string)",
+                            "returned",
+                            [
+                                (
+                                    "call",
+                                    "context_processor",
+                                    "_default_template_ctx_processor",
+                                    "returned",
+                                )
+                            ],
+                        ),
+                    ],
+                )
+            ],
+        ),
+        ("make_response", []),
+        ("after_this_request", []),
+        ("after_request", [("call", "after_request", "add_header", "returned")]),
+        ("save_session", [("call", "session_save", "save_session", "returned")]),
+        (
+            "request_finished",
+            [
+                (
+                    "signal",
+                    "request-finished",
+                    ["finished_async"],
+                    [("call", "receiver", "finished_async", "returned")],
+                )
+            ],
+        ),
+        ("send_response", []),
+        ("teardown_request", [("call", "teardown_request", "torn", "returned")]),
+        ("pop_request_context", []),
+        ("pop_app_context", []),
+    ]
+    assert trace.ran[:2] == ["push_app_context", "push_request_context"]  # one call does both
+    assert trace.skipped == [
+        "before_first_request",
+        "url_value_preprocessor",
+        "handle_exception",
+        "teardown_appcontext",
+    ]
+    assert log == ["started", "load", "check", "on_saved", "finished_async", "torn"]
+    assert trace.duration_ns is not None
+    starts = [s.start_ns for s in trace.steps if s.ran]
+    assert starts == sorted(starts)
+    json.dumps(trace.as_dict())  # JSON-ready
+    text = trace.format()
+    assert text.splitlines()[0].startswith("GET / -> 200 in ")
+    assert "skipped  9 handle_exception" in text
+    assert "render (template string)" in text
+
+
+def test_an_async_view_and_its_async_render_are_recorded(
+    traced_app: tuple[Tocsin, Tracer, list[str]], driver: str
+) -> None:
+    app, tracer, _ = traced_app
+    client = app.test_client(driver=driver)
+    with tracer.capture() as traces:
+        assert client.get("/async").data == b"42"
+    (trace,) = traces
+    dispatch = trace.step("dispatch")
+    assert [shape(c) for c in dispatch.children] == [
+        (
+            "call",
+            "view",
+            "index_async",
+            "returned",
+            [
+                (
+                    "call",
+                    "render",
+                    "(template string)",
+                    "returned",
+                    [("call", "context_processor", "_default_template_ctx_processor", "returned")],
+                )
+            ],
+        )
+    ]
+
+
+def test_a_failing_hook_and_its_error_handler(app: Tocsin, client: TestClient) -> None:
+    @app.before_request
+    def refuse() -> None:
+        raise KeyError("nope")
+
+    @app.route("/")
+    def index() -> str:
+        return "never"
+
+    @app.errorhandler(KeyError)
+    def on_key(e: KeyError) -> tuple[str, int]:
+        return "handled", 409
+
+    tracer = Tracer(app)
+    assert client.get("/").status_code == 409
+    trace = tracer.last
+    assert trace is not None
+    before = trace.step("before_request")
+    assert [shape(c) for c in before.children] == [("call", "before_request", "refuse", "raised")]
+    (call,) = before.children
+    assert isinstance(call, Call) and isinstance(call.exception, KeyError)
+    assert "dispatch" in trace.skipped  # the view never ran
+    assert [shape(c) for c in trace.step("handle_exception").children] == [
+        ("call", "errorhandler", "on_key", "returned")
+    ]
+    assert trace.ran[trace.ran.index("before_request") + 1] == "handle_exception"
+
+
+def test_the_500_handler_is_in_step_9_with_got_request_exception(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    seen: list[str] = []
+
+    @app.route("/")
+    def index() -> str:
+        raise RuntimeError("boom")
+
+    @app.errorhandler(500)
+    def on_500(e: t.Any) -> tuple[str, int]:
+        return "sorry", 500
+
+    def noted(sender: t.Any, exception: BaseException, **extra: t.Any) -> None:
+        seen.append(type(exception).__name__)
+
+    tracer = Tracer(app)
+    with got_request_exception.connected_to(noted, app):
+        assert client.get("/").status_code == 500
+    trace = tracer.last
+    assert trace is not None
+    assert seen == ["RuntimeError"]
+    view = trace.step("dispatch").children[0]
+    assert isinstance(view, Call) and view.outcome == "raised"
+    assert isinstance(view.exception, RuntimeError)
+    assert trace.ran.count("handle_exception") == 1  # step 9 and the error path: one step
+    assert [shape(c) for c in trace.step("handle_exception").children] == [
+        (
+            "signal",
+            "got-request-exception",
+            ["noted"],
+            [("call", "receiver", "noted", "returned")],
+        ),
+        ("call", "errorhandler", "on_500", "returned"),
+    ]
+    assert sorted(trace.ran + trace.skipped) == sorted(s.name for s in lifecycle.STEPS)
+
+
+def test_a_raising_receiver_is_recorded_as_raised(app: Tocsin, client: TestClient) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    def bad(sender: t.Any, **kwargs: t.Any) -> None:
+        raise ValueError("no")
+
+    tracer = Tracer(app)
+    with request_started.connected_to(bad, app):
+        assert client.get("/").status_code == 500
+    trace = tracer.last
+    assert trace is not None
+    (send,) = trace.step("request_started").children
+    assert shape(send) == (
+        "signal",
+        "request-started",
+        ["bad"],
+        [("call", "receiver", "bad", "raised")],
+    )
+
+
+def test_sampling_traces_one_request_in_two_and_counts_them_all(
+    app: Tocsin, client: TestClient
+) -> None:
+    @app.route("/<int:n>")
+    def number(n: int) -> str:
+        return str(n)
+
+    tracer = Tracer(app, sample=0.5)
+    for n in range(10):
+        client.get(f"/{n}")
+    assert [tr.path for tr in tracer.traces] == ["/0", "/2", "/4", "/6", "/8"]
+    stats = tracer.stats()[("/<int:n>", "GET")]
+    assert (stats.count, stats.statuses, stats.durations.samples) == (10, {200: 10}, 10)
+    assert {name: s.count for name, s in stats.steps.items()}["dispatch"] == 5
+
+
+def test_an_unsampled_request_runs_the_plain_plan(app: Tocsin, client: TestClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    tracer = Tracer(app, sample=0.0)
+    for _ in range(3):
+        client.get("/")
+    assert tracer.traces == []
+    assert app.compiled is not None and app.compiled.twin is None  # no wrapper compiled
+    assert tracer.stats()[("/", "GET")].count == 3
+
+
+def test_stats_percentiles_of_known_durations(app: Tocsin, client: TestClient) -> None:
+    @app.route("/<int:n>")
+    def number(n: int) -> tuple[str, int]:
+        return str(n), 201 if n % 10 == 0 else 200
+
+    clock = FakeClock()
+    tracer = Tracer(app, sample=0.0, clock=clock)
+    durations = [(n * 37) % 100 + 1 for n in range(100)]  # 1 to 100 ms, shuffled
+    for n, ms in enumerate(durations):
+        clock.readings = [n * 10**9, n * 10**9 + ms * 10**6]  # begin, then step 15
+        client.get(f"/{n}")
+    client.get("/missing")  # no rule
+    stats = tracer.stats()
+    assert list(stats) == [("/<int:n>", "GET"), (None, "GET")]
+    route = stats[("/<int:n>", "GET")]
+    assert route.count == 100
+    assert route.statuses == {200: 90, 201: 10}
+    assert (route.durations.p50_ns, route.durations.p95_ns, route.durations.max_ns) == (
+        50 * 10**6,
+        95 * 10**6,
+        100 * 10**6,
+    )
+    assert stats[(None, "GET")].statuses == {404: 1}
+    data = route.as_dict()
+    assert (data["p50_ms"], data["p95_ms"], data["max_ms"]) == (50.0, 95.0, 100.0)
+
+
+def test_per_step_stats_come_from_the_sampled_requests(app: Tocsin, client: TestClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    tracer = Tracer(app, clock=FakeClock(step=1000))
+    for _ in range(4):
+        client.get("/")
+    steps = tracer.stats()[("/", "GET")].steps
+    assert list(steps) == [
+        "push_app_context",
+        "match_url",
+        "dispatch",
+        "make_response",
+        "send_response",
+        "teardown_request",
+    ]
+    for s in steps.values():  # the same requests on a steady clock: the same durations
+        assert s.count == 4 and s.raised == 0
+        assert s.durations.p50_ns == s.durations.p95_ns == s.durations.max_ns > 0
+
+
+def test_capture_traces_every_request_inside_it_only(app: Tocsin, client: TestClient) -> None:
+    @app.route("/<int:n>")
+    def number(n: int) -> str:
+        return str(n)
+
+    tracer = Tracer(app, sample=0.0)
+    client.get("/1")
+    with tracer.capture() as traces:
+        client.get("/2")
+        client.get("/3")
+    client.get("/4")
+    assert [tr.path for tr in traces] == ["/2", "/3"]
+    assert [tr.path for tr in tracer.traces] == ["/2", "/3"]
+    assert tracer.stats()[("/<int:n>", "GET")].count == 4
+
+
+def test_config_keys_install_the_tracer(app: Tocsin, client: TestClient) -> None:
+    app.config.update(TRACE=True, TRACE_SAMPLE=0.5, TRACE_KEEP=1, TRACE_SERVER_TIMING=True)
+
+    @app.route("/<int:n>")
+    def number(n: int) -> str:
+        return str(n)
+
+    first = client.get("/1").headers["Server-Timing"]
+    second = client.get("/2").headers["Server-Timing"]
+    client.get("/3")
+    tracer = app.tracer
+    assert tracer is not None
+    assert (tracer.sample, tracer.server_timing) == (0.5, True)
+    assert [tr.path for tr in tracer.traces] == ["/3"]  # keep=1; /2 was not sampled
+    assert [part.split(";")[0] for part in first.split(", ")][-2:] == ["make_response", "total"]
+    assert second.startswith("total;dur=") and "," not in second
+
+
+def test_a_second_tracer_is_an_error_that_names_app_tracer(app: Tocsin) -> None:
+    first = Tracer(app)
+    with pytest.raises(RuntimeError, match=r"app\.tracer"):
+        Tracer(app)
+    assert app.tracer is first
+    first.uninstall()
+    assert app.tracer is None
+    assert Tracer(app, sample=0.25).sample == 0.25
+
+
+def test_sample_must_be_a_fraction(app: Tocsin) -> None:
+    with pytest.raises(ValueError, match="fraction"):
+        Tracer(app, sample=2)
+    assert app.tracer is None
