@@ -317,6 +317,8 @@ class Lifecycle:
         if view is None:
             fn = _steps.dispatch_unmatched_async if recover[2] else _steps.dispatch_unmatched
             steps["dispatch"] = self._wrap_entry("dispatch", (fn, recover, recover[2]))
+        elif self._wrap is not None and not view_is_async:  # the step and its view: one wrapper
+            steps["dispatch"] = self._wrap.dispatch((_steps.dispatch, view, False))
         else:
             if self._wrap is not None:
                 view = self._wrap.call("view", view, view_is_async)[0]

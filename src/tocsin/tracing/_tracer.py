@@ -80,7 +80,7 @@ class Tracer:
 
     def wrapper(self) -> Wrapper:
         """What the compiler wraps the traced plans' steps and calls with."""
-        return Wrapper(self._clock, self._recent.append)
+        return Wrapper(self._clock)
 
     # -- per request (called by the drivers) ---------------------------------------------
 
@@ -96,6 +96,7 @@ class Tracer:
         ctx._trace_t0 = trace._t0
         current.set(trace)
         self._traces.append(trace)
+        self._recent.append(trace)  # for stats(), once finished
         if self._captures:
             for captured in self._captures:
                 captured.append(trace)
@@ -165,7 +166,7 @@ class Tracer:
         :data:`STATS_TRACES`). Requests no rule matched have ``None`` as rule.
         """
         routes = [r for by_method in list(self._routes.values()) for r in by_method.values()]
-        return route_stats(routes, list(self._recent))
+        return route_stats(routes, [tr for tr in list(self._recent) if tr.duration_ns is not None])
 
     @contextlib.contextmanager
     def capture(self) -> t.Iterator[list[Trace]]:

@@ -31,9 +31,8 @@ class Wrapper:
     :param clock: the tracer's clock (``time.perf_counter_ns``, or a test's).
     """
 
-    def __init__(self, clock: t.Callable[[], int], finished: t.Callable[[t.Any], t.Any]) -> None:
+    def __init__(self, clock: t.Callable[[], int]) -> None:
         self._now = clock
-        self._finished = finished
 
     def __call__(self, names: str | tuple[str, ...], entry: t.Any) -> t.Any:
         """A plan entry that marks the start of step *names* (several: one call does them all).
@@ -75,11 +74,44 @@ class Wrapper:
 
         return (step, work, kind)
 
+    def dispatch(self, entry: t.Any) -> t.Any:
+        """Step 8's entry for a sync view: marks the step and records the view's call.
+
+        One wrapper for both (the step's function is :func:`tocsin._steps.dispatch`,
+        whose work, a call of the view, it does itself unless the step has a
+        routing error to raise or an automatic ``OPTIONS`` to answer).
+        """
+        fn, view, kind = entry
+        wrapped = self.call("view", view, False)[0]
+        label = ("dispatch",)
+        call_label = ("view", view)
+        now = self._now
+
+        def traced_dispatch(ctx: t.Any, work: t.Any, value: t.Any) -> t.Any:
+            trace = ctx.trace
+            if trace is None or ctx.routing_exception is not None or ctx.method == "OPTIONS":
+                if trace is not None:
+                    trace._raw.append((STEP, label, now()))
+                return fn(ctx, wrapped, value)
+            raw = trace._raw
+            i = len(raw) + 1
+            t0 = now()
+            raw.append((STEP, label, t0))
+            raw.append(None)
+            try:
+                rv = view(**ctx.view_args)
+            except BaseException as e:
+                raw[i] = (CALL, call_label, t0, now(), e, len(raw))
+                raise
+            raw[i] = (CALL, call_label, t0, now(), None, len(raw))
+            return rv
+
+        return (traced_dispatch, wrapped, kind)
+
     def _last(self, label: tuple[str, ...], entry: t.Any) -> t.Any:
         """The entry of the step that covers step 19: when it is over, the trace is complete."""
         fn, work, kind = entry
         now = self._now
-        finished = self._finished
 
         if kind is True:
 
@@ -94,7 +126,6 @@ class Wrapper:
                     return (yield from fn(ctx, work, value))
                 finally:
                     trace.duration_ns = now() - trace._t0
-                    finished(trace)
 
             return (last_gen, work, True)
 
@@ -109,7 +140,6 @@ class Wrapper:
                 return fn(ctx, work, value)
             finally:
                 trace.duration_ns = now() - trace._t0
-                finished(trace)
 
         return (last, work, kind)
 
