@@ -454,3 +454,59 @@ def test_sample_must_be_a_fraction(app: Tocsin) -> None:
     with pytest.raises(ValueError, match="fraction"):
         Tracer(app, sample=2)
     assert app.tracer is None
+
+
+def test_a_streamed_response_ends_its_trace_when_the_body_is_done(
+    app: Tocsin, client: TestClient
+) -> None:
+    from tocsin import stream_with_context
+
+    @app.route("/stream")
+    def stream() -> t.Any:
+        return stream_with_context(iter(["a", "b"]))
+
+    @app.teardown_request
+    def torn(exc: BaseException | None) -> None:
+        pass
+
+    tracer = Tracer(app)
+    response = client.get("/stream")
+    assert response.get_data() == b"ab"
+    response.close()
+    trace = tracer.last
+    assert trace is not None and trace.duration_ns is not None
+    assert trace.ran[-4:] == [  # (nothing registered for step 18)
+        "send_response",
+        "teardown_request",
+        "pop_request_context",
+        "pop_app_context",
+    ]
+    assert trace.step("send_response").duration_ns is not None  # until teardown began
+    assert [shape(c) for c in trace.step("teardown_request").children] == [
+        ("call", "teardown_request", "torn", "returned")
+    ]
+
+
+def test_a_custom_session_interface_opens_in_step_2(app: Tocsin, client: TestClient) -> None:
+    from tocsin.sessions import SecureCookieSessionInterface
+
+    class Sessions(SecureCookieSessionInterface):
+        def open_session(self, app: t.Any, request: t.Any) -> t.Any:
+            return super().open_session(app, request)
+
+    app.session_interface = Sessions()
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    tracer = Tracer(app)
+    assert client.get("/").data == b"ok"
+    trace = tracer.last
+    assert trace is not None
+    assert [shape(c) for c in trace.step("push_request_context").children] == [
+        ("call", "session_open", "open_session", "returned")
+    ]
+    assert trace.step("push_request_context").covers == ("push_request_context",)
+    saved = [shape(c) for c in trace.step("save_session").children]
+    assert saved == [("call", "session_save", "save_session", "returned")]

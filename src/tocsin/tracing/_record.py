@@ -346,14 +346,16 @@ class Trace:
         response when ``server_timing`` is on).
         """
         stop = self._now() if at is None else at
-        marks = [rec for rec in self._raw if rec is not None and rec[0] == STEP]
-        ends = [rec[2] for rec in marks[1:]]
-        ends.append(stop)
-        parts = [
-            f"{rec[1][0]};dur={(end - rec[2]) / 1e6:.3f}"
-            for rec, end in zip(marks, ends, strict=True)
-        ]
-        parts.append(f"total;dur={(stop - self._t0) / 1e6:.3f}")
+        parts = []
+        prev = None
+        for rec in self._raw:
+            if rec is not None and rec[0] == STEP:
+                if prev is not None:
+                    parts.append(_timing(prev[1][0], rec[2] - prev[2]))
+                prev = rec
+        if prev is not None:
+            parts.append(_timing(prev[1][0], stop - prev[2]))
+        parts.append(_timing("total", stop - self._t0))
         return ", ".join(parts)
 
     @property
@@ -514,6 +516,11 @@ class Trace:
                 Step(_NUMBER[label[0]], label[0], "ran", start - t0, duration, label, children)
             )
         return steps
+
+
+def _timing(name: str, ns: int) -> str:
+    """One metric of a ``Server-Timing`` header, in milliseconds with three decimals."""
+    return "%s;dur=%.3f" % (name, ns / 1e6)  # noqa: UP031  (the quickest of the ways to format)
 
 
 def _call_name(obj: t.Any) -> str:

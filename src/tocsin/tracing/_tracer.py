@@ -8,7 +8,7 @@ import time
 import typing as t
 
 from ..globals import _cv_request
-from ._record import _SEND, Trace, current
+from ._record import _SEND, Trace, _timing, current
 from ._stats import WINDOW, Route, RouteStats, route_stats
 from ._wrap import Wrapper
 
@@ -128,20 +128,23 @@ class Tracer:
         except IndexError:
             route.odd_codes[status] = route.odd_codes.get(status, 0) + 1
         trace = ctx.trace
-        if trace is not None:
+        if trace is None:
+            if not self.server_timing:
+                return
+            value = _timing("total", d)
+        else:
             trace.status = status
             trace.rule = route.rule
             trace.endpoint = rule.endpoint if rule is not None else None
-            if self.server_timing:
-                value = trace.server_timing(now)
-            trace._raw.append((0, _SEND, now))  # (STEP) step 15 begins
-        elif self.server_timing:
-            value = f"total;dur={d / 1e6:.3f}"
-        if self.server_timing:
-            if direct:
-                response[1].append(("Server-Timing", value))
-            else:
-                response.headers["Server-Timing"] = value
+            if not self.server_timing:
+                trace._raw.append((0, _SEND, now))  # (STEP) step 15 begins
+                return
+            value = trace.server_timing(now)
+            trace._raw.append((0, _SEND, now))
+        if direct:
+            response[1].append(("Server-Timing", value))
+        else:
+            response.headers["Server-Timing"] = value
 
     def _route(self, rule: str | None, method: str) -> Route:
         """A new route aggregate (once per rule and method)."""
