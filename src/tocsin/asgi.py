@@ -41,7 +41,7 @@ from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
-from ._asgi_body import ReceiveStream, Relay, body_chunks, declared_length, spool_body
+from ._asgi_body import Inbox, ReceiveStream, Relay, declared_length, spool_body
 from ._drive import (
     drive,
     drive_async,
@@ -358,7 +358,7 @@ class ASGIApp:
         ctx.body_pending = False
         limit = self.app.config["MAX_CONTENT_LENGTH"]
         if ctx.plan.streams_body:
-            ctx.body_receiver = body_chunks(receive, limit, declared_length(scope))
+            ctx.body_receiver = Inbox(receive, limit, declared_length(scope))
             return None
         body: t.IO[bytes]
         if in_thread or ctx.routing_exception is not None:
@@ -397,7 +397,11 @@ class ASGIApp:
         exc: BaseException | None = ctx.error
         task = asyncio.current_task()
         # (handed over before the watcher starts: no read of the stream may call receive then)
-        relay = body.hand_over() if isinstance(body, ReceiveStream) and body.waiting else None
+        relay: Relay | Inbox | None = None
+        if isinstance(body, ReceiveStream) and body.waiting:
+            relay = body.hand_over()
+        elif isinstance(ctx.body_receiver, Inbox) and not ctx.body_receiver.done:
+            relay = ctx.body_receiver.hand_over()
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, task, relay))
         try:
             await send(start)
@@ -661,7 +665,7 @@ async def _close_body(response: Response) -> None:
 
 
 async def _cancel_on_disconnect(
-    receive: ASGIReceive, task: asyncio.Task[t.Any] | None, relay: Relay | None
+    receive: ASGIReceive, task: asyncio.Task[t.Any] | None, relay: Relay | Inbox | None
 ) -> None:
     """While a body is streamed: cancel *task* when the client disconnects.
 
