@@ -171,6 +171,10 @@ def _route_head(route: Route) -> list[str]:
     fields = [("URL", route.url)]
     if route.rule is not None:
         fields.append(("rule", f"{route.rule} ({', '.join(route.methods)})"))
+    if route.host is not None:
+        fields.append(("host", route.host))
+    if route.subdomain is not None:
+        fields.append(("subdomain", route.subdomain))
     if route.view is not None:
         fields.append(("view", route.view))
     if route.blueprints:

@@ -86,6 +86,9 @@ class Route:
     #: The routing error's name (``Not Found``), or the redirect's target.
     reason: str | None
     rule: str | None
+    #: The rule's subdomain (or host, with host matching), if it has one.
+    subdomain: str | None
+    host: str | None
     endpoint: str | None
     methods: tuple[str, ...]
     view: str | None
@@ -112,9 +115,7 @@ def resolve(app: Tocsin, method: str, path: str, subdomain: str | None = None) -
     return ctx
 
 
-def explain_route(
-    app: Tocsin, method: str, path: str, subdomain: str | None = None
-) -> Route:
+def explain_route(app: Tocsin, method: str, path: str, subdomain: str | None = None) -> Route:
     """Resolve *method* *path* and read, step by step, what the app's plan for it runs."""
     ctx = resolve(app, method, path, subdomain)
     life = compiled(app)
@@ -139,6 +140,8 @@ def explain_route(
         status=status,
         reason=reason,
         rule=rule.rule if rule is not None else None,
+        subdomain=(rule.subdomain or None) if rule is not None else None,
+        host=(rule.host or None) if rule is not None else None,
         endpoint=endpoint,
         methods=tuple(sorted(rule.methods or ())) if rule is not None else (),
         view=_name(view) if view is not None else None,

@@ -164,9 +164,7 @@ class Registry:
         flags = tuple(record.is_async for record, _, _ in ordered)
         return (getters, flags, any(flags)), alive
 
-    def _ordered(
-        self, key: c.Hashable
-    ) -> tuple[list[tuple[ReceiverRecord, _Order, bool]], bool]:
+    def _ordered(self, key: c.Hashable) -> tuple[list[tuple[ReceiverRecord, _Order, bool]], bool]:
         """The live records a send for sender key ``key`` calls, in call order.
 
         Each comes with the sort key of the connection that placed it and
@@ -177,7 +175,9 @@ class Registry:
         holder = self._senders.get(key)
         alive = not (isinstance(holder, weakref.ref) and holder() is None)
         if key is not ANY and alive:
-            links.extend((rkey, order, False) for rkey, order in self._by_sender.get(key, {}).items())
+            links.extend(
+                (rkey, order, False) for rkey, order in self._by_sender.get(key, {}).items()
+            )
         links.sort(key=_order_of)
         ordered: list[tuple[ReceiverRecord, _Order, bool]] = []
         seen: set[c.Hashable] = set()
@@ -190,7 +190,7 @@ class Registry:
         return ordered, alive
 
     def _connections(self, sender: t.Any) -> list[tuple[Receiver, int, bool]]:
-        """``(receiver, priority, connected for ANY)`` for each receiver a send for ``sender`` calls.
+        """``(receiver, priority, for ANY)`` of each receiver a send for ``sender`` calls.
 
         In call order, the order of :meth:`receivers_for`; read for tools
         (``tocsin signals``, ``tocsin explain``), never by sends. A receiver
@@ -203,9 +203,11 @@ class Registry:
             self._busy += 1
             try:
                 ordered, _ = self._ordered(self._sender_key(sender))
-                found = []
+                found: list[tuple[Receiver, int, bool]] = []
                 for record, (negative_priority, _), for_any in ordered:
-                    receiver = record.ref() if record.ref is not None else record.value
+                    receiver = t.cast(
+                        "Receiver | None", record.ref() if record.ref is not None else record.value
+                    )
                     if receiver is not None:
                         found.append((receiver, -negative_priority, for_any))
             finally:
