@@ -13,11 +13,14 @@ from __future__ import annotations
 import typing as t
 
 from tocsin import Blueprint, Tocsin, abort, current_app, request
-from tocsin.signals import Namespace, request_finished, request_started
+from tocsin.signals import Namespace, request_finished, request_started, signal
 from tocsin.tracing import Tracer
 
 events = Namespace()
 order_placed = events.signal("order-placed", doc="Sent with order= once an order is stored.")
+stock_low = signal(
+    "shop-stock-low", doc="Sent with item= when an item runs low."
+)  # (the default namespace)
 
 # -- hooks ------------------------------------------------------------------------------
 
@@ -126,6 +129,10 @@ def mail_order(sender: t.Any, **extra: t.Any) -> None:
     """order-placed, priority 0."""
 
 
+async def reorder(sender: t.Any, **extra: t.Any) -> None:
+    """shop-stock-low (async)."""
+
+
 # -- views ---------------------------------------------------------------------------------
 
 
@@ -217,6 +224,7 @@ def create_app(trace: bool = False) -> Tocsin:
     request_finished.connect(log_finished, app, priority=-5)
     order_placed.connect(audit_order, priority=10)
     order_placed.connect(mail_order, app)
+    stock_low.connect(reorder, app, priority=3)
     if trace:
         Tracer(app)
     return app

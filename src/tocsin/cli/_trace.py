@@ -20,7 +20,8 @@ def _trace_lines(trace: Trace, driver: str) -> list[str]:
     (``status`` and ``events``), so this is the one place to change when
     the tracer records more.
     """
-    lines = [f"{trace.method} {trace.path} -> {trace.status} ({driver})"]
+    status = trace.status if trace.status is not None else "no response"
+    lines = [f"{trace.method} {trace.path} -> {status} ({driver})"]
     for event in trace.events:
         ms = f"{event.at_ns / 1e6:9.3f} ms"
         if event.kind == "step":
