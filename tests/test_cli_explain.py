@@ -10,6 +10,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from cli_shop import SHOP, isolated, output_of, shop, step_block
 from tocsin import Tocsin, lifecycle
@@ -439,3 +440,43 @@ def test_the_tocsin_program(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == USER_ROUTE
+
+
+TOUR_APP = """
+from tocsin import Tocsin, g, request
+from tocsin.signals import request_finished
+
+app = Tocsin(__name__)
+
+
+@app.before_request
+def load_user():
+    g.user = request.headers.get("X-User", "anonymous")
+
+
+@app.route("/hello/<name>")
+def hello(name):
+    return f"Hello, {name}, from {g.user}"
+
+
+@request_finished.connect_via(app)
+def log_status(sender, response, **extra):
+    pass
+"""
+
+
+def test_the_readme_example_is_what_explain_prints(tmp_path: Path) -> None:
+    """Every line of the README's example, but its '...', is printed, in that order."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    command = "$ tocsin --app app explain GET /hello/ann\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0].splitlines()
+    (tmp_path / "app.py").write_text(TOUR_APP)
+    done = CliRunner().invoke(
+        cli, ["--app", str(tmp_path / "app.py"), "explain", "GET", "/hello/ann"]
+    )
+    assert done.exit_code == 0, done.output
+    printed = iter(done.output.splitlines())
+    for line in shown:
+        if line != "...":
+            assert line in printed, line  # (consumes the lines before it)
+    sys.modules.pop("app", None)
