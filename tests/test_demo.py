@@ -470,9 +470,14 @@ def test_the_asgi_module_serves_the_demo(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert api.json() == {"notes": []}
 
 
-def test_tocsin_signals_lists_the_demos_own_namespace(app: Tocsin) -> None:
+def test_tocsin_signals_lists_the_demos_own_namespace(
+    app: Tocsin, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tocsin.cli import cli
 
+    for name in ("TOCSIN_RUN_FROM_CLI", "FLASK_RUN_FROM_CLI"):  # (the group sets them)
+        monkeypatch.setenv(name, "recorded")
+        monkeypatch.delenv(name)
     result = app.test_cli_runner().invoke(cli, ["signals"])
     assert result.exit_code == 0, result.output
     rows = [" ".join(line.split()) for line in result.output.splitlines()[2:]]
