@@ -482,3 +482,19 @@ def test_the_readme_example_is_what_explain_prints(tmp_path: Path) -> None:
     for line in shown:
         if line != "...":
             assert line in printed, line  # (consumes the lines before it)
+
+
+def test_one_function_registered_at_two_scopes_is_listed_at_each(app: Tocsin) -> None:
+    from tocsin import Blueprint
+
+    admin = Blueprint("admin", __name__)
+    admin.before_request(warm_up)
+    admin.add_url_rule("/x", "x", lambda: "")
+    app.register_blueprint(admin)  # (the blueprint's scope is made before the app's)
+    app.before_request(warm_up)
+    result = app.test_cli_runner().invoke(cli, ["explain", "GET", "/x"])
+    assert step_block(result.output, 7) == [
+        "7   before_request",
+        f"      app: {__name__}.warm_up",
+        f"      blueprint admin: {__name__}.warm_up",
+    ]

@@ -247,15 +247,29 @@ class _PlanReader:
             planned = _hook_functions(work[0])
         else:
             planned = _hook_functions(work)
-        registry = _REGISTRIES[name](self.app)
-        labelled = [(scope, f) for scope, funcs in registry.items() for f in funcs]
-        calls = []
-        for fn in planned:
-            found = next(((s, f) for s, f in labelled if _same(fn, f)), None)
-            scope, registered = found if found is not None else ("?", fn)
-            label = _scope_label(scope) if scope != "?" else "?"
-            calls.append(Call("hook", _name(registered), is_async_callable(registered), label))
+        labelled = self._registered(name)
+        calls, position = [], 0
+        for fn in planned:  # (each matched to the next registered function it is)
+            at = next(
+                (i for i in range(position, len(labelled)) if _same(fn, labelled[i][1])), None
+            )
+            if at is None:  # (never: the plan is built from the same registries)
+                calls.append(Call("hook", _name(fn), is_async_callable(fn), "?"))
+                continue
+            scope, registered = labelled[at]
+            position = at + 1
+            calls.append(Call("hook", _name(registered), is_async_callable(registered), scope))
         return calls
+
+    def _registered(self, name: str) -> list[tuple[str, t.Any]]:
+        """``(scope label, function)`` of hook *name* for this request, in the table's order."""
+        registry = _REGISTRIES[name](self.app)
+        chain = self.plan.blueprints
+        if lifecycle.runs_reversed(name):  # (innermost blueprint first, each scope reversed)
+            return [
+                (_scope_label(s), f) for s in (*chain, None) for f in reversed(registry.get(s, ()))
+            ]
+        return [(_scope_label(s), f) for s in (None, *reversed(chain)) for f in registry.get(s, ())]
 
     def dispatch(self, calls: list[Call], notes: list[str]) -> None:
         """Step 8: the view, or the stored routing error it raises."""
