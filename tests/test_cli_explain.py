@@ -498,3 +498,13 @@ def test_one_function_registered_at_two_scopes_is_listed_at_each(app: Tocsin) ->
         f"      app: {__name__}.warm_up",
         f"      blueprint admin: {__name__}.warm_up",
     ]
+
+
+def test_verbose_adds_each_steps_summary() -> None:
+    out = output_of("explain", "-v", "GET", "/admin/users/7")
+    assert step_block(out, 8) == [
+        "8   dispatch",
+        f"      - {lifecycle.step('dispatch').summary}",
+        "      view: cli_app.show_user (async)",
+    ]
+    assert len(out.splitlines()) == len(USER_ROUTE.splitlines()) + 19

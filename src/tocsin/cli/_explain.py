@@ -110,7 +110,7 @@ def explain_command(
         if as_json:
             click.echo(json.dumps(_jsonable(dataclasses.asdict(route)), indent=2))
         else:
-            click.echo("\n".join(_route_lines(route)))
+            click.echo("\n".join(_route_lines(route, verbose)))
         return
     app = _optional_app(info)
     if as_json:
@@ -203,11 +203,13 @@ def _call_line(call: Call) -> str:
     return f"{call.kind}: {name}"
 
 
-def _route_lines(route: Route) -> list[str]:
+def _route_lines(route: Route, verbose: bool = False) -> list[str]:
     """``explain METHOD PATH`` as text: the resolution, then every step and what it runs."""
     lines = [*_route_head(route), ""]
-    for step in route.steps:
+    for step, row in zip(route.steps, lifecycle.STEPS, strict=True):
         lines.append(f"{str(step.number).ljust(2)}  {step.name}")
+        if verbose:
+            lines.append(f"      - {row.summary}")
         details = [*step.notes, *map(_call_line, step.calls)] or ["(nothing registered)"]
         lines.extend(f"      {line}" for line in details)
     lines.append("")
