@@ -394,3 +394,33 @@ def test_receive_has_one_caller_at_a_time_while_a_stream_reads_the_body(app: Toc
     client = Slow(8 * CHUNK)
     _run(app, "/echo", client, [(b"transfer-encoding", b"chunked")])
     assert (client.status, len(client.body), client.most) == (200, 8 * CHUNK, 1)
+
+
+def test_a_streamed_response_may_read_a_streaming_views_body_while_it_streams(app: Tocsin) -> None:
+    """The same for an async view marked stream_request_body: one caller of receive."""
+
+    @app.post("/aecho")
+    @stream_request_body
+    async def aecho() -> t.Any:
+        async def chunks() -> t.AsyncIterator[bytes]:
+            async for piece in request.body_chunks():
+                yield piece
+
+        return chunks()
+
+    class Slow(Client):
+        in_flight = most = 0
+
+        async def receive(self) -> Message:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            try:
+                await asyncio.sleep(0.002)
+                return await super().receive()
+            finally:
+                self.in_flight -= 1
+
+    client = Slow(2 * MiB + 3)
+    _run(app, "/aecho", client, [(b"transfer-encoding", b"chunked")])
+    assert (client.status, len(client.body), client.most) == (200, 2 * MiB + 3, 1)
+    assert client.body == b"x" * (2 * MiB + 3)

@@ -450,6 +450,7 @@ def test_group_lists_and_runs_the_apps_commands(project: Path) -> None:
         "seed",
         "shell",
         "signals",
+        "trace",
     ]
     assert "  seed     Seed the database." in commands
     assert run_cli("--app", "hello", "seed").output == "seeded\n"
@@ -882,9 +883,9 @@ def test_signals_receivers_in_call_order(app: Tocsin) -> None:
     ):
         lines = signal_lines(app, "request-started")
     assert [line.split() for line in lines] == [
-        ["request-started", "built-in", "1", "first", __name__, "sync", "any"],
-        ["request-started", "built-in", "2", "audit", __name__, "sync", "any"],
-        ["request-started", "built-in", "3", "notify", __name__, "async", "app"],
+        ["request-started", "built-in", "1", "10", "first", __name__, "sync", "any"],
+        ["request-started", "built-in", "2", "0", "audit", __name__, "sync", "any"],
+        ["request-started", "built-in", "3", "0", "notify", __name__, "async", "app"],
     ]
 
 
@@ -893,7 +894,16 @@ def test_signals_table_layout(app: Tocsin) -> None:
     with request_finished.connected_to(recorder.on_finished, app):
         result = app.test_cli_runner().invoke(cli, ["signals"])
     lines = result.output.splitlines()
-    assert lines[0].split() == ["Signal", "Namespace", "#", "Receiver", "Module", "Call", "Sender"]
+    assert lines[0].split() == [
+        "Signal",
+        "Namespace",
+        "#",
+        "Priority",
+        "Receiver",
+        "Module",
+        "Call",
+        "Sender",
+    ]
     built_in = [line.split()[0] for line in lines[2:] if line.split()[1] == "built-in"]
     assert list(dict.fromkeys(built_in)) == [
         "template-rendered",
@@ -909,9 +919,9 @@ def test_signals_table_layout(app: Tocsin) -> None:
     ]
     finished = [line.split() for line in lines if line.startswith("request-finished")]
     assert finished == [
-        ["request-finished", "built-in", "1", "Recorder.on_finished", __name__, "sync", "app"]
+        ["request-finished", "built-in", "1", "0", "Recorder.on_finished", __name__, "sync", "app"]
     ]
-    assert "template-rendered        built-in   -  (none)" in lines
+    assert ["template-rendered", "built-in", "-", "-", "(none)"] in [line.split() for line in lines]
 
 
 def test_signals_default_namespace(app: Tocsin) -> None:
@@ -919,7 +929,7 @@ def test_signals_default_namespace(app: Tocsin) -> None:
     with custom.connected_to(audit):
         lines = signal_lines(app, "tocsin-cli-test-order-placed")
     assert [line.split() for line in lines] == [
-        ["tocsin-cli-test-order-placed", "default", "1", "audit", __name__, "sync", "any"]
+        ["tocsin-cli-test-order-placed", "default", "1", "0", "audit", __name__, "sync", "any"]
     ]
 
 

@@ -794,3 +794,39 @@ def test_concurrent_asgi_requests_are_isolated(app: Tocsin) -> None:
 
     texts = asyncio.run(run())
     assert texts == [f"{i}|{i}" for i in range(50)] + [f"s{i}|s{i}" for i in range(20)]
+
+
+def test_a_threads_loop_made_during_a_request_does_not_keep_it_alive() -> None:
+    """The loop that runs async hooks under WSGI is made in an empty context."""
+    import gc
+    import threading
+    import weakref
+
+    from tocsin import Tocsin, request
+
+    app = Tocsin(__name__)
+    seen: list[weakref.ref[t.Any]] = []
+
+    @app.before_request
+    async def note() -> None:  # the thread's first coroutine: its loop is made now
+        seen.append(weakref.ref(request._get_current_object()))  # type: ignore[attr-defined]
+
+    app.route("/")(lambda: "ok")
+    done, release = threading.Event(), threading.Event()
+    statuses: list[int] = []
+
+    def serve() -> None:
+        statuses.append(app.test_client().get("/").status_code)
+        done.set()
+        release.wait(10)  # the thread (and its loop) stay alive meanwhile
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        assert done.wait(10)
+        gc.collect()
+        assert statuses == [200]
+        assert seen[0]() is None  # the request object was freed
+    finally:
+        release.set()
+        thread.join(10)

@@ -484,3 +484,24 @@ def test_the_asgi_module_serves_the_demo(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert page.status_code == 200 and "Tocsin notes" in page.text
     assert "dispatch;dur=" in page.headers["server-timing"]
     assert api.json() == {"notes": []}
+
+
+def test_tocsin_signals_lists_the_demos_own_namespace(
+    app: Tocsin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tocsin.cli import cli
+
+    for name in ("TOCSIN_RUN_FROM_CLI", "FLASK_RUN_FROM_CLI"):  # (the group sets them)
+        monkeypatch.setenv(name, "recorded")
+        monkeypatch.delenv(name)
+    result = app.test_cli_runner().invoke(cli, ["signals"])
+    assert result.exit_code == 0, result.output
+    rows = [" ".join(line.split()) for line in result.output.splitlines()[2:]]
+    assert [row for row in rows if row.split()[1] == "notes.events.events"] == [
+        "note-created notes.events.events 1 0 partial(_record_watched)"
+        " tocsin.tracing._tracer sync any",
+        "note-created notes.events.events 2 0 audit_created notes.events sync app",
+        "note-deleted notes.events.events 1 0 partial(_record_watched)"
+        " tocsin.tracing._tracer sync any",
+        "note-deleted notes.events.events 2 0 audit_deleted notes.events sync app",
+    ]

@@ -220,9 +220,13 @@ def _chunked_echo(port: int, path: str, parts: list[bytes]) -> tuple[bytes, byte
     return head, body
 
 
-def test_a_streamed_response_reads_the_body_as_it_streams(server: tuple[str, int]) -> None:
+@pytest.mark.parametrize("path", ["/echo-stream", "/aecho-stream"])
+def test_a_streamed_response_reads_the_body_as_it_streams(
+    server: tuple[str, int], path: str
+) -> None:
+    """A sync view's stream reads request.stream; an async streaming view's, body_chunks()."""
     _, port = server
     body = bytes(range(256)) * 8192  # 2 MiB
-    head, echoed = _chunked_echo(port, "/echo-stream", [body[:700_000], body[700_000:]])
+    head, echoed = _chunked_echo(port, path, [body[:700_000], body[700_000:]])
     assert head.startswith(b"HTTP/1.1 200"), head
     assert (len(echoed), echoed == body) == (len(body), True)

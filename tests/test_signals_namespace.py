@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import doctest
 import functools
+import gc
 import typing as t
 
 import pytest
@@ -246,3 +247,16 @@ def test_built_in_signals_work_as_plain_signals() -> None:
         request_started.send(app)
         request_started.send(Sender())
     assert sent == [(app, {})]
+
+
+def test_every_live_namespace_is_known_weakly_in_creation_order() -> None:
+    from tocsin.signals._namespace import namespaces
+
+    first, second = Namespace(), Namespace()
+    known = [id(ns) for ns in namespaces()]
+    assert known[:2] == [id(tocsin.signals.default_namespace), id(_signals)]
+    assert known[-2:] == [id(first), id(second)]  # (dicts compare by value: ids)
+    first_id = id(first)
+    del first
+    gc.collect()
+    assert [id(ns) for ns in namespaces()] == [i for i in known if i != first_id]

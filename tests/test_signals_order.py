@@ -153,3 +153,31 @@ def test_order_matches_the_reference_model(plan: list[Connection], sender_index:
     got = [int(value) for _, value in sig.send(senders[sender_index])]
     assert got == expected_order(plan, sender_index)
     assert [int(r(None)) for r in sig.receivers_for(senders[sender_index])] == got
+    listed = sig._connections(senders[sender_index])
+    assert [int(r(None)) for r, _, _ in listed] == got
+    assert [priority for _, priority, _ in listed] == sorted(
+        (priority for _, priority, _ in listed), reverse=True
+    )
+
+
+def test_connections_give_each_receivers_priority_and_sender_in_call_order() -> None:
+    sig = Signal()
+    mine, other = Sender(), Sender()
+    a, b, c = named("a"), named("b"), named("c")
+    sig.connect(b, weak=False)
+    sig.connect(a, weak=False)
+    sig.connect(a, sender=mine, weak=False, priority=1)  # (its better place, for mine)
+    sig.connect(c, sender=other, weak=False, priority=-3)
+    assert sig._connections(mine) == [(a, 1, False), (b, 0, True)]
+    assert sig._connections(other) == [(b, 0, True), (a, 0, True), (c, -3, False)]
+    assert sig._connections(ANY) == [(b, 0, True), (a, 0, True)]
+
+
+def test_connections_skip_dead_receivers() -> None:
+    sig = Signal()
+    keep = named("keep")
+    sig.connect(keep)
+    gone = named("gone")
+    sig.connect(gone, priority=2)
+    del gone
+    assert sig._connections(ANY) == [(keep, 0, True)]

@@ -37,7 +37,15 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 if t.TYPE_CHECKING:
     from .typing import ASGIMessage, ASGIReceive, ASGIScope
 
-__all__ = ["IN_MEMORY", "ReceiveStream", "Relay", "body_chunks", "declared_length", "spool_body"]
+__all__ = [
+    "IN_MEMORY",
+    "Inbox",
+    "ReceiveStream",
+    "Relay",
+    "body_chunks",
+    "declared_length",
+    "spool_body",
+]
 
 #: How much of a body spooled for an ``async def`` view stays in memory (the
 #: rest goes to a temporary file); Werkzeug spools uploaded files from the same size.
@@ -270,6 +278,60 @@ class Relay:
             message = self._inbox.popleft()
             self._held -= len(message.get("body", b""))
         self._loop.call_soon_threadsafe(self._taken.set)
+        return message
+
+
+class Inbox:
+    """The body of a view marked with ``stream_request_body``, as chunks (``async for``).
+
+    It calls ``receive`` itself until :meth:`hand_over`: while a response
+    streams, the driver's disconnect watcher is the one caller of
+    ``receive`` and puts the body's messages here (at most :data:`IN_MEMORY`
+    bytes wait; the watcher then waits for the reads, :meth:`room`).
+    """
+
+    def __init__(self, receive: ASGIReceive, limit: int | None, length: int | None) -> None:
+        self._receive = receive
+        self._queue: asyncio.Queue[ASGIMessage] | None = None
+        self._held = 0
+        self._taken = asyncio.Event()
+        self._chunks = body_chunks(self._next, limit, length)
+        #: Whether the reads have reached the end of the body (or a disconnect).
+        self.done = False
+        #: Whether more of the body is to come (as far as the putting side knows).
+        self.more = True
+
+    def __aiter__(self) -> cabc.AsyncIterator[bytes]:
+        return self._chunks
+
+    def hand_over(self) -> Inbox:
+        """From now on, take the messages that :meth:`put` is given."""
+        self._queue = asyncio.Queue()
+        return self
+
+    def put(self, message: ASGIMessage) -> None:
+        """Pass *message* on to the reads."""
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.more = False
+        assert self._queue is not None
+        self._queue.put_nowait(message)
+        self._held += len(message.get("body", b""))
+
+    async def room(self) -> None:
+        """Wait until fewer than :data:`IN_MEMORY` bytes wait to be read."""
+        self._taken.clear()
+        if self._held >= IN_MEMORY:
+            await self._taken.wait()
+
+    async def _next(self) -> ASGIMessage:
+        if self._queue is None:
+            message = await self._receive()
+        else:
+            message = await self._queue.get()
+            self._held -= len(message.get("body", b""))
+            self._taken.set()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.done = True
         return message
 
 

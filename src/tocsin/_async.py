@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc as cabc
+import contextvars
 import inspect
 import threading
 import typing as t
@@ -58,7 +59,9 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
 def _thread_loop() -> asyncio.AbstractEventLoop:
     holder: LoopHolder | None = getattr(_local, "holder", None)
     if holder is None or holder.loop.is_closed():
-        holder = _local.holder = LoopHolder()
+        # Made in an empty context: a loop keeps the context it was made in (its
+        # self-pipe handle), and one made during a request would keep that request alive.
+        holder = _local.holder = contextvars.Context().run(LoopHolder)
     return holder.loop
 
 

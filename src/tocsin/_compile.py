@@ -355,6 +355,9 @@ class Lifecycle:
                 ),
             )
             del steps["after_this_request"], steps["save_session"], steps["request_finished"]
+        elif not self.traced and not self.overridden:  # 10 and 11 in one call
+            steps["make_response"] = (_steps.make_response_once, None, False)
+            del steps["after_this_request"]
         steps = self._substitute(steps)
 
         def phase(name: str) -> tuple[Entry, ...]:

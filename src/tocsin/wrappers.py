@@ -414,8 +414,9 @@ class ResponseHeaders(Headers):
         if lowered in _DECISIVE:
             self._adopted_intact = False
         items = self._list
-        for pair in items:
-            if pair[0].lower() == lowered:
+        size = len(key)
+        for pair in items:  # (latin-1 names keep their length when lowered: others differ)
+            if len(pair[0]) == size and pair[0].lower() == lowered:
                 break
         else:  # a new name (the usual case)
             items.append((key, value))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from tocsin import Tocsin, request
+from tocsin import Tocsin, request, stream_request_body
 
 app = Tocsin(__name__)
 app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
@@ -101,3 +101,15 @@ def digest() -> str:
     import hashlib
 
     return hashlib.sha256(request.get_data()).hexdigest()
+
+
+@app.post("/aecho-stream")
+@stream_request_body
+async def aecho_stream() -> object:
+    """An async view that streams its request body back as it arrives."""
+
+    async def chunks() -> object:
+        async for piece in request.body_chunks():
+            yield piece
+
+    return chunks()

@@ -2,7 +2,7 @@
 
 ``tocsin --app hello:app COMMAND`` loads an application and runs one of the
 built-in commands (``run``, ``routes``, ``shell``, ``signals``,
-``explain``) or a command the application added with
+``explain``, ``trace``) or a command the application added with
 ``@app.cli.command()``. How the application is found, the commands and
 their options follow Flask's ``flask`` command, so a ported project keeps
 its habits: ``TOCSIN_APP`` names the app, and ``FLASK_APP`` still works.
@@ -25,14 +25,15 @@ Where this differs from Flask (docs/cli.md lists every difference):
 process environment; only ``wsgi.py`` and ``app.py`` files of the current
 directory are default apps; ``.tocsinenv`` is a default dotenv file too;
 ``--version`` adds Tocsin's line; ``routes`` strips trailing spaces from
-its table; ``signals`` and ``explain`` are new.
+its table; ``signals``, ``explain`` and ``trace`` are new.
 
 The modules of this package, one concept each: ``_discovery`` (finding and
 loading the application, :class:`ScriptInfo`), ``_appgroup``
 (:class:`AppGroup`, :func:`with_appcontext`), ``_group`` (the ``tocsin``
-command: :class:`TocsinGroup`, :func:`main`), ``_tables`` (output helpers)
+command: :class:`TocsinGroup`, :func:`main`), ``_tables`` (output helpers),
+``_route`` (what one request would run, read from the app's compiled plan)
 and one module per built-in command (``_run``, ``_routes``, ``_shell``,
-``_signals``, ``_explain``). Everything is importable from here.
+``_signals``, ``_explain``, ``_trace``). Everything is importable from here.
 """
 
 from __future__ import annotations
@@ -66,11 +67,9 @@ from ._discovery import _load_import_path as _load_import_path
 from ._discovery import _missing_attribute as _missing_attribute
 from ._discovery import _NothingToLoad as _NothingToLoad
 from ._discovery import _parse_app_name as _parse_app_name
-from ._explain import _REGISTRIES as _REGISTRIES
 from ._explain import _error_handler_lines as _error_handler_lines
 from ._explain import _hook_lines as _hook_lines
 from ._explain import _optional_app as _optional_app
-from ._explain import _scope_label as _scope_label
 from ._explain import _step_details as _step_details
 from ._explain import explain_command
 from ._group import _BUILTIN_COMMANDS as _BUILTIN_COMMANDS
@@ -90,6 +89,8 @@ from ._group import _group_options as _group_options
 from ._group import _load_env_files as _load_env_files
 from ._group import _set_app_import_path as _set_app_import_path
 from ._group import _set_debug as _set_debug
+from ._route import _REGISTRIES as _REGISTRIES
+from ._route import _scope_label as _scope_label
 from ._routes import _ROUTE_SORTS as _ROUTE_SORTS
 from ._routes import routes_command
 from ._run import CertParamType, SeparatedPathType, run_command
@@ -105,6 +106,8 @@ from ._signals import signals_command
 from ._tables import _describe as _describe
 from ._tables import _names as _names
 from ._tables import _table as _table
+from ._trace import _trace_lines as _trace_lines
+from ._trace import trace_command
 
 __all__ = [
     "AppGroup",
@@ -129,6 +132,7 @@ __all__ = [
     "run_command",
     "shell_command",
     "signals_command",
+    "trace_command",
     "version_option",
     "with_appcontext",
 ]

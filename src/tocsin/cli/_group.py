@@ -23,6 +23,7 @@ from ._routes import routes_command
 from ._run import run_command
 from ._shell import shell_command
 from ._signals import signals_command
+from ._trace import trace_command
 
 
 def _set_app_import_path(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -182,7 +183,7 @@ class TocsinGroup(AppGroup):
     environment variables (``TOCSIN_RUN_PORT``).
 
     :param add_default_commands: add ``run``, ``routes``, ``shell``,
-        ``signals`` and ``explain``.
+        ``signals``, ``explain`` and ``trace``.
     :param create_app: a function returning the application; skips discovery.
     :param add_version_option: add ``--version``.
     :param load_dotenv: load the nearest ``.flaskenv``, ``.tocsinenv`` and
@@ -330,6 +331,7 @@ _BUILTIN_COMMANDS: tuple[click.Command, ...] = (
     shell_command,
     signals_command,
     explain_command,
+    trace_command,
 )
 """The commands every :class:`TocsinGroup` gets unless ``add_default_commands=False``."""
 

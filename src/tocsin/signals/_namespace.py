@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import collections.abc as c
+import itertools
 import threading
 import typing as t
+import weakref
 
 from ._signal import NamedSignal
 
-__all__ = ["Namespace", "default_namespace", "signal"]
+__all__ = ["Namespace", "default_namespace", "namespaces", "signal"]
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
@@ -28,6 +30,7 @@ class Namespace(dict[str, NamedSignal]):
         super().__init__(*args, **kwargs)
         self._lock = threading.Lock()
         self._everywhere: dict[int, tuple[c.Callable[..., t.Any], int]] = {}
+        _alive[next(_made)] = self
 
     def signal(self, name: str, doc: str | None = None) -> NamedSignal:
         """Return the signal called ``name``, creating it if needed.
@@ -95,6 +98,21 @@ class Namespace(dict[str, NamedSignal]):
                 return
             for each in self.values():
                 each._disconnect_all(receiver)
+
+
+#: Every namespace still alive, by creation number (a dict is not hashable: no WeakSet).
+#: Written once per ``Namespace()``, read only by tools such as ``tocsin signals``.
+_alive: weakref.WeakValueDictionary[int, Namespace] = weakref.WeakValueDictionary()
+_made = itertools.count()
+
+
+def namespaces() -> list[Namespace]:
+    """Every :class:`Namespace` still alive, in the order they were created.
+
+    The namespaces are held weakly: one that nothing else refers to goes
+    away as before. Not in blinker.
+    """
+    return [ns for _, ns in sorted(_alive.items())]
 
 
 default_namespace = Namespace()

@@ -159,23 +159,61 @@ class Registry:
 
     def _compose(self, key: c.Hashable) -> tuple[Plan, bool]:
         """Return the plan for sender key ``key`` and whether it may be cached."""
-        links = list(self._any.items())
+        ordered, alive = self._ordered(key)
+        getters = tuple(record.getter() for record, _, _ in ordered)
+        flags = tuple(record.is_async for record, _, _ in ordered)
+        return (getters, flags, any(flags)), alive
+
+    def _ordered(self, key: c.Hashable) -> tuple[list[tuple[ReceiverRecord, _Order, bool]], bool]:
+        """The live records a send for sender key ``key`` calls, in call order.
+
+        Each comes with the sort key of the connection that placed it and
+        whether that connection is for :data:`ANY`; the second value says
+        whether the sender is alive (a plan for a dead one is not cached).
+        """
+        links = [(rkey, order, True) for rkey, order in self._any.items()]
         holder = self._senders.get(key)
         alive = not (isinstance(holder, weakref.ref) and holder() is None)
         if key is not ANY and alive:
-            links.extend(self._by_sender.get(key, {}).items())
+            links.extend(
+                (rkey, order, False) for rkey, order in self._by_sender.get(key, {}).items()
+            )
         links.sort(key=_order_of)
-        getters: list[Getter] = []
-        flags: list[bool] = []
+        ordered: list[tuple[ReceiverRecord, _Order, bool]] = []
         seen: set[c.Hashable] = set()
-        for rkey, _ in links:
+        for rkey, order, for_any in links:
             record = self._records.get(rkey)
             if rkey in seen or record is None or not record.alive():
                 continue
             seen.add(rkey)
-            getters.append(record.getter())
-            flags.append(record.is_async)
-        return (tuple(getters), tuple(flags), any(flags)), alive
+            ordered.append((record, order, for_any))
+        return ordered, alive
+
+    def _connections(self, sender: t.Any) -> list[tuple[Receiver, int, bool]]:
+        """``(receiver, priority, for ANY)`` of each receiver a send for ``sender`` calls.
+
+        In call order, the order of :meth:`receivers_for`; read for tools
+        (``tocsin signals``, ``tocsin explain``), never by sends. A receiver
+        connected both for ``sender`` and for :data:`ANY` is listed once,
+        with the connection that decides its place. Unlike
+        :meth:`receivers_for`, this does not count as using a receiver (see
+        :class:`DeadReceiverWarning`).
+        """
+        with self._lock:
+            self._busy += 1
+            try:
+                ordered, _ = self._ordered(self._sender_key(sender))
+                found: list[tuple[Receiver, int, bool]] = []
+                for record, (negative_priority, _), for_any in ordered:
+                    receiver = t.cast(
+                        "Receiver | None", record.ref() if record.ref is not None else record.value
+                    )
+                    if receiver is not None:
+                        found.append((receiver, -negative_priority, for_any))
+            finally:
+                self._busy -= 1
+        self._drain()
+        return found
 
     def _publish(self, plan: Plan) -> None:
         """Install the plan for :data:`ANY` and the fast-path attributes derived from it.
@@ -367,7 +405,7 @@ class Registry:
         return repr(self)
 
 
-def _order_of(link: tuple[c.Hashable, _Order]) -> _Order:
+def _order_of(link: tuple[c.Hashable, _Order, bool]) -> _Order:
     return link[1]
 
 

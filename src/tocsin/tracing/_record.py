@@ -360,13 +360,17 @@ class Trace:
 
     @property
     def events(self) -> list[Event]:
-        """The flat view: each step, call and signal as it began (receivers' calls left out)."""
+        """The flat view: each step that ran, call and signal as it began.
+
+        The receivers' calls are left out; the steps one call did are one
+        event each, at the same time.
+        """
         out: list[Event] = []
 
         def walk(nodes: tuple[Node, ...]) -> None:
             for node in nodes:
-                if isinstance(node, Step):
-                    out.append(Event(node.start_ns or 0, "step", node.name))
+                if isinstance(node, Step):  # (a call that did several steps: one event each)
+                    out.extend(Event(node.start_ns or 0, "step", name) for name in node.covers)
                 elif isinstance(node, Call):
                     out.append(Event(node.start_ns, "call", node.kind, node.name))
                 else:
