@@ -171,8 +171,7 @@ def test_a_traced_request_records_its_steps_calls_signals_render_and_session(
                 )
             ],
         ),
-        ("make_response", []),
-        ("after_this_request", []),
+        ("make_response", []),  # (and step 11, in the same call)
         ("after_request", [("call", "after_request", "add_header", "returned")]),
         ("save_session", [("call", "session_save", "save_session", "returned")]),
         (

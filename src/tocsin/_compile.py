@@ -355,8 +355,10 @@ class Lifecycle:
                 ),
             )
             del steps["after_this_request"], steps["save_session"], steps["request_finished"]
-        elif not self.traced and not self.overridden:  # 10 and 11 in one call
-            steps["make_response"] = (_steps.make_response_once, None, False)
+        elif not self.overridden:  # 10 and 11 in one call
+            steps["make_response"] = self._wrap_entry(
+                ("make_response", "after_this_request"), (_steps.make_response_once, None, False)
+            )
             del steps["after_this_request"]
         steps = self._substitute(steps)
 

@@ -354,8 +354,8 @@ def respond_direct(ctx: RequestContext, calls: Getters, rv: t.Any) -> t.Any:
 
 
 def make_response_once(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
-    """Steps 10 and 11 in one call, for a plan that is not traced: the response object,
-    then this request's ``after_this_request`` functions, if it registered any."""
+    """Steps 10 and 11 in one call: the response object, then this request's
+    ``after_this_request`` functions, if it registered any."""
     app = ctx.app
     direct = app._direct_response(rv)
     response = (
