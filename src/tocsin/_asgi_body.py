@@ -238,37 +238,54 @@ class ReceiveStream(io.RawIOBase):
         self._more = bool(message.get("more_body", False))
 
 
-class Relay:
-    """The messages of a :class:`ReceiveStream`, passed on by the one task calling ``receive``.
+def _ends_body(message: ASGIMessage) -> bool:
+    """Whether no more of the body follows *message* (its last part, or a disconnect)."""
+    return message["type"] != "http.request" or not message.get("more_body", False)
 
-    The task (on the loop) puts what it receives; the stream's reads (in a
-    worker thread) take it. At most :data:`IN_MEMORY` bytes wait: beyond, the
-    task waits for the reads (:meth:`room`) before receiving more.
+
+class _Handover:
+    """The body's messages, passed on to its reads by the one task calling ``receive``.
+
+    At most :data:`IN_MEMORY` bytes wait to be read: beyond, the task waits
+    for the reads (:meth:`room`) before receiving more.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._inbox: collections.deque[ASGIMessage] = collections.deque()
-        self._ready = threading.Condition()
+    def __init__(self) -> None:
         self._held = 0
         self._taken = asyncio.Event()
         #: Whether more of the body is to come (as far as the putting side knows).
         self.more = True
 
     def put(self, message: ASGIMessage) -> None:
-        """(On the loop.) Pass *message* on to the stream."""
-        if message["type"] != "http.request" or not message.get("more_body", False):
+        """(On the loop.) Pass *message* on to the reads."""
+        if _ends_body(message):
             self.more = False
-        with self._ready:
-            self._inbox.append(message)
-            self._held += len(message.get("body", b""))
-            self._ready.notify()
+        self._deliver(message, len(message.get("body", b"")))
 
     async def room(self) -> None:
         """(On the loop.) Wait until fewer than :data:`IN_MEMORY` bytes wait to be read."""
         self._taken.clear()
         if self._held >= IN_MEMORY:
             await self._taken.wait()
+
+    def _deliver(self, message: ASGIMessage, size: int) -> None:
+        raise NotImplementedError
+
+
+class Relay(_Handover):
+    """The messages of a :class:`ReceiveStream`, whose reads (in a worker thread) take them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._loop = loop
+        self._inbox: collections.deque[ASGIMessage] = collections.deque()
+        self._ready = threading.Condition()
+
+    def _deliver(self, message: ASGIMessage, size: int) -> None:
+        with self._ready:  # (the count too: the thread takes from it)
+            self._inbox.append(message)
+            self._held += size
+            self._ready.notify()
 
     def take(self) -> ASGIMessage:
         """(In the thread.) The next message, once it is put."""
@@ -281,25 +298,21 @@ class Relay:
         return message
 
 
-class Inbox:
+class Inbox(_Handover):
     """The body of a view marked with ``stream_request_body``, as chunks (``async for``).
 
     It calls ``receive`` itself until :meth:`hand_over`: while a response
     streams, the driver's disconnect watcher is the one caller of
-    ``receive`` and puts the body's messages here (at most :data:`IN_MEMORY`
-    bytes wait; the watcher then waits for the reads, :meth:`room`).
+    ``receive`` and puts the body's messages here.
     """
 
     def __init__(self, receive: ASGIReceive, limit: int | None, length: int | None) -> None:
+        super().__init__()
         self._receive = receive
         self._queue: asyncio.Queue[ASGIMessage] | None = None
-        self._held = 0
-        self._taken = asyncio.Event()
         self._chunks = body_chunks(self._next, limit, length)
         #: Whether the reads have reached the end of the body (or a disconnect).
         self.done = False
-        #: Whether more of the body is to come (as far as the putting side knows).
-        self.more = True
 
     def __aiter__(self) -> cabc.AsyncIterator[bytes]:
         return self._chunks
@@ -309,19 +322,10 @@ class Inbox:
         self._queue = asyncio.Queue()
         return self
 
-    def put(self, message: ASGIMessage) -> None:
-        """Pass *message* on to the reads."""
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            self.more = False
-        assert self._queue is not None
+    def _deliver(self, message: ASGIMessage, size: int) -> None:
+        assert self._queue is not None  # (handed over)
         self._queue.put_nowait(message)
-        self._held += len(message.get("body", b""))
-
-    async def room(self) -> None:
-        """Wait until fewer than :data:`IN_MEMORY` bytes wait to be read."""
-        self._taken.clear()
-        if self._held >= IN_MEMORY:
-            await self._taken.wait()
+        self._held += size
 
     async def _next(self) -> ASGIMessage:
         if self._queue is None:
@@ -330,7 +334,7 @@ class Inbox:
             message = await self._queue.get()
             self._held -= len(message.get("body", b""))
             self._taken.set()
-        if message["type"] != "http.request" or not message.get("more_body", False):
+        if _ends_body(message):
             self.done = True
         return message
 

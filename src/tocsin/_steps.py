@@ -416,13 +416,12 @@ def save_session(ctx: RequestContext, work: None, response: t.Any) -> t.Any:
     if ctx._session is not None or (ctx.has_cookie and app._session_maybe_refreshed(ctx)):
         iface = app.session_interface
         session = ctx.opened_session()  # not ctx.session: saving is no access (no Vary: Cookie)
-        if iface.is_null_session(session):
-            pass
-        elif ctx.trace is None:
-            iface.save_session(app, session, response)
-        else:  # a traced request records it
-            save = iface.save_session
-            ctx.trace.timed("session_save", save, save, app, session, response)
+        if not iface.is_null_session(session):
+            if ctx.trace is None:
+                iface.save_session(app, session, response)
+            else:  # a traced request records it
+                save = iface.save_session
+                ctx.trace.timed("session_save", save, save, app, session, response)
     return response
 
 
@@ -445,22 +444,26 @@ def request_finished_async(ctx: RequestContext, signal: Signal, response: t.Any)
 
 
 def _function_failed(
-    app: Tocsin, step: str, fn: t.Any, e: Exception, errors: list[BaseException]
+    app: Tocsin, step: str, fn: t.Any, e: BaseException, errors: list[BaseException]
 ) -> None:
-    app.logger.error("Error in %s function %r", step, getattr(fn, "__qualname__", fn), exc_info=e)
+    """Keep what a teardown function raised (to raise once teardown is over); log an error."""
+    if isinstance(e, Exception):  # (a KeyboardInterrupt... is the server's to report)
+        name = getattr(fn, "__qualname__", fn)
+        app.logger.error("Error in %s function %r", step, name, exc_info=e)
     errors.append(e)
 
 
 def receiver_failed(
-    app: Tocsin, signal: Signal, receiver: t.Any, e: Exception, errors: list[BaseException]
+    app: Tocsin, signal: Signal, receiver: t.Any, e: BaseException, errors: list[BaseException]
 ) -> None:
-    """Log a receiver that raised during a teardown signal; keep its exception."""
-    app.logger.error(
-        "Error in receiver %r of signal %r",
-        getattr(receiver, "__qualname__", receiver),
-        getattr(signal, "name", signal),
-        exc_info=e,
-    )
+    """Keep what a receiver of a teardown signal raised; log an error."""
+    if isinstance(e, Exception):  # (a KeyboardInterrupt... is the server's to report)
+        app.logger.error(
+            "Error in receiver %r of signal %r",
+            getattr(receiver, "__qualname__", receiver),
+            getattr(signal, "name", signal),
+            exc_info=e,
+        )
     errors.append(e)
 
 
@@ -470,10 +473,8 @@ def _tell_robust(calls: Getters, app: Tocsin, signal: Signal, errors: list[BaseE
         if (receiver := get()) is not None:
             try:
                 receiver(app)
-            except Exception as e:
+            except BaseException as e:  # the rest still runs
                 receiver_failed(app, signal, receiver, e, errors)
-            except BaseException as e:  # kept, raised once teardown is over
-                errors.append(e)
 
 
 def _tell_exc_robust(
@@ -488,10 +489,8 @@ def _tell_exc_robust(
         if (receiver := get()) is not None:
             try:
                 receiver(app, exc=exc)  # (explicit keywords: half the cost of **kwargs)
-            except Exception as e:
+            except BaseException as e:  # the rest still runs
                 receiver_failed(app, signal, receiver, e, errors)
-            except BaseException as e:  # kept, raised once teardown is over
-                errors.append(e)
 
 
 def _teardown(
@@ -503,10 +502,8 @@ def _teardown(
     for fn in funcs:
         try:
             fn(exc)
-        except Exception as e:
+        except BaseException as e:  # the rest still runs
             _function_failed(app, name, fn, e, errors)
-        except BaseException as e:  # kept, raised once teardown is over
-            errors.append(e)
     if calls:
         _tell_exc_robust(calls, app, signal, exc, errors)
 
@@ -522,10 +519,8 @@ def _teardown_async(
             rv = fn(exc)
             if is_async:
                 yield rv
-        except Exception as e:
+        except BaseException as e:  # the rest still runs
             _function_failed(app, name, fn, e, errors)
-        except BaseException as e:  # kept, raised once teardown is over
-            errors.append(e)
     if signal.receivers:
         yield from _tell_every(signal, app, {"exc": exc}, errors)
 
@@ -543,10 +538,8 @@ def _tell_every(
             rv = receiver(app, **kwargs)
             if is_async:
                 yield rv
-        except Exception as e:
+        except BaseException as e:  # the rest still runs
             receiver_failed(app, signal, receiver, e, errors)
-        except BaseException as e:
-            errors.append(e)
 
 
 def teardown_request(ctx: RequestContext, work: t.Any, end: Teardown) -> Teardown:

@@ -557,10 +557,7 @@ def _run_on_loop(loop: asyncio.AbstractEventLoop, coro: t.Any) -> t.Any:
     Whatever *coro* raises is raised here, in the thread, and from there in
     the request's own task, as if it had been awaited there.
     """
-    ok, value = asyncio.run_coroutine_threadsafe(_outcome(coro), loop).result()
-    if ok:
-        return value
-    raise value
+    return _unboxed(asyncio.run_coroutine_threadsafe(_outcome(coro), loop).result())
 
 
 async def _in_task(coro: t.Any, context: contextvars.Context) -> t.Any:
@@ -569,10 +566,7 @@ async def _in_task(coro: t.Any, context: contextvars.Context) -> t.Any:
     (Raised in the task, a ``KeyboardInterrupt`` or ``SystemExit`` would stop
     the whole loop; here it reaches the server as from any request.)
     """
-    ok, value = await asyncio.create_task(_outcome(coro), context=context)
-    if ok:
-        return value
-    raise value
+    return _unboxed(await asyncio.create_task(_outcome(coro), context=context))
 
 
 async def _outcome(coro: t.Any) -> tuple[bool, t.Any]:
@@ -583,8 +577,16 @@ async def _outcome(coro: t.Any) -> tuple[bool, t.Any]:
     """
     try:
         return True, await coro
-    except BaseException as e:  # handed to the thread, which raises it
+    except BaseException as e:  # handed to the awaiting side, which raises it
         return False, e
+
+
+def _unboxed(outcome: tuple[bool, t.Any]) -> t.Any:
+    """The result an :func:`_outcome` holds, or its exception raised."""
+    ok, value = outcome
+    if ok:
+        return value
+    raise value
 
 
 def _scan_headers(scope: ASGIScope) -> tuple[bool, bool, str | None]:
