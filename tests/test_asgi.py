@@ -10,31 +10,12 @@ import typing as t
 import httpx
 import pytest
 
+from asgi_scope import http_scope
 from tocsin import Tocsin, g, has_app_context, has_request_context, request
 from tocsin.signals import request_finished
 from tocsin.testing import TestClient
 
 Message = dict[str, t.Any]
-
-
-def _scope(
-    path: str = "/", method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None
-) -> dict[str, t.Any]:
-    raw, _, query = path.partition("?")
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": raw,
-        "raw_path": raw.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": headers or [(b"host", b"testserver")],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-    }
 
 
 async def _call(app: Tocsin, scope: dict[str, t.Any], body: bytes = b"") -> list[Message]:
@@ -121,7 +102,7 @@ def test_200_concurrent_tasks_see_only_their_own_request_and_g(app: Tocsin) -> N
         return {"n": g.n, "arg": request.args["q"], "path": request.path}
 
     async def run() -> list[list[Message]]:
-        return await asyncio.gather(*(_call(app, _scope(f"/{i}?q={i}")) for i in range(200)))
+        return await asyncio.gather(*(_call(app, http_scope(f"/{i}?q={i}")) for i in range(200)))
 
     results = asyncio.run(run())
     for i, messages in enumerate(results):
@@ -135,7 +116,7 @@ def test_sync_view_runs_in_a_worker_thread_with_contexts(app: Tocsin) -> None:
         g.x = "set in thread"
         return f"{threading.current_thread() is threading.main_thread()}:{request.args['a']}:{g.x}"
 
-    messages = asyncio.run(_call(app, _scope("/?a=1")))
+    messages = asyncio.run(_call(app, http_scope("/?a=1")))
     assert _body(messages) == b"False:1:set in thread"
 
 
@@ -150,8 +131,8 @@ def test_body_is_read_before_dispatch_for_sync_and_async_views(app: Tocsin) -> N
 
     form = [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"7")]
     as_json = [(b"content-type", b"application/json"), (b"content-length", b"8")]
-    sync_messages = asyncio.run(_call(app, _scope("/sync", "POST", form), b"a=1&b=2"))
-    async_messages = asyncio.run(_call(app, _scope("/async", "POST", as_json), b'{"x": 1}'))
+    sync_messages = asyncio.run(_call(app, http_scope("/sync", "POST", form), b"a=1&b=2"))
+    async_messages = asyncio.run(_call(app, http_scope("/async", "POST", as_json), b'{"x": 1}'))
     assert _body(sync_messages) == b'{"form":{"a":"1","b":"2"}}\n'
     assert _body(async_messages) == b'{"json":{"x":1}}\n'
 
@@ -164,7 +145,7 @@ def test_body_over_max_content_length_is_413(app: Tocsin) -> None:
         return request.get_data(as_text=True)
 
     headers = [(b"content-length", b"10")]
-    messages = asyncio.run(_call(app, _scope("/", "POST", headers), b"0123456789"))
+    messages = asyncio.run(_call(app, http_scope("/", "POST", headers), b"0123456789"))
     assert messages[0]["status"] == 413
 
 
@@ -205,7 +186,7 @@ def test_disconnect_mid_stream_cancels_and_tears_down(app: Tocsin) -> None:
             if len(sent) == 4:
                 disconnect.set()
 
-        await app.asgi(_scope("/stream"), receive, send)
+        await app.asgi(http_scope("/stream"), receive, send)
         return sent
 
     sent = asyncio.run(asyncio.wait_for(run(), 10))
@@ -226,7 +207,7 @@ def test_async_receivers_of_builtin_signals_are_awaited(app: Tocsin) -> None:
 
     request_finished.connect(on_finished, weak=False)
     try:
-        asyncio.run(_call(app, _scope("/")))
+        asyncio.run(_call(app, http_scope("/")))
     finally:
         request_finished.disconnect(on_finished)
     assert got == [200]
@@ -269,7 +250,7 @@ def test_head_has_headers_but_no_body(app: Tocsin, method: str) -> None:
     async def view() -> str:
         return "twelve bytes"
 
-    messages = asyncio.run(_call(app, _scope("/", method)))
+    messages = asyncio.run(_call(app, http_scope("/", method)))
     headers = dict(messages[0]["headers"])
     assert headers[b"content-length"] == b"12"
     assert _body(messages) == (b"twelve bytes" if method == "GET" else b"")
@@ -305,7 +286,7 @@ def test_streamed_request_body_arrives_in_chunks(app: Tocsin) -> None:
             (b"content-type", b"application/octet-stream"),
             (b"transfer-encoding", b"chunked"),
         ]
-        await app.asgi(_scope("/upload", "POST", headers), receive, send)
+        await app.asgi(http_scope("/upload", "POST", headers), receive, send)
         return sent
 
     messages = asyncio.run(run())
@@ -337,7 +318,7 @@ def test_streamed_request_body_over_the_limit_is_413(app: Tocsin) -> None:
             sent.append(message)
 
         await app.asgi(
-            _scope("/upload", "POST", [(b"transfer-encoding", b"chunked")]), receive, send
+            http_scope("/upload", "POST", [(b"transfer-encoding", b"chunked")]), receive, send
         )
         return sent
 
@@ -373,7 +354,7 @@ def test_sync_view_request_runs_hooks_view_and_teardown_in_one_thread(app: Tocsi
     def teardown(exc: BaseException | None) -> None:
         threads.append(("teardown_appcontext", threading.get_ident()))
 
-    asyncio.run(_call(app, _scope("/")))
+    asyncio.run(_call(app, http_scope("/")))
     assert [name for name, _ in threads] == ["before_request", "view", "teardown_appcontext"]
     assert len({ident for _, ident in threads}) == 1
     assert threads[0][1] != threading.main_thread().ident
@@ -391,7 +372,7 @@ def test_async_hook_in_a_sync_view_request_runs_on_the_loop(app: Tocsin) -> None
     def view() -> str:
         return f"hello {g.user}"
 
-    messages = asyncio.run(_call(app, _scope("/")))
+    messages = asyncio.run(_call(app, http_scope("/")))
     assert _body(messages) == b"hello ada"
     assert seen == ["async hook sees /"]
 
@@ -421,7 +402,7 @@ def test_teardown_runs_before_the_response_is_sent(app: Tocsin, kind: str) -> No
         async def send(message: Message) -> None:
             order.append(message["type"])
 
-        await app.asgi(_scope("/"), receive, send)
+        await app.asgi(http_scope("/"), receive, send)
 
     asyncio.run(run())
     assert order == ["teardown", "http.response.start", "http.response.body"]
@@ -499,7 +480,7 @@ def test_body_without_content_length_reaches_the_view(app: Tocsin, kind: str) ->
         (json_type, _chunks(b'{"x":', b" [1, 2]}"), {"json": {"x": [1, 2]}}),
     ]
     for headers, inbox, expected in cases:
-        sent, exc = asyncio.run(_exchange(app, _scope("/", "POST", headers), inbox))
+        sent, exc = asyncio.run(_exchange(app, http_scope("/", "POST", headers), inbox))
         assert (exc, sent[0]["status"]) == (None, 200)
         got = httpx.Response(200, content=_body(sent)).json()
         assert got["length"] is None
@@ -525,10 +506,12 @@ def test_body_without_content_length_over_the_limit_is_413(app: Tocsin, kind: st
 
     app.add_url_rule("/", "index", view if kind == "sync" else async_view, methods=["POST"])
     headers = [(b"transfer-encoding", b"chunked")]
-    sent, exc = asyncio.run(_exchange(app, _scope("/", "POST", headers), _chunks(b"1234", b"5678")))
+    sent, exc = asyncio.run(
+        _exchange(app, http_scope("/", "POST", headers), _chunks(b"1234", b"5678"))
+    )
     assert (exc, sent[0]["status"], _body(sent)) == (None, 200, b"12345678")
     inbox = _chunks(b"1234", b"5678", b"9")
-    sent, exc = asyncio.run(_exchange(app, _scope("/", "POST", headers), inbox))
+    sent, exc = asyncio.run(_exchange(app, http_scope("/", "POST", headers), inbox))
     assert (exc, sent[0]["status"]) == (None, 413)
     assert called == (["view", "view"] if kind == "sync" else ["view"])
 
@@ -561,7 +544,7 @@ def test_disconnect_mid_body_is_client_disconnected_for_a_streaming_view(app: To
         {"type": "http.disconnect"},
     ]
     headers = [(b"transfer-encoding", b"chunked")]
-    sent, exc = asyncio.run(_exchange(app, _scope("/upload", "POST", headers), inbox))
+    sent, exc = asyncio.run(_exchange(app, http_scope("/upload", "POST", headers), inbox))
     assert exc is None
     assert seen == [b"a" * 100, "ClientDisconnected"]
     assert sent[0]["status"] == 400  # sent to nobody, but the view could tell
@@ -589,7 +572,7 @@ def test_disconnect_mid_body_is_a_400(app: Tocsin, kind: str) -> None:
         {"type": "http.disconnect"},
     ]
     sent, exc = asyncio.run(
-        _exchange(app, _scope("/", "POST", [(b"content-length", b"20")]), inbox)
+        _exchange(app, http_scope("/", "POST", [(b"content-length", b"20")]), inbox)
     )
     expected_calls = ["view"] if kind == "sync" else []
     assert (exc, sent[0]["status"], called, torn_down) == (None, 400, expected_calls, [None])
@@ -639,7 +622,7 @@ def test_disconnect_during_a_sync_streamed_body_closes_it_once(app: Tocsin) -> N
                 client_gone.set()
 
         try:
-            await app.asgi(_scope("/slow"), receive, send)
+            await app.asgi(http_scope("/slow"), receive, send)
         except BaseException as e:
             return sent, e
         return sent, None
@@ -706,7 +689,7 @@ def test_path_decoded_with_replacement_is_checked_against_raw_path(
     def page(name: str) -> str:
         return name
 
-    scope = _scope("/p/\ufffd")
+    scope = http_scope("/p/\ufffd")
     scope["raw_path"] = raw_path
     sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
     assert (exc, sent[0]["status"]) == (None, status)
@@ -727,7 +710,7 @@ def test_query_string_given_as_text(app: Tocsin) -> None:
         ("a=\u2603", 400, None),
         ("a=\udcff", 400, None),
     ]:
-        scope = _scope("/args")
+        scope = http_scope("/args")
         scope["query_string"] = query
         sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
         assert (exc, sent[0]["status"]) == (None, status)
@@ -741,7 +724,7 @@ def test_root_path_with_lone_surrogates_is_400(app: Tocsin, root_path: str) -> N
     def args() -> dict[str, t.Any]:
         return request.args.to_dict()
 
-    scope = _scope("/args")
+    scope = http_scope("/args")
     scope["root_path"] = root_path
     sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
     assert (exc, sent[0]["status"]) == (None, 400)
@@ -755,7 +738,7 @@ def test_path_with_lone_surrogates_that_are_not_escaped_bytes_is_400(
     def bad_request(e: Exception) -> tuple[str, int]:
         return f"bad: {request.path!r}", 400  # the request object can be made
 
-    scope = _scope("/")
+    scope = http_scope("/")
     scope["path"], scope["raw_path"] = path, None
     sent, exc = asyncio.run(_exchange(app, scope, _chunks(b"")))
     assert (exc, sent[0]["status"]) == (None, 400)
@@ -784,7 +767,7 @@ def test_method_is_uppercased(
             return app.response_class("view", headers={"Location": "/x"})
         return app.response_class(iter([b"vi", b"ew"]), headers={"Content-Length": "4"})
 
-    sent, exc = asyncio.run(_exchange(app, _scope("/only-get", method), _chunks(b"")))
+    sent, exc = asyncio.run(_exchange(app, http_scope("/only-get", method), _chunks(b"")))
     assert (exc, sent[0]["status"]) == (None, status)
     headers = dict(sent[0]["headers"])
     if body is not None:

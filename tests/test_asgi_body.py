@@ -14,6 +14,7 @@ import typing as t
 
 import pytest
 
+from asgi_scope import http_scope
 from tocsin import Tocsin, abort, g, request, stream_request_body
 from tocsin import asgi as asgi_module
 
@@ -23,20 +24,7 @@ CHUNK = 64 * 1024
 
 
 def _scope(path: str, headers: list[tuple[bytes, bytes]], method: str = "POST") -> dict[str, t.Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-    }
+    return http_scope(path, method, [(b"host", b"testserver"), *headers])
 
 
 class Client:

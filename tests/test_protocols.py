@@ -18,6 +18,7 @@ from hypercorn.app_wrappers import ASGIWrapper, WSGIWrapper
 from hypercorn.utils import wrap_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from asgi_scope import http_scope
 from tocsin import Tocsin, request
 from tocsin.asgi import BYPASSED_WSGI_APP
 
@@ -27,20 +28,7 @@ Message = dict[str, t.Any]
 def _scope(path: str, kind: str = "http") -> dict[str, t.Any]:
     if kind != "http":
         return {"type": kind, "asgi": {"version": "3.0"}, "path": path, "headers": []}
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-    }
+    return http_scope(path)
 
 
 def _asgi(call: t.Any, scope: dict[str, t.Any], incoming: list[Message]) -> list[Message]:

@@ -17,6 +17,7 @@ import typing as t
 
 import pytest
 
+from asgi_scope import http_scope
 from tocsin import (
     StreamAborted,
     Tocsin,
@@ -245,23 +246,6 @@ def _wsgi_abort(app: Tocsin, path: str, chunks: int) -> list[bytes]:
     return got
 
 
-def _asgi_scope(path: str) -> dict[str, t.Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost")],
-        "server": ("localhost", 80),
-        "client": ("127.0.0.1", 1),
-    }
-
-
 def _asgi_abort(app: Tocsin, path: str, chunks: int) -> list[bytes]:
     """An ASGI server whose client disconnects once *chunks* chunks were sent."""
 
@@ -284,7 +268,7 @@ def _asgi_abort(app: Tocsin, path: str, chunks: int) -> list[bytes]:
                 if len(got) == chunks:
                     enough.set()
 
-        await app.asgi(_asgi_scope(path), receive, send)  # nothing raised to the server
+        await app.asgi(http_scope(path), receive, send)  # nothing raised to the server
         return got
 
     return asyncio.run(asyncio.wait_for(run(), 10))

@@ -15,6 +15,7 @@ import typing as t
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from asgi_scope import http_scope
 from tocsin import Tocsin
 from tocsin.globals import _cv_app, _cv_request
 from tocsin.signals import appcontext_tearing_down, request_tearing_down
@@ -104,23 +105,6 @@ def test_wsgi(path: str, source: str, kind: type[BaseException]) -> None:
     assert _nothing_current() == (None, None)
 
 
-def _scope(path: str) -> dict[str, t.Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-    }
-
-
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
 @pytest.mark.parametrize("source", SOURCES)
 @pytest.mark.parametrize("path", ["/sync", "/async"])
@@ -137,7 +121,7 @@ def test_asgi(path: str, source: str, kind: type[BaseException]) -> None:
 
     async def serve() -> tuple[str, tuple[t.Any, t.Any]]:
         try:
-            await app.asgi(_scope(path), receive, send)
+            await app.asgi(http_scope(path), receive, send)
         except BaseException as e:  # what reached the server, and what is current
             return type(e).__name__, _nothing_current()
         return "nothing", _nothing_current()
@@ -180,7 +164,7 @@ def test_a_base_exception_wins_over_errors_which_are_logged(
             raise AssertionError("nothing is sent")
 
         with pytest.raises(KeyboardInterrupt):
-            asyncio.run(app.asgi(_scope("/"), receive, send))
+            asyncio.run(app.asgi(http_scope("/"), receive, send))
     assert ran == ["appcontext"]
     assert _nothing_current() == (None, None)
     logged = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], ValueError)]
@@ -216,7 +200,7 @@ def test_an_appcontext_pushed_receiver_that_raises(driver: str, kind: type[BaseE
             if driver == "wsgi":
                 status = app.test_client().get("/").status_code
             else:
-                asyncio.run(app.asgi(_scope("/"), receive, send))
+                asyncio.run(app.asgi(http_scope("/"), receive, send))
                 status = sent[0]["status"]
             assert status == 500
         elif driver == "wsgi":
@@ -224,7 +208,7 @@ def test_an_appcontext_pushed_receiver_that_raises(driver: str, kind: type[BaseE
                 app.wsgi_app(EnvironBuilder("/").get_environ(), lambda *a: None)
         else:
             with pytest.raises(kind):
-                asyncio.run(app.asgi(_scope("/"), receive, send))
+                asyncio.run(app.asgi(http_scope("/"), receive, send))
     name = kind.__name__
     assert ran == [f"request {name}", f"appcontext {name}"]
     assert _nothing_current() == (None, None)
