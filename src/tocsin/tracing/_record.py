@@ -260,20 +260,11 @@ class Trace:
         raw[i] = (CALL, (kind, obj), t0, now(), None, len(raw))
         return rv
 
-    async def timed_async(self, kind: str, obj: t.Any, aw: t.Awaitable[t.Any]) -> t.Any:
-        """Await *aw*, recorded as a *kind* call of *obj*."""
-        raw = self._raw
-        now = self._now
-        i = len(raw)
-        raw.append(None)
-        t0 = now()
-        try:
-            rv = await aw
-        except BaseException as e:
-            raw[i] = (CALL, (kind, obj), t0, now(), e, len(raw))
-            raise
-        raw[i] = (CALL, (kind, obj), t0, now(), None, len(raw))
-        return rv
+    def timed_async(
+        self, kind: str, obj: t.Any, aw: t.Awaitable[t.Any]
+    ) -> t.Coroutine[t.Any, t.Any, t.Any]:
+        """Await *aw* (in the coroutine returned), recorded as a *kind* call of *obj*."""
+        return timed_await(self._raw, (kind, obj), self._now, aw)
 
     def signal(self, signal: t.Any, sender: t.Any) -> None:
         """Record that *signal* is sent for *sender*, with the receivers it reaches (untimed).
@@ -548,3 +539,17 @@ def _with_skipped(ran: list[Step]) -> tuple[Step, ...]:
         out.append(s)
     out.extend(Step(row.number, row.name, "skipped", covers=(row.name,)) for row in missing)
     return tuple(out)
+
+
+async def timed_await(raw: list[t.Any], label: t.Any, now: t.Callable[[], int], aw: t.Any) -> t.Any:
+    """Await *aw*, recorded in *raw* as a call named by *label*."""
+    i = len(raw)
+    raw.append(None)
+    t0 = now()
+    try:
+        rv = await aw
+    except BaseException as e:
+        raw[i] = (CALL, label, t0, now(), e, len(raw))
+        raise
+    raw[i] = (CALL, label, t0, now(), None, len(raw))
+    return rv

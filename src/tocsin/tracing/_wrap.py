@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import typing as t
 
-from ._record import CALL, SIGNAL, STEP, current
+from ._record import CALL, SIGNAL, STEP, current, timed_await
 
 if t.TYPE_CHECKING:
     from ..app import Tocsin
@@ -153,7 +153,7 @@ class Wrapper:
             def traced_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
                 trace = current.get()
                 aw = fn(*args, **kwargs)
-                return aw if trace is None else _timed(trace._raw, label, now, aw)
+                return aw if trace is None else timed_await(trace._raw, label, now, aw)
 
             return traced_async, True
 
@@ -249,7 +249,7 @@ def _receiver(receiver: t.Any, now: t.Callable[[], int], is_async: bool = False)
         def traced_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
             trace = current.get()
             aw = receiver(*args, **kwargs)
-            return aw if trace is None else _timed(trace._raw, label, now, aw)
+            return aw if trace is None else timed_await(trace._raw, label, now, aw)
 
         return traced_async
 
@@ -271,20 +271,6 @@ def _receiver(receiver: t.Any, now: t.Callable[[], int], is_async: bool = False)
 
     traced.__qualname__ = getattr(receiver, "__qualname__", "receiver")
     return traced
-
-
-async def _timed(raw: list[t.Any], label: t.Any, now: t.Callable[[], int], aw: t.Any) -> t.Any:
-    """Await *aw*, recorded as a call."""
-    i = len(raw)
-    raw.append(None)
-    t0 = now()
-    try:
-        rv = await aw
-    except BaseException as e:
-        raw[i] = (CALL, label, t0, now(), e, len(raw))
-        raise
-    raw[i] = (CALL, label, t0, now(), None, len(raw))
-    return rv
 
 
 class _RecordedSignal:
