@@ -509,3 +509,59 @@ def test_a_custom_session_interface_opens_in_step_2(app: Tocsin, client: TestCli
     assert trace.step("push_request_context").covers == ("push_request_context",)
     saved = [shape(c) for c in trace.step("save_session").children]
     assert saved == [("call", "session_save", "save_session", "returned")]
+
+
+def test_subscribers_get_each_traced_request_as_it_begins_and_once_it_is_over(
+    app: Tocsin, client: TestClient
+) -> None:
+    seen: list[t.Any] = []
+
+    @app.route("/<int:n>")
+    def show(n: int) -> str:
+        seen.append(("view", n))
+        return str(n)
+
+    tracer = Tracer(app, sample=0.5)  # the 1st and 3rd requests are traced
+    cancel = tracer.subscribe(
+        lambda trace: seen.append(("finished", trace.path, trace.status, trace.duration_ns > 0)),
+        began=lambda ctx, trace: seen.append(("began", ctx.environ.get("HTTP_X_ID"), trace.path)),
+    )
+    for n in (1, 2, 3):
+        assert client.get(f"/{n}", headers={"X-Id": f"id{n}"}).status_code == 200
+    cancel()
+    client.get("/4")
+    assert seen == [
+        ("began", "id1", "/1"),
+        ("view", 1),
+        ("finished", "/1", 200, True),
+        ("view", 2),
+        ("began", "id3", "/3"),
+        ("view", 3),
+        ("finished", "/3", 200, True),
+        ("view", 4),
+    ]
+
+
+def test_a_failing_subscriber_is_logged_and_the_request_goes_on(
+    app: Tocsin, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    def broken(*args: t.Any) -> None:
+        raise ValueError("subscriber bug")
+
+    tracer = Tracer(app)
+    tracer.subscribe(broken, began=broken)
+    after: list[int | None] = []
+    tracer.subscribe(lambda trace: after.append(trace.status))
+    response = client.get("/")
+    assert (response.status_code, response.data) == (200, b"ok")
+    assert after == [200]
+    failures = [r for r in caplog.records if r.name == "tocsin.tracing"]
+    assert [r.getMessage() for r in failures] == [
+        "A tracer subscriber failed when a request began",
+        "A tracer subscriber failed with a finished trace",
+    ]
+    assert all(str(r.exc_info[1]) == "subscriber bug" for r in failures if r.exc_info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import time
 import typing as t
 
@@ -18,6 +19,8 @@ if t.TYPE_CHECKING:
     from ..signals import Namespace
 
 __all__ = ["STATS_TRACES", "Tracer"]
+
+log = logging.getLogger("tocsin.tracing")
 
 assert WINDOW == 1024  # (annotate's ring index)
 
@@ -75,12 +78,43 @@ class Tracer:
         self._routes: dict[str | None, dict[str, Route]] = {}
         self._captures: list[list[Trace]] = []
         self._watched: list[Namespace] = []
+        self._began: list[t.Callable[[RequestContext, Trace], None]] = []
+        self._finished: list[t.Callable[[Trace], None]] = []
         app._tracer = self
         app._changed()  # compiled again, with a traced twin
 
     def wrapper(self) -> Wrapper:
         """What the compiler wraps the traced plans' steps and calls with."""
-        return Wrapper(self._clock)
+        return Wrapper(self._clock, self._finished)
+
+    def subscribe(
+        self,
+        finished: t.Callable[[Trace], None],
+        *,
+        began: t.Callable[[RequestContext, Trace], None] | None = None,
+    ) -> t.Callable[[], None]:
+        """Call ``finished(trace)`` when each traced request is over (after step 19).
+
+        :param began: also called, as ``began(ctx, trace)``, when a traced
+            request begins (before step 1), to read what only the request
+            has (a header, say).
+        :return: a function that cancels the subscription.
+
+        What a subscriber raises is logged (logger ``tocsin.tracing``), never
+        raised into the request. Exporters (:mod:`tocsin.tracing.otel`) and
+        tools (:mod:`tocsin.devtools`) are built on this.
+        """
+        self._finished.append(finished)
+        if began is not None:
+            self._began.append(began)
+
+        def cancel() -> None:
+            if finished in self._finished:
+                self._finished.remove(finished)
+            if began is not None and began in self._began:
+                self._began.remove(began)
+
+        return cancel
 
     # -- per request (called by the drivers) ---------------------------------------------
 
@@ -100,6 +134,12 @@ class Tracer:
         if self._captures:
             for captured in self._captures:
                 captured.append(trace)
+        if self._began:
+            for began in self._began:
+                try:
+                    began(ctx, trace)
+                except Exception:
+                    log.exception("A tracer subscriber failed when a request began")
         return trace
 
     def annotate(self, ctx: RequestContext, response: t.Any) -> None:

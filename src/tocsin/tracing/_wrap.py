@@ -9,6 +9,7 @@ request's :class:`~tocsin.tracing.Trace` (see :mod:`tocsin.tracing._record`).
 from __future__ import annotations
 
 import functools
+import logging
 import typing as t
 
 from ._record import CALL, SIGNAL, STEP, current, timed_await
@@ -17,6 +18,8 @@ if t.TYPE_CHECKING:
     from ..app import Tocsin
 
 __all__ = ["Wrapper"]
+
+log = logging.getLogger("tocsin.tracing")
 
 #: Steps that may run in another context than the request's start (a streamed
 #: body closed by the server): their wrapper makes the request's trace current.
@@ -29,10 +32,15 @@ class Wrapper:
     """Wraps the entries and calls of a traced plan so that they record themselves.
 
     :param clock: the tracer's clock (``time.perf_counter_ns``, or a test's).
+    :param finished: what to call with each trace once its request is over
+        (the tracer's subscribers; the list may change later).
     """
 
-    def __init__(self, clock: t.Callable[[], int]) -> None:
+    def __init__(
+        self, clock: t.Callable[[], int], finished: list[t.Callable[[t.Any], None]] | None = None
+    ) -> None:
         self._now = clock
+        self._finished = finished if finished is not None else []
 
     def __call__(self, names: str | tuple[str, ...], entry: t.Any) -> t.Any:
         """A plan entry that marks the start of step *names* (several: one call does them all).
@@ -112,6 +120,7 @@ class Wrapper:
         """The entry of the step that covers step 19: when it is over, the trace is complete."""
         fn, work, kind = entry
         now = self._now
+        finished = self._finished
 
         if kind is True:
 
@@ -126,6 +135,8 @@ class Wrapper:
                     return (yield from fn(ctx, work, value))
                 finally:
                     trace.duration_ns = now() - trace._t0
+                    if finished:
+                        _tell(finished, trace)
 
             return (last_gen, work, True)
 
@@ -140,6 +151,8 @@ class Wrapper:
                 return fn(ctx, work, value)
             finally:
                 trace.duration_ns = now() - trace._t0
+                if finished:
+                    _tell(finished, trace)
 
         return (last, work, kind)
 
@@ -239,6 +252,15 @@ class Wrapper:
             return traced_get
 
         return (opening, *(timing(get) for get in calls), closing)
+
+
+def _tell(finished: list[t.Callable[[t.Any], None]], trace: t.Any) -> None:
+    """Give the finished *trace* to each subscriber; what one raises is logged."""
+    for subscriber in list(finished):
+        try:
+            subscriber(trace)
+        except Exception:
+            log.exception("A tracer subscriber failed with a finished trace")
 
 
 def _receiver(receiver: t.Any, now: t.Callable[[], int], is_async: bool = False) -> t.Any:
