@@ -565,3 +565,26 @@ def test_a_failing_subscriber_is_logged_and_the_request_goes_on(
         "A tracer subscriber failed with a finished trace",
     ]
     assert all(str(r.exc_info[1]) == "subscriber bug" for r in failures if r.exc_info)
+
+
+def test_keep_bounds_the_traces_shown_not_the_per_step_stats(
+    app: Tocsin, client: TestClient
+) -> None:
+    @app.route("/<int:n>")
+    def show(n: int) -> str:
+        return str(n)
+
+    tracer = Tracer(app, keep=2)
+    for n in range(5):
+        client.get(f"/{n}")
+    assert [tr.path for tr in tracer.traces] == ["/3", "/4"]
+    assert tracer.last is not None and tracer.last.path == "/4"
+    assert tracer.stats()[("/<int:n>", "GET")].steps["dispatch"].count == 5
+    tracer.uninstall()
+    nothing = Tracer(app, keep=0)
+    client.get("/1")
+    assert (nothing.traces, nothing.last) == ([], None)
+    assert nothing.stats()[("/<int:n>", "GET")].count == 1
+    nothing.uninstall()
+    with pytest.raises(ValueError, match="keep must be a number of traces, 0 or more, not -1"):
+        Tracer(app, keep=-1)

@@ -9,7 +9,7 @@ import time
 import typing as t
 
 from ..globals import _cv_request
-from ._record import _SEND, Trace, _timing, current
+from ._record import _SEND, Trace, _milliseconds, current
 from ._stats import WINDOW, Route, RouteStats, route_stats
 from ._wrap import Wrapper
 
@@ -73,8 +73,12 @@ class Tracer:
         self._rate = round(sample * _ONE)
         self._acc = _ONE - self._rate if self._rate else 0  # the first request is traced
         self._clock: t.Callable[[], int] = clock if clock is not None else time.perf_counter_ns
-        self._traces: collections.deque[Trace] = collections.deque(maxlen=keep)
-        self._recent: collections.deque[Trace] = collections.deque(maxlen=STATS_TRACES)
+        if keep < 0:
+            raise ValueError(f"keep must be a number of traces, 0 or more, not {keep!r}")
+        self.keep = keep
+        #: The latest traces: the last ``keep`` are :attr:`traces`, the last
+        #: :data:`STATS_TRACES` feed the per-step figures of :meth:`stats`.
+        self._latest: collections.deque[Trace] = collections.deque(maxlen=max(keep, STATS_TRACES))
         self._routes: dict[str | None, dict[str, Route]] = {}
         self._captures: list[list[Trace]] = []
         self._watched: list[Namespace] = []
@@ -126,11 +130,14 @@ class Tracer:
             ctx._trace_t0 = self._clock()
             return None
         self._acc = acc - 1_000_000
+        return self._trace(ctx)
+
+    def _trace(self, ctx: RequestContext) -> Trace:
+        """The :class:`Trace` of a sampled request, kept and made current."""
         trace = ctx.trace = Trace(ctx, self._clock)
         ctx._trace_t0 = trace._t0
         current.set(trace)
-        self._traces.append(trace)
-        self._recent.append(trace)  # for stats(), once finished
+        self._latest.append(trace)
         if self._captures:
             for captured in self._captures:
                 captured.append(trace)
@@ -144,11 +151,11 @@ class Tracer:
 
     def annotate(self, ctx: RequestContext, response: t.Any) -> None:
         """Step 15: count the request, add ``Server-Timing`` if asked (called by the drivers)."""
+        now = self._clock()
         try:
-            t0 = ctx._trace_t0
+            d = now - ctx._trace_t0
         except AttributeError:  # begun before this tracer was installed
             return
-        now = self._clock()
         direct = type(response) is tuple  # (status code, headers, body): see _pipeline.Direct
         status = response[0] if direct else response.status_code
         rule = ctx.url_rule
@@ -157,7 +164,6 @@ class Tracer:
         route = by_method.get(ctx.method) if by_method is not None else None
         if route is None:
             route = self._route(key, ctx.method)
-        d = now - t0
         n = route.count
         route.ring[n & 1023] = d  # (_MASK)
         route.count = n + 1
@@ -168,19 +174,18 @@ class Tracer:
         except IndexError:
             route.odd_codes[status] = route.odd_codes.get(status, 0) + 1
         trace = ctx.trace
-        if trace is None:
-            if not self.server_timing:
-                return
-            value = _timing("total", d)
-        else:
+        if trace is not None:
             trace.status = status
-            trace.rule = route.rule
+            trace.rule = key
             trace.endpoint = rule.endpoint if rule is not None else None
-            if not self.server_timing:
-                trace._raw.append((0, _SEND, now))  # (STEP) step 15 begins
-                return
-            value = trace.server_timing(now)
-            trace._raw.append((0, _SEND, now))
+            value = trace.server_timing(now) if self.server_timing else None
+            trace._raw.append((0, _SEND, now))  # (STEP) step 15 begins
+        elif self.server_timing:
+            value = "total;dur=" + _milliseconds(d)
+        else:
+            return
+        if value is None:
+            return
         if direct:
             response[1].append(("Server-Timing", value))
         else:
@@ -209,7 +214,8 @@ class Tracer:
         :data:`STATS_TRACES`). Requests no rule matched have ``None`` as rule.
         """
         routes = [r for by_method in list(self._routes.values()) for r in by_method.values()]
-        return route_stats(routes, [tr for tr in list(self._recent) if tr.duration_ns is not None])
+        recent = list(self._latest)[-STATS_TRACES:]
+        return route_stats(routes, [tr for tr in recent if tr.duration_ns is not None])
 
     @contextlib.contextmanager
     def capture(self) -> t.Iterator[list[Trace]]:
@@ -241,18 +247,18 @@ class Tracer:
     @property
     def traces(self) -> list[Trace]:
         """The kept traces, oldest first."""
-        return list(self._traces)
+        latest = list(self._latest)
+        return latest[len(latest) - self.keep :]
 
     @property
     def last(self) -> Trace | None:
         """The most recent trace, if any."""
-        traces = self._traces
-        return traces[-1] if traces else None
+        traces = self._latest
+        return traces[-1] if traces and self.keep else None
 
     def clear(self) -> None:
         """Forget the kept traces and the aggregates."""
-        self._traces.clear()
-        self._recent.clear()
+        self._latest.clear()
         self._routes = {}
 
     def uninstall(self) -> None:
