@@ -33,9 +33,9 @@ def test_trace_config_switch_installs_a_tracer(app: Tocsin, client: TestClient) 
 
     for n in range(3):
         client.get(f"/{n}")
-    assert app._tracer is not None
-    assert [trace.path for trace in app._tracer.traces] == ["/1", "/2"]
-    assert [trace.status for trace in app._tracer.traces] == [200, 200]
+    assert app.tracer is not None
+    assert [trace.path for trace in app.tracer.traces] == ["/1", "/2"]
+    assert [trace.status for trace in app.tracer.traces] == [200, 200]
 
 
 def test_signals_of_templates_flash_teardown_and_custom_namespaces_are_traced(
@@ -83,7 +83,7 @@ def test_signals_of_templates_flash_teardown_and_custom_namespaces_are_traced(
         ("template-rendered", "1"),
         ("request-tearing-down", "1"),
     ]
-    assert app._tracer is None
+    assert app.tracer is None
 
 
 def test_format_and_as_dict(app: Tocsin, client: TestClient) -> None:

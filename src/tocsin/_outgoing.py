@@ -52,8 +52,9 @@ def prepare(
     """
     if seen is not None:
         seen(ctx)
-    if app._tracer is not None:  # every request counts; a sampled one has a trace
-        app._tracer.annotate(ctx, response)
+    tracer = app.tracer
+    if tracer is not None:  # every request counts; a sampled one has a trace
+        tracer.annotate(ctx, response)
     head = ctx.method == "HEAD"
     if type(response) is tuple:  # a Direct response
         code, headers, body = response

@@ -91,8 +91,9 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self._matcher = Matcher(self)
         #: A weak reference to the ASGI app made by :attr:`asgi` (which holds this app).
         self._asgi: weakref.ref[t.Any] | None = None
-        #: The lifecycle tracer, when one is installed (see :mod:`tocsin.tracing`).
-        self._tracer: Tracer | None = None
+        #: The app's lifecycle tracer (see :mod:`tocsin.tracing`), or ``None``: set by
+        #: installing a :class:`~tocsin.tracing.Tracer` (read it; do not assign it).
+        self.tracer: Tracer | None = None
         self._cli: t.Any = None
         announce(self)  # Python 3.11: app.__call__ as inspect sees a coroutine function
         super().__init__(
@@ -138,7 +139,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self._session_always = self.session_interface.saves_every_request()
         self.compiled = None
         config = self.config
-        if config["TRACE"] and self._tracer is None:
+        if config["TRACE"] and self.tracer is None:
             Tracer(
                 self,
                 keep=config["TRACE_KEEP"],
@@ -150,11 +151,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         """A registration changed: drop what was compiled from them."""
         self.compiled = None
         self._matcher.invalidate()
-
-    @property
-    def tracer(self) -> Tracer | None:
-        """The app's lifecycle tracer (see :mod:`tocsin.tracing`), or ``None``."""
-        return self._tracer
 
     # -- registration ---------------------------------------------------------------
 

@@ -200,8 +200,9 @@ class ASGIApp:
         has_body, has_cookie, ctx.host = _scan_headers(scope)
         ctx.has_cookie = has_cookie or app._session_always
         ctx.body_pending = has_body or ctx.method not in _BODYLESS
-        if app.tracer is not None:
-            app.tracer.begin(ctx)
+        tracer = app.tracer
+        if tracer is not None:
+            tracer.begin(ctx)
         if app._session_always:  # sync code from step 2 on (a custom session interface)
             await self._handle_in_thread(ctx, scope, receive, send, None, None)
             return

@@ -59,7 +59,7 @@ class Tracer:
         *,
         clock: t.Callable[[], int] | None = None,
     ) -> None:
-        if app._tracer is not None:
+        if app.tracer is not None:
             raise RuntimeError(
                 f"the app {app.name!r} already has a tracer: use it through app.tracer (or call"
                 " app.tracer.uninstall() before installing another)"
@@ -84,7 +84,7 @@ class Tracer:
         self._watched: list[Namespace] = []
         self._began: list[t.Callable[[RequestContext, Trace], None]] = []
         self._finished: list[t.Callable[[Trace], None]] = []
-        app._tracer = self
+        app.tracer = self
         app._changed()  # compiled again, with a traced twin
 
     def wrapper(self) -> Wrapper:
@@ -263,8 +263,8 @@ class Tracer:
 
     def uninstall(self) -> None:
         """Stop tracing the app (and stop watching namespaces)."""
-        if self.app._tracer is self:
-            self.app._tracer = None
+        if self.app.tracer is self:
+            self.app.tracer = None
             self.app._changed()  # compiled again, without a traced twin
         self._watched.clear()
 
@@ -274,7 +274,7 @@ def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
     ctx = _cv_request.get(None)
     if ctx is None or ctx.trace is None:
         return
-    tracer = ctx.app._tracer
+    tracer = ctx.app.tracer
     if tracer is None or not any(
         signal.name in ns and ns[signal.name] is signal for ns in tracer._watched
     ):
