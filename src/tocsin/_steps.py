@@ -73,7 +73,7 @@ def _tell(calls: Getters, app: Tocsin) -> None:
 
 def push_app_context(ctx: RequestContext, calls: Getters, value: t.Any) -> t.Any:
     """Step 1: make the app context current, then send ``appcontext_pushed``."""
-    ctx._set_app_context()
+    ctx.enter_app_context()
     if not ctx.shares_app_ctx:
         _tell(calls, ctx.app)
     return value
@@ -81,7 +81,7 @@ def push_app_context(ctx: RequestContext, calls: Getters, value: t.Any) -> t.Any
 
 def push_app_context_async(ctx: RequestContext, signal: Signal, value: t.Any) -> Pipe:
     """Step 1 with ``async`` receivers of ``appcontext_pushed``."""
-    ctx._set_app_context()
+    ctx.enter_app_context()
     if not ctx.shares_app_ctx:
         yield signal.send_async(ctx.app)
     return value
@@ -89,7 +89,7 @@ def push_app_context_async(ctx: RequestContext, signal: Signal, value: t.Any) ->
 
 def push_request_context(ctx: RequestContext, opens_session: bool, value: t.Any) -> t.Any:
     """Step 2: make the request context current; a custom session interface opens now."""
-    ctx._push_request()
+    ctx.enter_request()
     if opens_session:
         ctx.opened_session()
     return value
@@ -97,7 +97,7 @@ def push_request_context(ctx: RequestContext, opens_session: bool, value: t.Any)
 
 def push_contexts(ctx: RequestContext, work: None, value: t.Any) -> t.Any:
     """Steps 1 and 2 when neither has anything else to do: one call."""
-    ctx._set()
+    ctx.activate()
     return value
 
 
@@ -234,11 +234,13 @@ def _handler_for(find: FindHandler, ctx: RequestContext, e: Exception) -> t.Any:
     app = ctx.app
     if isinstance(e, BadRequestKeyError):
         mark_missing_key(app, e)
+    plan = ctx.plan
+    assert plan is not None  # (the error path runs once the URL is matched)
     if isinstance(e, HTTPException) and not app.trap_http_exception(e):
         if e.code is None or isinstance(e, RoutingException) or not app.error_handler_spec:
             return e
-        return find(app, e, ctx.plan.blueprints) or e
-    handler = find(app, e, ctx.plan.blueprints)
+        return find(app, e, plan.blueprints) or e
+    handler = find(app, e, plan.blueprints)
     if handler is None:
         raise e
     return handler
@@ -301,6 +303,7 @@ def unhandled(
     ctx.error = e
     app.log_exception(e)
     server_error: t.Any = InternalServerError(original_exception=e)
+    assert ctx.plan is not None  # (the error path runs once the URL is matched)
     handler = find(app, server_error, ctx.plan.blueprints)
     if handler is not None:
         server_error = handler[0](server_error)
@@ -556,7 +559,7 @@ def teardown_request_async(ctx: RequestContext, work: t.Any, end: Teardown) -> P
 
 def pop_request_context(ctx: RequestContext, work: None, end: Teardown) -> Teardown:
     """Step 17: close the request (its uploaded files) and stop it being current."""
-    ctx._pop_request()
+    ctx.leave_request()
     return end
 
 
@@ -582,7 +585,7 @@ def teardown_appcontext_async(ctx: RequestContext, work: t.Any, end: Teardown) -
 def pop_app_context(ctx: RequestContext, work: tuple[Getters, Signal], end: Teardown) -> Teardown:
     """Step 19: stop the app context being current, then send ``appcontext_popped``."""
     last = _tears_down_app_context(ctx)
-    ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
+    ctx.app_ctx.deactivate()  # type: ignore[union-attr]  # set in step 1
     calls, signal = work
     if last and calls:
         _tell_robust(calls, ctx.app, signal, end[1])
@@ -592,7 +595,7 @@ def pop_app_context(ctx: RequestContext, work: tuple[Getters, Signal], end: Tear
 def pop_app_context_async(ctx: RequestContext, signal: Signal, end: Teardown) -> Pipe:
     """Step 19 with ``async`` receivers of ``appcontext_popped``."""
     last = _tears_down_app_context(ctx)
-    ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
+    ctx.app_ctx.deactivate()  # type: ignore[union-attr]  # set in step 1
     if last and signal.receivers:
         yield from _tell_every(signal, ctx.app, {}, end[1])
     return end
@@ -613,16 +616,16 @@ def pop_contexts_telling(
         _tell_exc_robust(request_calls, app, _sig.request_tearing_down, exc, errors)  # 16
     finally:  # (after anything, BaseException included: both contexts are popped)
         try:
-            ctx._pop_request()  # 17
+            ctx.leave_request()  # 17
             if app_calls and _tears_down_app_context(ctx):  # 18
                 _tell_exc_robust(app_calls, app, _sig.appcontext_tearing_down, exc, errors)
         finally:
-            ctx.app_ctx._reset()  # type: ignore[union-attr]  # 19, with nobody to tell
+            ctx.app_ctx.deactivate()  # type: ignore[union-attr]  # 19, with nobody to tell
     return end
 
 
 def pop_contexts(ctx: RequestContext, work: None, end: Teardown) -> Teardown:
     """Steps 16 to 19 when only the pops have work: close the request, reset both contexts."""
-    ctx._pop_request()
-    ctx.app_ctx._reset()  # type: ignore[union-attr]  # set in step 1
+    ctx.leave_request()
+    ctx.app_ctx.deactivate()  # type: ignore[union-attr]  # set in step 1
     return end

@@ -213,9 +213,10 @@ class ASGIApp:
                 item = next(pipe)
                 while True:
                     if item is ROUTED:  # the URL is matched: the body's source; sync code?
-                        body = await self._take_body(ctx, scope, receive, ctx.plan.in_thread)
-                        if ctx.plan.in_thread or isinstance(body, ReceiveStream):
-                            ctx._reset()  # made current again in the worker thread
+                        in_thread = ctx.plan.in_thread  # type: ignore[union-attr]  # (matched)
+                        body = await self._take_body(ctx, scope, receive, in_thread)
+                        if in_thread or isinstance(body, ReceiveStream):
+                            ctx.deactivate()  # made current again in the worker thread
                             await self._handle_in_thread(ctx, scope, receive, send, pipe, body)
                             return
                         item = pipe.send(None)
@@ -279,7 +280,7 @@ class ASGIApp:
                 if pipe is None:
                     response = drive(dispatch(self.app, ctx, on_loop=True), on_loop, read_body)
                 else:
-                    ctx._set()
+                    ctx.activate()
                     response = drive(pipe, on_loop, read_body)
                 messages = self._messages(ctx, scope, response)
                 if messages[1] is not None:  # a complete body: tear down before handing it over
@@ -358,7 +359,7 @@ class ASGIApp:
             return None
         ctx.body_pending = False
         limit = self.app.config["MAX_CONTENT_LENGTH"]
-        if ctx.plan.streams_body:
+        if ctx.plan.streams_body:  # type: ignore[union-attr]  # (the URL is matched)
             ctx.body_receiver = Inbox(receive, limit, declared_length(scope))
             return None
         body: t.IO[bytes]

@@ -29,14 +29,17 @@ if t.TYPE_CHECKING:
     from werkzeug.exceptions import HTTPException
     from werkzeug.routing import MapAdapter, Rule
 
+    from ._compile import Plan
     from .app import Tocsin
     from .sessions import SessionMixin
+    from .tracing import Trace
     from .typing import WSGIEnvironment
     from .wrappers import Request, Response
 
 __all__ = [
     "AppContext",
     "RequestContext",
+    "RequestState",
     "after_this_request",
     "copy_current_request_context",
     "has_app_context",
@@ -135,7 +138,7 @@ class AppContext:
         _check_current(_cv_app, self, "app")  # before any teardown runs
         self.app._pop_app_context(self, exc)
 
-    def _reset(self) -> None:
+    def deactivate(self) -> None:
         _check_current(_cv_app, self, "app")
         _cv_app.reset(self._tokens.pop())
 
@@ -165,15 +168,65 @@ class AppContext:
         return f"<AppContext of {self.app.name!r}>"
 
 
-class RequestContext:
+class RequestState:
+    """What the pipeline keeps of one request, beside Flask's fields of :class:`RequestContext`.
+
+    The drivers (:mod:`tocsin.wsgi`, :mod:`tocsin.asgi`), the steps
+    (:mod:`tocsin._steps`) and the tracer read and write these fields, and
+    nothing else of a context but Flask's public ones and the methods of its
+    "current or not" section (:meth:`RequestContext.activate` and kin). A
+    base class rather than an object the context holds: each field is one
+    slot of the context, read as quickly as any attribute.
+    """
+
+    __slots__ = (
+        "body_pending",
+        "body_receiver",
+        "error",
+        "has_cookie",
+        "host",
+        "method",
+        "path",
+        "plan",
+        "trace",
+        "trace_t0",
+    )
+
+    #: The request method, upper case (``HEAD`` for ``HEAD``: see ``sent_environ``).
+    method: str
+    #: The decoded path the URL is matched with.
+    path: str
+    #: The ``Host`` header, ``None`` without one.
+    host: str | None
+    #: Whether the request carries a ``Cookie`` header (set by the drivers), or
+    #: the session interface saves every request: whether step 13 may have work.
+    has_cookie: bool
+    #: Under ASGI, whether the body is still to be read once the URL is matched.
+    body_pending: bool
+    #: Under ASGI, for a view marked with ``stream_request_body``: the async
+    #: iterator of the body chunks not yet received.
+    body_receiver: t.Any
+    #: The compiled plan of the request's endpoint, once the URL is matched.
+    plan: Plan | None
+    #: The unhandled exception that became a 500 response, if any.
+    error: BaseException | None
+    #: The request's lifecycle trace, when a tracer samples it.
+    trace: Trace | None
+    #: The tracer's clock when it began the request (set only by a tracer).
+    trace_t0: int
+
+
+class RequestContext(RequestState):
     """Makes ``request`` and ``session`` available for one request.
 
     The request object and the session are created on first access, so a
     request that never reads them does not pay for them. As in Flask, any
     other attribute may be set on it (extensions keep per-request state there).
+    What the pipeline keeps is typed in :class:`RequestState`.
     """
 
-    # Tocsin's own attributes are slots; ``__dict__`` (made on first use) holds others.
+    # Flask's attributes and the context's own are slots; ``__dict__`` (made on
+    # first use) holds those extensions set.
     __slots__ = (
         "__dict__",
         "_after_request_functions",
@@ -185,19 +238,9 @@ class RequestContext:
         "_request",
         "_session",
         "_tokens",
-        "_trace_t0",
         "app",
         "app_ctx",
-        "body_pending",
-        "body_receiver",
-        "error",
-        "has_cookie",
-        "host",
-        "method",
-        "path",
-        "plan",
         "routing_exception",
-        "trace",
         "url_adapter",
         "url_rule",
         "view_args",
@@ -205,7 +248,6 @@ class RequestContext:
 
     _pushed_app_ctxs: list[AppContext | None]
     _origin_app_ctx: AppContext | None
-    _trace_t0: int
     #: The messages get_flashed_messages() took from the session (set on first call).
     _flashes: list[tuple[str, t.Any]]
 
@@ -231,31 +273,20 @@ class RequestContext:
         self._after_request_functions: list[t.Callable[[Response], Response]] | tuple[()] = ()
         self.method = "GET"
         self.path = "/"
-        #: Whether the request carries a ``Cookie`` header (set by the drivers), or
-        #: the session interface saves every request: whether step 13 may have work.
         self.has_cookie = True
         self.url_rule: Rule | None = None
         self.view_args: dict[str, t.Any] | None = None
         self.routing_exception: HTTPException | None = None
         self.url_adapter: MapAdapter | None = None
-        #: The lifecycle trace of this request, when tracing is on (and it is sampled).
-        self.trace: t.Any = None
-        # ``_trace_t0``, the clock when a tracer began the request, is set only by it.
-        #: Under ASGI, for a view marked with ``stream_request_body``: the
-        #: async iterator of the body chunks not yet received.
-        self.body_receiver: t.Any = None
-        #: Under ASGI, whether the body is still to be read (the driver reads it
-        #: once the URL is matched).
+        self.trace = None  # (trace_t0 is set only by a tracer)
+        self.body_receiver = None
         self.body_pending = False
-        #: The unhandled exception that became a 500 response, if any.
-        self.error: BaseException | None = None
-        #: The hooks that apply to this request, set once the URL is matched.
-        self.plan: t.Any = None
+        self.error = None
+        self.plan = None
         if environ is not None:
             self.method = environ.get("REQUEST_METHOD", "GET").upper()
             self.has_cookie = "HTTP_COOKIE" in environ or app._session_always
-            #: The ``Host`` header, ``None`` without one (the ASGI driver sets it).
-            self.host: str | None = environ.get("HTTP_HOST")
+            self.host = environ.get("HTTP_HOST")
         else:
             self.host = None
 
@@ -338,19 +369,19 @@ class RequestContext:
     # -- push and pop -----------------------------------------------------------
 
     #: Whether this request runs in an app context that was already current when
-    #: it began (see :meth:`_set`): then the request does not tear it down or pop it.
+    #: it began (see :meth:`activate`): then the request does not tear it down or pop it.
     shares_app_ctx = False
 
-    def _set(self) -> None:
+    def activate(self) -> None:
         """Make this context (and its app context) current; no hooks, no signals."""
-        self._set_app_context()
+        self.enter_app_context()
         self._tokens.append(_cv_request.set(self))
 
-    def _push_request(self) -> None:
+    def enter_request(self) -> None:
         """Make this context current (step 2; its app context is already)."""
         self._tokens.append(_cv_request.set(self))
 
-    def _pop_request(self) -> None:
+    def leave_request(self) -> None:
         """Close the request (uploaded files, as Flask does) and stop being current (step 17)."""
         try:
             if self._request is not None:
@@ -358,7 +389,7 @@ class RequestContext:
         finally:
             _cv_request.reset(self._tokens.pop())
 
-    def _set_app_context(self) -> None:
+    def enter_app_context(self) -> None:
         """Make this context's app context current (step 1), choosing it the first time.
 
         As in Flask 3.1, an app context of this app that is already current (a
@@ -389,12 +420,12 @@ class RequestContext:
             or current is getattr(self, "_origin_app_ctx", None)
         )
 
-    def _reset(self) -> None:
-        """Stop being current (the reverse of :meth:`_set`)."""
+    def deactivate(self) -> None:
+        """Stop being current (the reverse of :meth:`activate`)."""
         _check_current(_cv_request, self, "request")
         _cv_request.reset(self._tokens.pop())
         assert self.app_ctx is not None
-        self.app_ctx._reset()
+        self.app_ctx.deactivate()
 
     def push(self) -> None:
         """Make this context current, with an app context, then match the URL.
@@ -450,7 +481,7 @@ class RequestContext:
         finally:
             _cv_request.reset(self._tokens.pop())
             if pushed is None and self.shares_app_ctx:
-                self.app_ctx._reset()  # type: ignore[union-attr]  # the pipeline set it: no teardown
+                self.app_ctx.deactivate()  # type: ignore[union-attr]  # the pipeline set it: no teardown
             elif app_ctx is not None:
                 app_ctx.pop(exc)
 
@@ -563,8 +594,8 @@ def _iter_in_context(ctx: RequestContext, it: cabc.Iterable[t.AnyStr]) -> t.Iter
     if _cv_request.get(None) is ctx:
         yield from it
         return
-    ctx._set()
+    ctx.activate()
     try:
         yield from it
     finally:
-        ctx._reset()
+        ctx.deactivate()

@@ -225,7 +225,7 @@ class TestClient(Client):
         response.json_module = self.app.json  # type: ignore[assignment]  # has the json module's API
         kept = self._preserved
         if kept is not None and not kept._tokens:  # (a followed redirect's open() set it already)
-            kept._set()
+            kept.activate()
         return response
 
     @contextlib.contextmanager
@@ -265,7 +265,7 @@ class TestClient(Client):
     def _release_preserved(self) -> None:
         ctx, self._preserved = self._preserved, None
         if ctx is not None and ctx._tokens:
-            ctx._reset()
+            ctx.deactivate()
 
     def __enter__(self) -> TestClient:
         if self.preserve_context:

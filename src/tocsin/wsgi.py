@@ -93,7 +93,7 @@ class StreamedBody:
         self._closed = False
         self._ended = False  # exhausted, or failed: a close() before is an abort
         self._deferred: Exception | None = None
-        ctx._reset()
+        ctx.deactivate()
 
     def __iter__(self) -> cabc.Iterator[bytes]:
         chunks = iter(self._app_iter)
@@ -118,11 +118,11 @@ class StreamedBody:
 
     def _next_chunk(self, chunks: cabc.Iterator[bytes]) -> bytes:
         """The next chunk of the body, made with both contexts current."""
-        self._ctx._set()
+        self._ctx.activate()
         try:
             return next(chunks)
         finally:
-            self._ctx._reset()
+            self._ctx.deactivate()
 
     def _close_after_error(self) -> None:
         """Close and tear down after the body failed; teardown's own errors are logged."""
@@ -148,7 +148,7 @@ class StreamedBody:
         if not self._ended and self._exc is None:
             self._exc = StreamAborted()
         if _cv_request.get(None) is not self._ctx:  # current if a test client preserved it
-            self._ctx._set()  # finish() resets it
+            self._ctx.activate()  # finish() resets it
         try:
             app_iter, response = self._app_iter, self._response
             close = getattr(app_iter, "close", None)

@@ -127,7 +127,7 @@ class Tracer:
         acc = self._acc + self._rate
         if acc < 1_000_000:  # (_ONE) not sampled: only timed, for stats()
             self._acc = acc
-            ctx._trace_t0 = self._clock()
+            ctx.trace_t0 = self._clock()
             return None
         self._acc = acc - 1_000_000
         return self._trace(ctx)
@@ -135,7 +135,7 @@ class Tracer:
     def _trace(self, ctx: RequestContext) -> Trace:
         """The :class:`Trace` of a sampled request, kept and made current."""
         trace = ctx.trace = Trace(ctx, self._clock)
-        ctx._trace_t0 = trace._t0
+        ctx.trace_t0 = trace._t0
         current.set(trace)
         self._latest.append(trace)
         if self._captures:
@@ -153,7 +153,7 @@ class Tracer:
         """Step 15: count the request, add ``Server-Timing`` if asked (called by the drivers)."""
         now = self._clock()
         try:
-            d = now - ctx._trace_t0
+            d = now - ctx.trace_t0
         except AttributeError:  # begun before this tracer was installed
             return
         direct = type(response) is tuple  # (status code, headers, body): see _pipeline.Direct
