@@ -26,7 +26,7 @@ try:
     from opentelemetry import trace as otel_trace
     from opentelemetry.context import Context
     from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-except ImportError as e:  # pragma: no cover (the dev extra installs it)
+except ImportError as e:
     raise ImportError(
         "tocsin.tracing.otel needs OpenTelemetry: pip install tocsin[otel]"
         " (opentelemetry-api and opentelemetry-sdk)"
@@ -39,7 +39,14 @@ if t.TYPE_CHECKING:
     from ..app import Tocsin
     from ..ctx import RequestContext
 
-__all__ = ["DETAILS", "KNOWN_METHODS", "Instrumentation", "instrument"]
+__all__ = [
+    "DETAILS",
+    "KNOWN_METHODS",
+    "Instrumentation",
+    "instrument",
+    "redact_query",
+    "request_attributes",
+]
 
 #: The detail levels of :func:`instrument`, from the fewest spans to the most.
 DETAILS = ("request", "steps", "calls")
@@ -74,7 +81,7 @@ class _Request:
     root: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class Instrumentation:
     """What :func:`instrument` installed on an app: :meth:`uninstall` takes it off."""
 
@@ -123,7 +130,7 @@ class Instrumentation:
         request = self._requests.pop(trace, None)
         if request is None:  # begun before this instrumentation was installed
             return
-        export(self._otel, trace, request, self.detail)
+        _export(self._otel, trace, request, self.detail)
 
 
 def instrument(
@@ -264,7 +271,7 @@ def _text(value: t.Any) -> str:
 # -- spans -----------------------------------------------------------------------------------
 
 
-def export(otel: otel_trace.Tracer, trace: Trace, request: _Request, detail: str) -> None:
+def _export(otel: otel_trace.Tracer, trace: Trace, request: _Request, detail: str) -> None:
     """Make the finished *trace* into spans: the server span, then what *detail* asks."""
     epoch = int(trace.started * 1e9)
     end = epoch + (trace.duration_ns or 0)
