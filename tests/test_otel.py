@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from tocsin import Tocsin
+from tocsin import Tocsin, request
 from tocsin.signals import Namespace, request_started
 from tocsin.testing import TestClient
 from tocsin.tracing import Tracer
@@ -119,6 +119,7 @@ def test_a_request_is_a_server_span_with_the_http_attributes(
         "http.request.method": "GET",
         "http.route": "/hello/<name>",
         "http.response.status_code": 200,
+        "tocsin.endpoint": "hello",
         "url.path": "/hello/ada",
         "url.query": "x=1",
         "url.scheme": "http",
@@ -177,6 +178,19 @@ def test_a_method_outside_the_known_ones_is_other(
     client.open("/cache", method="PURGE")
     assert spans.server.name == "PURGE /cache"
     assert "http.request.method_original" not in (spans.server.attributes or {})
+
+
+def test_the_request_body_still_reaches_the_view(
+    app: Tocsin, client: TestClient, spans: Spans
+) -> None:
+    @app.post("/echo")
+    def echo() -> bytes:
+        return request.get_data()
+
+    instrument(app, spans.provider)  # (it reads the environ before step 1)
+    response = client.post("/echo", data=b"x" * 70_000)
+    assert response.data == b"x" * 70_000
+    assert spans.server.name == "POST /echo"
 
 
 def test_request_attributes_read_from_an_environ() -> None:
@@ -501,6 +515,17 @@ def test_an_incoming_traceparent_continues_the_callers_trace(
     assert server.context.trace_id == TRACE_ID
     assert server.context.trace_state.get("congo") == "t61rcWkgMzE"
     assert {s.context.trace_id for s in spans.all} == {TRACE_ID}  # type: ignore[union-attr]
+
+
+def test_a_caller_that_did_not_sample_gets_no_spans(
+    hello: Tocsin, client: TestClient, spans: Spans
+) -> None:
+    instrument(hello, spans.provider)  # the SDK's default sampler follows the parent
+    unsampled = TRACEPARENT[:-2] + "00"
+    assert client.get("/hello/ada", headers={"traceparent": unsampled}).status_code == 200
+    assert spans.all == []
+    client.get("/hello/ada", headers={"traceparent": TRACEPARENT})
+    assert len(spans.all) == len(HELLO_STEPS) + 1
 
 
 @pytest.mark.parametrize(

@@ -280,6 +280,8 @@ def _export(otel: otel_trace.Tracer, trace: Trace, request: _Request, detail: st
     route = request.root + rule if rule is not None else None
     if route is not None:
         attrs["http.route"] = route
+    if trace.endpoint is not None:
+        attrs["tocsin.endpoint"] = trace.endpoint
     status = trace.status
     if status is not None:
         attrs["http.response.status_code"] = status
