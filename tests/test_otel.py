@@ -193,6 +193,23 @@ def test_the_request_body_still_reaches_the_view(
     assert spans.server.name == "POST /echo"
 
 
+def test_the_known_methods_from_the_environment(
+    app: Tocsin, client: TestClient, spans: Spans, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @app.route("/cache", methods=["PURGE"])
+    def cache() -> str:
+        return "purged"
+
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "GET, PURGE")
+    instrument(app, spans.provider)
+    client.open("/cache", method="PURGE")
+    assert spans.server.name == "PURGE /cache"
+    spans.clear()
+    client.open("/cache", method="POST")  # a known method no more (a 405: no rule matched)
+    assert spans.server.name == "HTTP"
+    assert dict(spans.server.attributes or {})["http.response.status_code"] == 405
+
+
 def test_request_attributes_read_from_an_environ() -> None:
     method, attrs = request_attributes(
         {

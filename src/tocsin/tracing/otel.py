@@ -168,12 +168,13 @@ def instrument(
         tracer = Tracer(
             app,
             keep=config.get("TRACE_KEEP", 50),
-            server_timing=config.get("TRACE_SERVER_TIMING", False),
+            server_timing=config.get("TRACE_SERVER_TIMING") or config.get("TRACE_HEADER", False),
             sample=config.get("TRACE_SAMPLE", 1.0),
         )
     if known_methods is None:
         env = os.environ.get("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS")
-        known = KNOWN_METHODS if env is None else frozenset(m.strip() for m in env.split(","))
+        names = [] if env is None else [m.strip() for m in env.split(",")]
+        known = frozenset(m for m in names if m) or KNOWN_METHODS
     else:
         known = frozenset(known_methods)
     otel = otel_trace.get_tracer("tocsin", __version__, tracer_provider)
