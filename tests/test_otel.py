@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from tocsin import Tocsin, request
+from tocsin import Tocsin, render_template_string, request
 from tocsin.signals import Namespace, request_started
 from tocsin.testing import TestClient
 from tocsin.tracing import Tracer
@@ -379,6 +379,33 @@ def test_a_custom_signal_is_an_event_where_it_was_sent(
         ("signal note-saved", {"tocsin.signal.name": "note-saved", "tocsin.signal.receivers": ()})
     ]
     assert events(spans.named("dispatch")) == []
+
+
+def test_a_render_the_view_caught_fails_on_its_own_span(
+    app: Tocsin, client: TestClient, spans: Spans
+) -> None:
+    @app.route("/page")
+    def page() -> str:
+        try:
+            return render_template_string("{{ 1 / 0 }}")
+        except ZeroDivisionError:
+            return render_template_string("{{ 6 * 7 }}")
+
+    instrument(app, spans.provider, detail="calls")
+    assert client.get("/page").data == b"42"
+    view = spans.named(f"view {dotted(page)}")
+    renders = spans.children(view)
+    assert [s.name for s in renders] == ["render (template string)"] * 2
+    assert dict(renders[0].attributes or {}) == {
+        "tocsin.call.kind": "render",
+        "tocsin.template.name": "(template string)",
+        "tocsin.call.outcome": "raised",
+    }
+    assert exception_events(renders[0]) == [("ZeroDivisionError", "division by zero")]
+    assert renders[1].status.status_code is StatusCode.UNSET
+    assert view.status.status_code is StatusCode.UNSET
+    assert spans.named("dispatch").status.status_code is StatusCode.UNSET
+    assert spans.server.status.status_code is StatusCode.UNSET
 
 
 # -- errors ----------------------------------------------------------------------------------
