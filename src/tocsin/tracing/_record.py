@@ -223,8 +223,8 @@ class Trace:
     #: Nanoseconds from the start of step 1 to the end of step 19, once finished.
     duration_ns: int | None = None
     _built: tuple[Step, ...] | None = None
-    #: ``(time.time(), clock())`` read once, from which :attr:`started` is derived.
-    _epoch = (time.time(), time.perf_counter_ns())
+    #: ``(time.time_ns(), clock())`` read once, from which :attr:`started` is derived.
+    _epoch = (time.time_ns(), time.perf_counter_ns())
 
     def __init__(self, ctx: RequestContext, clock: t.Callable[[], int] | None = None) -> None:
         #: The request's method and path.
@@ -238,10 +238,15 @@ class Trace:
     @property
     def started(self) -> float:
         """Wall-clock time the request started (as ``time.time()``)."""
+        return self.started_ns / 1e9
+
+    @property
+    def started_ns(self) -> int:
+        """Wall-clock time the request started, in nanoseconds (as ``time.time_ns()``)."""
         wall, perf = self._epoch
-        if self._now is not time.perf_counter_ns:
+        if self._now is not time.perf_counter_ns:  # a test's clock: no relation to the wall
             return wall
-        return wall + (self._t0 - perf) / 1e9
+        return wall + (self._t0 - perf)
 
     # -- recording (called by the wrappers, templates and sessions) ------------------
 

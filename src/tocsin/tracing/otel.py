@@ -274,7 +274,7 @@ def _text(value: t.Any) -> str:
 
 def _export(otel: otel_trace.Tracer, trace: Trace, request: _Request, detail: str) -> None:
     """Make the finished *trace* into spans: the server span, then what *detail* asks."""
-    epoch = int(trace.started * 1e9)
+    epoch = trace.started_ns
     end = epoch + (trace.duration_ns or 0)
     attrs = dict(request.attributes)
     rule = trace.rule
