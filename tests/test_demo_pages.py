@@ -135,22 +135,36 @@ def test_an_empty_note_is_refused_with_a_flash(page: Page) -> None:
     )
 
 
-def test_the_lifecycle_page_shows_the_steps_of_a_request(page: Page) -> None:
+def test_devtools_shows_the_steps_of_a_request(page: Page) -> None:
     response = page.goto("/audit")
     assert response is not None and "dispatch;dur=" in response.headers["server-timing"]
-    page.get_by_role("link", name="Lifecycle", exact=True).click()
-    expect(page.locator("h1")).to_have_text("Lifecycle")
+    bar = page.locator("#tocsin-devtools-bar")  # DevTools' link bar, for this machine
+    expect(bar.locator("code")).to_have_text("GET /audit")
+    bar.get_by_role("link", name=re.compile(r"^trace #\d+$")).click()
 
-    newest = page.locator("details.trace").first  # the page's own request is not listed
-    expect(newest.locator("summary")).to_contain_text("GET /audit")
-    expect(newest.locator("summary .status")).to_have_text("200")
-    expect(newest.locator(".step-name")).to_have_text([s.name for s in STEPS])
-    expect(newest.locator("tr.step.skipped .step-name")).to_have_count(5)
-    expect(newest).to_contain_text("notes.auth.load_logged_in_user")
-    expect(newest).to_contain_text("notes.views.audit")
-    expect(newest).to_contain_text("request-finished")
-    expect(newest).to_contain_text("notes.db.close_db")
-    expect(page.locator("details.trace.own")).to_have_count(0)
+    expect(page.locator("code.request")).to_have_text("GET /audit")
+    expect(page.locator(".summary .status")).to_have_text("200")
+    expect(page.locator("code.step-name")).to_have_text([s.name for s in STEPS])
+    expect(page.locator("tr.step.skipped code.step-name")).to_have_count(5)
+    waterfall = page.locator("table.waterfall")
+    expect(waterfall).to_contain_text("notes.auth.load_logged_in_user")
+    expect(waterfall).to_contain_text("notes.views.audit")
+    expect(waterfall).to_contain_text("request-finished")
+    expect(waterfall).to_contain_text("notes.db.close_db")
+
+
+def test_the_nav_leads_to_devtools_which_lists_the_requests(page: Page) -> None:
+    page.goto("/audit")
+    page.locator("header nav").get_by_role("link", name="DevTools").click()
+    expect(page).to_have_url(re.compile(r"/_tocsin/$"))
+    expect(page.locator("h1")).to_have_text("Requests")
+    expect(page.locator("tr.request .path", has_text="/audit").first).to_be_visible()
+    expect(page.locator("tr.request .path", has_text="/_tocsin")).to_have_count(0)
+    page.get_by_role("link", name="Signals").click()
+    section = page.locator(
+        "section.namespace", has=page.get_by_role("heading", name="notes.events.events")
+    )
+    expect(section.locator("code.receiver-name")).to_contain_text(["notes.events.audit_created"])
 
 
 def test_the_error_page(page: Page) -> None:
