@@ -67,10 +67,15 @@ def _filters() -> Filters:
         abort(400, description=str(e))
 
 
-def _shown(filters: Filters) -> list[Trace]:
-    """The kept traces the filters admit, newest first (never this request's own)."""
+def _listed() -> list[Trace]:
+    """The kept traces, newest first, without this request's own (and the pages' unless asked)."""
     current = request_ctx.trace
-    return [tr for tr in devtools().traces(own=_own()) if tr is not current and filters.admit(tr)]
+    return [tr for tr in devtools().traces(own=_own()) if tr is not current]
+
+
+def _shown(filters: Filters) -> list[Trace]:
+    """The listed traces the filters admit, newest first."""
+    return [tr for tr in _listed() if filters.admit(tr)]
 
 
 def _found(number: int) -> Trace:
@@ -105,7 +110,7 @@ def index() -> str:
         rows=shown,
         filters=filters,
         own=_own(),
-        kept=len(tools.traces(own=_own())),
+        kept=len(_listed()),
         page="index",
     )
 
