@@ -5,96 +5,37 @@ from __future__ import annotations
 import collections.abc as cabc
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from chromium import browser, free_port, fresh_page, needs_chromium, serving
 from tocsin.lifecycle import STEPS
 
-CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "notes"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the demo exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError(f"the demo did not start at {url}:\n{log.read_text()}")
+pytestmark = needs_chromium
+__all__ = ["browser"]  # (the fixture, imported for pytest)
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> cabc.Iterator[str]:
     """`python -m notes` on a free loopback port, with a fresh instance folder."""
     instance = tmp_path_factory.mktemp("notes-instance")
-    log = instance / "server.log"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(EXAMPLE), "NOTES_SECRET_KEY": "page tests"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "notes", "--port", str(port), "--instance", str(instance)],
-            cwd=EXAMPLE,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url + "/", proc, log)
+    command = [sys.executable, "-m", "notes", "--port", str(port), "--instance", str(instance)]
+    with serving(command, port, cwd=EXAMPLE, env=env, log=instance / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> cabc.Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> cabc.Iterator[Page]:
     """A fresh page with its own cookies, on the demo."""
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    with fresh_page(browser, base_url) as page:
+        yield page
 
 
 def sign_in(page: Page, name: str, password: str = "secret") -> None:

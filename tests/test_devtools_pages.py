@@ -8,72 +8,29 @@ from __future__ import annotations
 import collections.abc as cabc
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
+from chromium import browser, free_port, fresh_page, needs_chromium, serving
+
 APPS = Path(__file__).resolve().parent / "apps"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = needs_chromium
+__all__ = ["browser"]  # (the fixture, imported for pytest)
 
 
 def _command(server: str, port: int) -> list[str]:
     if server == "uvicorn":
-        bin_dir = Path(sys.executable).parent
-        return [
-            str(bin_dir / "uvicorn"),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "devtools_app:app",
-        ]
+        uvicorn = Path(sys.executable).parent / "uvicorn"
+        return [str(uvicorn), "--port", str(port), "--log-level", "warning", "devtools_app:app"]
     serve = (
         "from werkzeug.serving import run_simple; import devtools_app; "
         f"run_simple('127.0.0.1', {port}, devtools_app.app, threaded=True)"
     )
     return [sys.executable, "-c", serve]
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except urllib.error.HTTPError:  # up (the app answers 404 for this one)
-            return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError(f"the server did not start at {url}:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module", params=["werkzeug", "uvicorn"])
@@ -82,41 +39,19 @@ def base_url(
 ) -> cabc.Iterator[str]:
     """The app under a real server (WSGI, then ASGI) on a free loopback port."""
     log = tmp_path_factory.mktemp("devtools-server") / "server.log"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(APPS)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            _command(str(request.param), port),
-            cwd=APPS,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url + "/api/data", proc, log)
+    command = _command(str(request.param), port)
+    with serving(command, port, cwd=APPS, env=env, log=log, probe="/api/data") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> cabc.Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> cabc.Iterator[Page]:
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(10_000)
-    context.route("**/favicon.ico", lambda route: route.abort())  # (asked for by JSON pages)
-    page = context.new_page()
-    yield page
-    context.close()
+    """A fresh page with its own cookies, on the app."""
+    with fresh_page(browser, base_url) as page:
+        page.context.route("**/favicon.ico", lambda route: route.abort())  # (JSON pages ask)
+        yield page
 
 
 def test_the_link_bar_leads_to_the_pages_waterfall(page: Page) -> None:
