@@ -36,7 +36,7 @@ SKIPPED = (
 )
 #: The steps an ordinary request runs, in the lifecycle's order.
 ORDINARY_STEPS = [s.name for s in STEPS if s.name not in SKIPPED]
-#: Every step of the table: the lifecycle page has a row for each, ran or skipped.
+#: Every step of the table: a request's DevTools page has a row for each, ran or skipped.
 ALL_STEPS = [s.name for s in STEPS]
 
 
@@ -333,28 +333,58 @@ def test_a_failing_request_gets_the_500_page_and_is_rolled_back(
     assert trace.status == 500
 
 
-# -- the lifecycle page ---------------------------------------------------------------
+# -- the lifecycle, in DevTools (/_tocsin/) -------------------------------------------------
+
+LINK_BAR = "tocsin.devtools._link_bar.add_link_bar"
 
 
-def test_the_lifecycle_json_lists_the_steps_of_previous_requests_in_order(
+def ran(trace: dict[str, t.Any]) -> list[str]:
+    """The names of the steps a trace (of ``/_tocsin/traces.json``) ran, in order."""
+    return [name for s in trace["steps"] if s["outcome"] == "ran" for name in s["covers"]]
+
+
+def flat(trace: dict[str, t.Any]) -> list[tuple[str, str, str]]:
+    """Each step that ran, call and signal of a trace as it began (receivers' calls left out)."""
+    out: list[tuple[str, str, str]] = []
+
+    def walk(nodes: list[dict[str, t.Any]]) -> None:
+        for node in nodes:
+            if node["type"] == "call":
+                out.append(("call", node["kind"], node["name"]))
+                walk(node["children"])
+            else:
+                out.append(("signal", node["signal"], str(len(node["receivers"]))))
+
+    for step in trace["steps"]:
+        if step["outcome"] == "ran":
+            out.append(("step", step["name"], ""))
+            walk(step["children"])
+    return out
+
+
+def test_devtools_json_lists_the_steps_of_previous_requests_in_order(
     client: TestClient,
 ) -> None:
     client.get("/")  # the first request also runs before_first_request
     client.get("/static/style.css")
     client.get("/")
-    traces = client.get("/lifecycle.json").json["traces"]
-    assert [(tr["method"], tr["path"], tr["status"]) for tr in traces] == [("GET", "/", 200)] * 2
-    newest, first = traces
-    assert newest["ran"] == first["ran"] == ORDINARY_STEPS
-    assert newest["skipped"] == list(SKIPPED)
+    client.get("/_tocsin/")  # DevTools' own requests are not listed
+    traces = client.get("/_tocsin/traces.json").json["traces"]
+    assert [(tr["method"], tr["path"], tr["status"]) for tr in traces] == [
+        ("GET", "/", 200),
+        ("GET", "/static/style.css", 200),
+        ("GET", "/", 200),
+    ]
+    newest, _, first = traces
+    assert ran(newest) == ran(first) == ORDINARY_STEPS
+    assert [s["name"] for s in newest["steps"] if s["outcome"] == "skipped"] == list(SKIPPED)
     timed = [s for s in newest["steps"] if s["outcome"] == "ran"]
     assert all(s["duration_ms"] >= 0 for s in timed)
-    assert [s["name"] for s in newest["steps"] if s["outcome"] == "skipped"] == list(SKIPPED)
+    assert newest["id"] > first["id"] and newest["url"] == f"/_tocsin/trace/{newest['id']}"
 
-    events = [(e["kind"], e["name"], e["detail"]) for e in newest["events"]]
     shown = ("before_request", "dispatch", "after_request")
     sessions = "tocsin.sessions.SecureCookieSessionInterface"
-    assert [e for e in events if e[0] != "step" or e[1] in shown] == [
+    assert [e for e in flat(newest) if e[0] != "step" or e[1] in shown] == [
         ("step", "before_request", ""),
         ("call", "before_request", "notes.auth.load_logged_in_user"),
         ("call", "session_open", f"{sessions}.open_session"),
@@ -365,51 +395,58 @@ def test_the_lifecycle_json_lists_the_steps_of_previous_requests_in_order(
         ("call", "context_processor", "notes.nav"),
         ("step", "after_request", ""),
         ("call", "after_request", "notes.security_headers"),
+        ("call", "after_request", LINK_BAR),  # registered before the app's: runs after it
         ("call", "session_save", f"{sessions}.save_session"),
         ("signal", "request-finished", "1"),
         ("call", "teardown_appcontext", "notes.db.close_db"),
     ]
-    ms = [e["ms"] for e in newest["events"]]
-    assert ms == sorted(ms)
 
 
-def test_the_lifecycle_shows_blueprint_hooks_and_the_custom_signal(client: TestClient) -> None:
+def test_devtools_shows_blueprint_hooks_and_the_custom_signal(client: TestClient) -> None:
     sign_in(client)
     client.post("/api/notes", json={"text": "traced"})
-    traces = client.get("/lifecycle.json").json["traces"]
-    post = traces[0]
+    post = client.get("/_tocsin/traces.json").json["traces"][0]
     assert (post["method"], post["path"], post["status"]) == ("POST", "/api/notes", 201)
-    details = [(e["kind"], e["name"], e["detail"]) for e in post["events"] if e["kind"] != "step"]
     sessions = "tocsin.sessions.SecureCookieSessionInterface"
-    assert details == [
+    assert [e for e in flat(post) if e[0] != "step"] == [
         ("call", "before_request", "notes.auth.load_logged_in_user"),
         ("call", "session_open", f"{sessions}.open_session"),
         ("call", "view", "notes.api.create_note"),
         ("signal", "note-created", "1"),  # the audit receiver
         ("call", "after_request", "notes.api.no_store"),  # blueprint first,
         ("call", "after_request", "notes.security_headers"),  # then the app
+        ("call", "after_request", LINK_BAR),  # (JSON: left alone)
         ("call", "session_save", f"{sessions}.save_session"),
         ("signal", "request-finished", "1"),
         ("call", "teardown_appcontext", "notes.db.close_db"),
     ]
 
 
-def test_the_lifecycle_page_hides_its_own_requests_unless_asked(client: TestClient) -> None:
+def test_devtools_pages_show_a_request_and_hide_their_own(client: TestClient) -> None:
     client.get("/audit")
-    client.get("/lifecycle")
-    page = client.get("/lifecycle").text
-    assert page.count('<details class="trace card') == 1
-    assert '<code class="request">GET /audit</code>' in page
-    names = re.findall(r'<code class="step-name">(\w+)</code>', page)
+    client.get("/_tocsin/")
+    page = client.get("/_tocsin/").text
+    (number,) = re.findall(r'<a class="id" href="/_tocsin/trace/(\d+)">', page)
+    assert "<code>/audit</code>" in page and "1 of 1 kept requests" in page
+    waterfall = client.get(f"/_tocsin/trace/{number}").text
+    names = re.findall(r'<code class="step-name">(\w+)</code>', waterfall)
     assert names == ALL_STEPS  # a row for each step, ran or skipped
-    assert "notes.views.audit" in page and "notes.db.close_db" in page
-    assert "200 \u00d7 2" in page  # counted by the request_finished receiver
+    assert "notes.views.audit" in waterfall and "notes.db.close_db" in waterfall
+    assert "notes.events.count_response" in waterfall  # request-finished's receiver
 
-    everything = client.get("/lifecycle?all=1").text
-    assert everything.count('<details class="trace card') == 3  # never the page being rendered
-    assert everything.count('<details class="trace card own"') == 2
-    paths = [tr["path"] for tr in client.get("/lifecycle.json?all=1").json["traces"]]
-    assert paths == ["/lifecycle", "/lifecycle", "/lifecycle", "/audit"]
+    everything = client.get("/_tocsin/?own=1").text
+    assert "4 of 4 kept requests" in everything  # never the page being rendered
+    paths = [tr["path"] for tr in client.get("/_tocsin/traces.json?own=1").json["traces"]]
+    assert paths == ["/_tocsin/", f"/_tocsin/trace/{number}", "/_tocsin/", "/_tocsin/", "/audit"]
+
+
+def test_devtools_is_for_this_machine_only(app: Tocsin, client: TestClient) -> None:
+    away = {"REMOTE_ADDR": "192.0.2.7"}
+    assert client.get("/_tocsin/").status_code == 200
+    assert client.get("/_tocsin/", environ_base=away).status_code == 404
+    assert "tocsin-devtools-bar" in client.get("/audit").text
+    assert "tocsin-devtools-bar" not in client.get("/audit", environ_base=away).text
+    assert app.debug is False  # (allowed out of debug mode: the gate is the address)
 
 
 def test_every_response_has_a_server_timing_header(client: TestClient) -> None:
@@ -426,7 +463,7 @@ def test_every_response_has_a_server_timing_header(client: TestClient) -> None:
 def test_layout_nav_and_static_css(client: TestClient) -> None:
     page = client.get("/audit")
     assert '<a href="/audit" class="active" aria-current="page">Audit log</a>' in page.text
-    assert '<a href="/lifecycle">Lifecycle</a>' in page.text
+    assert '<a href="/_tocsin/">DevTools</a>' in page.text
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     css = client.get("/static/style.css")
     assert css.status_code == 200 and css.mimetype == "text/css"

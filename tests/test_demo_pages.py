@@ -5,96 +5,37 @@ from __future__ import annotations
 import collections.abc as cabc
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from chromium import browser, free_port, fresh_page, needs_chromium, serving
 from tocsin.lifecycle import STEPS
 
-CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "notes"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the demo exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError(f"the demo did not start at {url}:\n{log.read_text()}")
+pytestmark = needs_chromium
+__all__ = ["browser"]  # (the fixture, imported for pytest)
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> cabc.Iterator[str]:
     """`python -m notes` on a free loopback port, with a fresh instance folder."""
     instance = tmp_path_factory.mktemp("notes-instance")
-    log = instance / "server.log"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(EXAMPLE), "NOTES_SECRET_KEY": "page tests"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "notes", "--port", str(port), "--instance", str(instance)],
-            cwd=EXAMPLE,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url + "/", proc, log)
+    command = [sys.executable, "-m", "notes", "--port", str(port), "--instance", str(instance)]
+    with serving(command, port, cwd=EXAMPLE, env=env, log=instance / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> cabc.Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> cabc.Iterator[Page]:
     """A fresh page with its own cookies, on the demo."""
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    with fresh_page(browser, base_url) as page:
+        yield page
 
 
 def sign_in(page: Page, name: str, password: str = "secret") -> None:
@@ -135,22 +76,36 @@ def test_an_empty_note_is_refused_with_a_flash(page: Page) -> None:
     )
 
 
-def test_the_lifecycle_page_shows_the_steps_of_a_request(page: Page) -> None:
+def test_devtools_shows_the_steps_of_a_request(page: Page) -> None:
     response = page.goto("/audit")
     assert response is not None and "dispatch;dur=" in response.headers["server-timing"]
-    page.get_by_role("link", name="Lifecycle", exact=True).click()
-    expect(page.locator("h1")).to_have_text("Lifecycle")
+    bar = page.locator("#tocsin-devtools-bar")  # DevTools' link bar, for this machine
+    expect(bar.locator("code")).to_have_text("GET /audit")
+    bar.get_by_role("link", name=re.compile(r"^trace #\d+$")).click()
 
-    newest = page.locator("details.trace").first  # the page's own request is not listed
-    expect(newest.locator("summary")).to_contain_text("GET /audit")
-    expect(newest.locator("summary .status")).to_have_text("200")
-    expect(newest.locator(".step-name")).to_have_text([s.name for s in STEPS])
-    expect(newest.locator("tr.step.skipped .step-name")).to_have_count(5)
-    expect(newest).to_contain_text("notes.auth.load_logged_in_user")
-    expect(newest).to_contain_text("notes.views.audit")
-    expect(newest).to_contain_text("request-finished")
-    expect(newest).to_contain_text("notes.db.close_db")
-    expect(page.locator("details.trace.own")).to_have_count(0)
+    expect(page.locator("code.request")).to_have_text("GET /audit")
+    expect(page.locator(".summary .status")).to_have_text("200")
+    expect(page.locator("code.step-name")).to_have_text([s.name for s in STEPS])
+    expect(page.locator("tr.step.skipped code.step-name")).to_have_count(5)
+    waterfall = page.locator("table.waterfall")
+    expect(waterfall).to_contain_text("notes.auth.load_logged_in_user")
+    expect(waterfall).to_contain_text("notes.views.audit")
+    expect(waterfall).to_contain_text("request-finished")
+    expect(waterfall).to_contain_text("notes.db.close_db")
+
+
+def test_the_nav_leads_to_devtools_which_lists_the_requests(page: Page) -> None:
+    page.goto("/audit")
+    page.locator("header nav").get_by_role("link", name="DevTools").click()
+    expect(page).to_have_url(re.compile(r"/_tocsin/$"))
+    expect(page.locator("h1")).to_have_text("Requests")
+    expect(page.locator("tr.request .path", has_text="/audit").first).to_be_visible()
+    expect(page.locator("tr.request .path", has_text="/_tocsin")).to_have_count(0)
+    page.get_by_role("link", name="Signals").click()
+    section = page.locator(
+        "section.namespace", has=page.get_by_role("heading", name="notes.events.events")
+    )
+    expect(section.locator("code.receiver-name")).to_contain_text(["notes.events.audit_created"])
 
 
 def test_the_error_page(page: Page) -> None:

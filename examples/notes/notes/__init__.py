@@ -1,7 +1,9 @@
 """Tocsin notes: a small guestbook that shows a request's lifecycle at work.
 
 Run it with ``python -m notes`` from ``examples/notes`` (``python3 dev.py demo`` from the root),
-or under ASGI with ``uvicorn asgi:app``. ``create_app`` is the factory.
+or under ASGI with ``uvicorn asgi:app``. ``create_app`` is the factory. Every request is
+traced; :class:`tocsin.devtools.DevTools` shows the traces at ``/_tocsin/`` to requests
+from this machine.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import typing as t
 
 from werkzeug.exceptions import HTTPException
 
-from tocsin import Response, Tocsin, g, render_template, request, url_for
+from tocsin import Request, Response, Tocsin, g, render_template, request, url_for
+from tocsin.devtools import DevTools
 from tocsin.tracing import Tracer
 
-from . import api, auth, db, events, lifecycle, views
+from . import api, auth, db, events, views
 
 __all__ = ["create_app"]
 
@@ -23,7 +26,7 @@ __all__ = ["create_app"]
 NAV = (
     ("notes.index", "Notes"),
     ("notes.audit", "Audit log"),
-    ("lifecycle.page", "Lifecycle"),
+    ("tocsin_devtools.index", "DevTools"),
 )
 
 
@@ -56,6 +59,7 @@ def create_app(
 
     tracer = app.extensions["notes.tracer"] = Tracer(app, keep=50, server_timing=True)
     tracer.watch(events.events)  # the demo's own signals appear in the traces too
+    DevTools(app, allow=from_this_machine)  # /_tocsin/: the traces, routes and signals
     db.init_app(app)
     events.init_app(app)
     app.before_request(auth.load_logged_in_user)
@@ -64,7 +68,7 @@ def create_app(
     app.add_template_filter(timeago)
     for code in (400, 401, 403, 404, 405, 500):
         app.register_error_handler(code, error_page)
-    for bp in (auth.bp, views.bp, api.bp, lifecycle.bp):
+    for bp in (auth.bp, views.bp, api.bp):
         app.register_blueprint(bp)
     return app
 
@@ -72,6 +76,11 @@ def create_app(
 def _default_instance() -> str:
     """``examples/notes/instance``: next to the package, as in Flask."""
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance")
+
+
+def from_this_machine(req: Request) -> bool:
+    """DevTools' gate: its pages are for requests from this machine only (debug mode or not)."""
+    return req.remote_addr in ("127.0.0.1", "::1")
 
 
 def security_headers(response: Response) -> Response:

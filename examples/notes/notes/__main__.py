@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(instance_path=args.instance)
     url = f"http://{args.host}:{args.port}/"
     print(f" * Tocsin notes demo: {url}  (database: {app.config['DATABASE']})")
-    print(f" * The lifecycle of each request: {url}lifecycle", flush=True)
+    print(f" * DevTools, the lifecycle of each request: {url}_tocsin/", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug)
 
 

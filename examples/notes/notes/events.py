@@ -5,8 +5,8 @@ and know nothing of who listens. Here, the listeners:
 :func:`audit_created` and :func:`audit_deleted`, connected for each app,
 write a row into the ``audit`` table, in the same transaction as the note,
 so a failing request leaves neither. The app's tracer watches this
-namespace too (``tracer.watch(events)``), so the ``/lifecycle`` page shows
-each send among the steps.
+namespace too (``tracer.watch(events)``), so each request's page of DevTools
+(``/_tocsin/``) shows each send among the steps.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ _count_lock = threading.Lock()
 
 
 def count_response(sender: Tocsin, response: t.Any) -> None:
-    """Count responses by status code (shown on the lifecycle page)."""
+    """Count responses by status code, in ``app.extensions["notes.statuses"]``."""
     with _count_lock:
         sender.extensions["notes.statuses"][response.status_code] += 1
 

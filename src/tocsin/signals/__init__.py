@@ -52,6 +52,9 @@ from ._builtin import request_finished as request_finished
 from ._builtin import request_started as request_started
 from ._builtin import request_tearing_down as request_tearing_down
 from ._builtin import template_rendered as template_rendered
+from ._listing import Connection as Connection
+from ._listing import connections as connections
+from ._listing import labelled_namespaces as labelled_namespaces
 from ._namespace import Namespace as Namespace
 from ._namespace import default_namespace as default_namespace
 from ._namespace import signal as signal
@@ -66,6 +69,7 @@ from ._testing import record_all as record_all
 
 __all__ = [
     "ANY",
+    "Connection",
     "DeadReceiverWarning",
     "NamedSignal",
     "Namespace",
@@ -74,8 +78,10 @@ __all__ = [
     "appcontext_pushed",
     "appcontext_tearing_down",
     "before_render_template",
+    "connections",
     "default_namespace",
     "got_request_exception",
+    "labelled_namespaces",
     "message_flashed",
     "receiver_connected",
     "receiver_disconnected",
