@@ -364,7 +364,7 @@ class _PlanReader:
                 priority=priority,
                 sender="any" if for_any else "app",
             )
-            for receiver, priority, for_any in signal._connections(self.app)
+            for receiver, priority, for_any in _sig.connections(signal, self.app)
         ]
 
     def _match_note(self) -> str:
