@@ -11,6 +11,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from tocsin import Tocsin
+from tocsin._responses import complete_headers
 from tocsin.wrappers import Response, ResponseHeaders, status_line
 
 
@@ -38,13 +39,24 @@ def test_complete_equals_the_normal_constructor(status: int, ctype: str, body: b
     assert fast.get_wsgi_response(environ)[1:] == normal.get_wsgi_response(environ)[1:]
 
 
-def test_complete_headers_are_built_on_first_read_and_then_kept() -> None:
-    response = Response._complete(
-        200, [("Content-Type", "text/plain"), ("Content-Length", "2")], b"ok"
-    )
-    assert response.untouched_headers == [("Content-Type", "text/plain"), ("Content-Length", "2")]
+def adopted(items: list[tuple[str, str]]) -> ResponseHeaders:
+    """The headers of a complete response that adopted *items*."""
+    headers = Response._complete(200, items, b"").headers
+    assert type(headers) is ResponseHeaders
+    return headers
+
+
+def test_complete_headers_adopt_the_list_and_know_when_a_decisive_name_changes() -> None:
+    items = [("Content-Type", "text/plain"), ("Content-Length", "2")]
+    response = Response._complete(200, items, b"ok")
+    headers = response.headers
+    assert type(headers) is ResponseHeaders and headers._list is items
+    assert complete_headers(response) is items  # sent as it is
     response.headers["X-Extra"] = "1"
-    assert response.untouched_headers is None
+    assert headers._adopted_intact and complete_headers(response) is items
+    response.headers["Content-Length"] = "2"
+    assert not headers._adopted_intact
+    assert complete_headers(response) == items and complete_headers(response) is not items
     assert response.headers.to_wsgi_list() == [
         ("Content-Type", "text/plain"),
         ("Content-Length", "2"),
@@ -148,7 +160,7 @@ _CHANGE_CALLS: dict[str, t.Callable[[ResponseHeaders], object]] = {
 
 @pytest.mark.parametrize("name", sorted(_CHANGE_CALLS))
 def test_every_werkzeug_change_marks_adopted_headers(name: str) -> None:
-    headers = ResponseHeaders._adopt([("X-A", "1"), ("Content-Length", "2")])
+    headers = adopted([("X-A", "1"), ("Content-Length", "2")])
     assert headers._adopted_intact
     _CHANGE_CALLS[name](headers)
     assert not headers._adopted_intact
@@ -176,12 +188,12 @@ def test_the_changers_are_all_of_werkzeugs() -> None:
     ],
 )
 def test_setting_a_decisive_name_marks_adopted_headers(name: str, intact: bool) -> None:
-    headers = ResponseHeaders._adopt([("Content-Type", "text/plain"), ("Content-Length", "2")])
+    headers = adopted([("Content-Type", "text/plain"), ("Content-Length", "2")])
     headers[name] = "1"
     assert headers._adopted_intact is intact
 
 
 def test_copies_and_new_headers_are_not_adopted() -> None:
-    headers = ResponseHeaders._adopt([("Content-Length", "2")])
+    headers = adopted([("Content-Length", "2")])
     assert not headers.copy()._adopted_intact
     assert not ResponseHeaders([("Content-Length", "2")])._adopted_intact

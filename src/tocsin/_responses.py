@@ -253,19 +253,13 @@ def complete_headers(response: Response) -> list[tuple[str, str]] | None:
     body = response.response
     if type(body) is not list or response._on_close or code < 200 or code == 204 or code == 304:
         return None  # (== rather than ``in``: an int comparison the interpreter specializes)
-    try:
-        untouched = response._header_list
-    except AttributeError:  # a response class not derived from Tocsin's
-        untouched = None
-    if untouched is not None:  # built by Response._complete from one bytes body
-        return untouched
+    current = response.headers
+    if type(current) is ResponseHeaders and current._adopted_intact:
+        return current._list  # a _complete response's own list, no decisive name changed
     for chunk in body:
         if type(chunk) is not bytes:
             return None  # str items: Werkzeug encodes them
-    current = response.headers
     headers = current._list[:]  # what to_wsgi_list() gives, without two calls
-    if type(current) is ResponseHeaders and current._adopted_intact:
-        return headers  # a _complete response's list, with no decisive name changed
     has_length = False
     kinds = _NAME_KINDS
     for name, _ in headers:

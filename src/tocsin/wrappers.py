@@ -395,16 +395,9 @@ class ResponseHeaders(Headers):
     """
 
     #: True while no change could have touched a name of :data:`_DECISIVE`
-    #: since :meth:`_adopt`; the drivers then send the list with no checks.
+    #: since :meth:`Response._complete` adopted the list; the drivers then send
+    #: the list with no checks.
     _adopted_intact = False
-
-    @classmethod
-    def _adopt(cls, items: list[tuple[str, str]]) -> ResponseHeaders:
-        """Headers that hold *items* (not a copy): ``Headers(items)`` without its checks."""
-        self = cls.__new__(cls)
-        self._list = items
-        self._adopted_intact = True
-        return self
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
         if type(key) is not str or type(value) is not str or "\n" in value or "\r" in value:
@@ -462,6 +455,9 @@ for _name in _CHANGERS:
     setattr(ResponseHeaders, _name, _marks_change(getattr(Headers, _name)))
 
 
+_new = object.__new__
+
+
 class Response(_WerkzeugResponse):
     """The response object: Werkzeug's response, HTML by default."""
 
@@ -471,37 +467,6 @@ class Response(_WerkzeugResponse):
 
     direct_passthrough = False  # Werkzeug sets it per instance; the default, for _complete
 
-    #: Headers of a response made by :meth:`_complete`, until first read.
-    _header_list: list[tuple[str, str]] | None = None
-    _headers: Headers | None = None
-
-    @property
-    def headers(self) -> Headers:
-        """The response headers (a Werkzeug ``Headers``)."""
-        headers = self._headers
-        if headers is None:
-            items = self._header_list
-            if items is not None:  # made by _complete: the list becomes the headers
-                headers = ResponseHeaders._adopt(items)
-                self._header_list = None
-            else:  # a plain Werkzeug response re-classed by force_type keeps its own
-                headers = self.__dict__.pop("headers", None) or ResponseHeaders()
-            self._headers = headers
-        return headers
-
-    @headers.setter
-    def headers(self, value: Headers) -> None:
-        self._headers = value
-        self._header_list = None
-
-    @property
-    def untouched_headers(self) -> list[tuple[str, str]] | None:
-        """The header list of a :meth:`_complete` response nobody has looked at, else ``None``.
-
-        Such a response can be sent as it is, with no checks.
-        """
-        return self._header_list
-
     @classmethod
     def _complete(cls, status_code: int, headers: list[tuple[str, str]], body: bytes) -> Response:
         """A response with a complete body, built without re-parsing anything.
@@ -509,11 +474,14 @@ class Response(_WerkzeugResponse):
         Equivalent to ``cls(body, status_code, headers)`` when *headers* already
         hold ``Content-Type`` and ``Content-Length`` (``tests/test_wrappers.py``
         checks it), and several times faster: Werkzeug's status storage is set
-        directly and the ``Headers`` object is only made if someone reads it.
-        The response takes *headers* over: the caller must not reuse the list.
+        directly, and *headers* become the :class:`ResponseHeaders`' own list
+        (``Headers(headers)`` without its copy and checks). The response
+        takes *headers* over: the caller must not reuse the list.
         """
         self = cls.__new__(cls)
-        self._header_list = headers
+        adopted = self.headers = _new(ResponseHeaders)
+        adopted._list = headers
+        adopted._adopted_intact = True
         self._status = (
             _STATUS_LINES[status_code] if status_code in _STATUS_LINES else status_line(status_code)
         )
