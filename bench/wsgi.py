@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from time import perf_counter_ns
@@ -28,6 +30,9 @@ StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 HELLO = b"Hello, World!"
+#: The template scenario's page: a Jinja template with a loop, rendered per request.
+TEMPLATE = "<h1>Hello, {{ name }}!</h1><ul>{% for i in items %}<li>{{ i }}</li>{% endfor %}</ul>"
+PAGE = b"<h1>Hello, World!</h1><ul><li>1</li><li>2</li><li>3</li></ul>"
 FRAMEWORKS = ("raw", "flask", "tocsin")
 LABELS = {"raw": "raw", "flask": "Flask", "tocsin": "Tocsin", h.BASE: h.BASE_LABEL}
 SIGNAL_NAMES = (
@@ -63,6 +68,7 @@ SCENARIOS = {
         Scenario("signals", "signals", "/", h.Expect(200, body=HELLO), baseline=True),
         Scenario("session", "session", "/", h.Expect(200, body=HELLO), baseline=True),
         Scenario("404", "hello", "/missing", h.Expect(404), bar=0.2),
+        Scenario("template", "template", "/page/World", h.Expect(200, body=PAGE)),
     )
 }
 DELTA_BARS = {"signals": ("4 receivers add", 2.0), "session": ("SECRET_KEY adds", 1.0)}
@@ -121,9 +127,20 @@ def raw_json(environ: Environ, start_response: StartResponse) -> list[bytes]:
     return _raw_respond(start_response, "200 OK", "application/json", body)
 
 
+def raw_template(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    """GET /page/<name> -> the page, formatted by hand."""
+    path: str = environ["PATH_INFO"]
+    if not path.startswith("/page/"):
+        return _raw_404(start_response)
+    items = "".join(f"<li>{i}</li>" for i in (1, 2, 3))
+    body = f"<h1>Hello, {path[6:]}!</h1><ul>{items}</ul>".encode()
+    return _raw_respond(start_response, "200 OK", "text/html; charset=utf-8", body)
+
+
 def build_raw(kind: str) -> Target:
     """The raw callable for an app variant (signals/session are plain hello)."""
-    return Target({"json": raw_json, "hooks": raw_hooks}.get(kind, raw_hello))
+    raw = {"json": raw_json, "hooks": raw_hooks, "template": raw_template}
+    return Target(raw.get(kind, raw_hello))
 
 
 # -- Flask and Tocsin (same code, Flask's API) -------------------------------
@@ -135,12 +152,19 @@ def _noop(sender: object, **extra: object) -> None:
 
 def build_flasky(package: ModuleType, cls: type[Any], kind: str) -> Target:
     """Build the app variant ``kind`` with a Flask-API framework."""
-    app = cls(__name__)
+    app = cls(__name__, template_folder=_template_folder()) if kind == "template" else cls(__name__)
     if kind == "json":
 
         @app.route("/user/<int:id>")
         def user(id: int) -> dict[str, object]:
             return {"id": id, "name": "user42"}
+
+        return Target(app)
+    if kind == "template":
+
+        @app.route("/page/<name>")
+        def page(name: str) -> str:
+            return package.render_template("page.html", name=name, items=(1, 2, 3))
 
         return Target(app)
 
@@ -156,6 +180,15 @@ def build_flasky(package: ModuleType, cls: type[Any], kind: str) -> Target:
         signals = importlib.import_module(f"{package.__name__}.signals")
         return Target(app, tuple(getattr(signals, name) for name in SIGNAL_NAMES))
     return Target(app)
+
+
+@functools.cache
+def _template_folder() -> str:
+    """A temporary folder holding ``page.html`` (loaded once, then cached by Jinja)."""
+    folder = tempfile.mkdtemp(prefix="tocsin-bench-")
+    with open(os.path.join(folder, "page.html"), "w", encoding="utf-8") as f:
+        f.write(TEMPLATE)
+    return folder
 
 
 def _add_hooks(app: Any, g: Any) -> None:

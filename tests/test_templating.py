@@ -870,3 +870,29 @@ def test_explain_template_loading_logs_every_loader(
     )
     assert nowhere.splitlines()[0] == "Locating template 'nowhere.html':"
     assert nowhere.splitlines()[-1] == "Error: no loader has the template."
+
+
+def test_an_assigned_jinja_loader_replaces_the_folders_as_in_flask(
+    tmp_path: pathlib.Path, app: Tocsin, client: TestClient
+) -> None:
+    from jinja2 import DictLoader
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("from the folder")
+    app.root_path = str(tmp_path)
+    bp = Blueprint("parts", __name__)
+    bp.jinja_loader = DictLoader({"part.html": "part {{ n }}"})
+    app.register_blueprint(bp)
+
+    @app.route("/<name>")
+    def show(name: str) -> str:
+        return render_template(name, n=7)
+
+    assert client.get("/page.html").data == b"from the folder"
+    assert client.get("/part.html").data == b"part 7"
+    app.jinja_loader = DictLoader({"page.html": "from a dict"})
+    app.jinja_env.cache.clear()
+    assert client.get("/page.html").data == b"from a dict"
+    del app.jinja_loader
+    app.jinja_env.cache.clear()
+    assert client.get("/page.html").data == b"from the folder"

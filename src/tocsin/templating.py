@@ -128,6 +128,21 @@ class DispatchingJinjaLoader(BaseLoader):
         return sorted(found)
 
 
+class TemplateFolderLoader:
+    """``jinja_loader``: the loader of the template folder, unless one is assigned.
+
+    As with Flask's (a ``cached_property``), ``app.jinja_loader = DictLoader(...)``
+    (or a blueprint's) replaces it, and ``del app.jinja_loader`` brings the
+    folder's back: only reading is defined here, so an assigned loader lives
+    in the instance and hides this one.
+    """
+
+    def __get__(self, scaffold: t.Any, owner: type | None = None) -> t.Any:
+        if scaffold is None:
+            return self
+        return _loader_for(scaffold)
+
+
 def _loader_for(scaffold: Scaffold) -> FileSystemLoader | None:
     """The loader of *scaffold*'s template folder, made once per folder path."""
     if scaffold.template_folder is None:
@@ -184,10 +199,8 @@ class TemplatingMixin:
         self._jinja_env: Environment | None = None
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
-    @property
-    def jinja_loader(self) -> FileSystemLoader | None:
-        """The loader for the app's own template folder."""
-        return _loader_for(t.cast("Scaffold", self))
+    #: The loader for the app's own template folder (assignable, as in Flask).
+    jinja_loader: BaseLoader | None = TemplateFolderLoader()  # type: ignore[assignment]
 
     @property
     def jinja_env(self) -> Environment:

@@ -11,10 +11,10 @@ import typing as t
 from collections import defaultdict
 
 from ..scaffold import Scaffold, _endpoint_from_view_func, _require_callable, setupmethod
-from ..templating import _decorator, _global_name, _loader_for
+from ..templating import TemplateFolderLoader, _decorator, _global_name
 
 if t.TYPE_CHECKING:
-    from jinja2 import FileSystemLoader
+    from jinja2 import BaseLoader
 
     from .app import App
 
@@ -124,10 +124,8 @@ class Blueprint(Scaffold):
                 " before registering it."
             )
 
-    @property
-    def jinja_loader(self) -> FileSystemLoader | None:
-        """The loader for this blueprint's template folder."""
-        return _loader_for(self)
+    #: The loader for this blueprint's template folder (assignable, as in Flask).
+    jinja_loader: BaseLoader | None = TemplateFolderLoader()  # type: ignore[assignment]
 
     @setupmethod
     def record(self, func: DeferredSetupFunction) -> None:
