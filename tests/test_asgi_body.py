@@ -16,7 +16,7 @@ import pytest
 
 from asgi_scope import http_scope
 from tocsin import Tocsin, abort, g, request, stream_request_body
-from tocsin import asgi as asgi_module
+from tocsin import _asgi_http as asgi_module
 
 Message = dict[str, t.Any]
 MiB = 1024 * 1024

@@ -536,9 +536,9 @@ def test_tocsin_signals_lists_the_demos_own_namespace(
     rows = [" ".join(line.split()) for line in result.output.splitlines()[2:]]
     assert [row for row in rows if row.split()[1] == "notes.events.events"] == [
         "note-created notes.events.events 1 0 partial(_record_watched)"
-        " tocsin.tracing._tracer sync any",
+        " tocsin.tracing._record sync any",
         "note-created notes.events.events 2 0 audit_created notes.events sync app",
         "note-deleted notes.events.events 1 0 partial(_record_watched)"
-        " tocsin.tracing._tracer sync any",
+        " tocsin.tracing._record sync any",
         "note-deleted notes.events.events 2 0 audit_deleted notes.events sync app",
     ]

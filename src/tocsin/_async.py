@@ -15,6 +15,8 @@ import threading
 import typing as t
 import weakref
 
+from .globals import _cv_request
+
 if t.TYPE_CHECKING:
     from .signals import Signal
 
@@ -93,8 +95,6 @@ def call_sync(signal: Signal, sender: t.Any, kwargs: dict[str, t.Any]) -> list[t
 
     Recorded in the current request's trace, if it is traced.
     """
-    from .globals import _cv_request
-
     ctx = _cv_request.get(None)
     if ctx is not None and ctx.trace is not None:
         ctx.trace.signal(signal, sender)

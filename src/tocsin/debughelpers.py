@@ -15,6 +15,10 @@ from __future__ import annotations
 import copy
 import typing as t
 
+from jinja2 import TemplateNotFound
+
+from .templating import DispatchingJinjaLoader
+
 if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
 
@@ -123,10 +127,6 @@ def explain_template_loading_attempts(
     ``None`` when it did not have the template. The message is the one
     Tocsin's own template loading logs.
     """
-    from jinja2 import TemplateNotFound
-
-    from .templating import DispatchingJinjaLoader
-
     class Replay(DispatchingJinjaLoader):
         def _loaders(self) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
             for loader, owner, result in attempts:
@@ -142,8 +142,6 @@ def _answering(loader: BaseLoader, result: t.Any) -> BaseLoader:
     """A copy of *loader* whose ``get_source`` gives *result* (``None``: not found) again."""
 
     def get_source(environment: t.Any, template: str) -> t.Any:
-        from jinja2 import TemplateNotFound
-
         if result is None:
             raise TemplateNotFound(template)
         return result

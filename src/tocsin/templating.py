@@ -13,7 +13,9 @@ from . import signals as _sig
 from ._async import call_sync, is_async_callable
 from .ctx import _iter_in_context
 from .globals import _cv_app, _cv_request, g, request, session
+from .helpers import get_flashed_messages, url_for
 from .scaffold import _require_callable, setupmethod
+from .wrappers import _blueprint_chain
 
 if t.TYPE_CHECKING:
     from .app import Tocsin
@@ -22,6 +24,7 @@ if t.TYPE_CHECKING:
 __all__ = [
     "DispatchingJinjaLoader",
     "Environment",
+    "TemplateFolderLoader",
     "TemplatingMixin",
     "render_template",
     "render_template_async",
@@ -229,8 +232,6 @@ class TemplatingMixin:
 
     def create_jinja_environment(self) -> Environment:
         """Create the Jinja environment with the app's globals and autoescaping."""
-        from .helpers import get_flashed_messages, url_for
-
         options = dict(self.jinja_options)
         options.setdefault("autoescape", self.select_jinja_autoescape)
         options.setdefault("auto_reload", self.templates_auto_reload)
@@ -258,8 +259,6 @@ class TemplatingMixin:
         names: tuple[str | None, ...] = (None,)
         req = _cv_request.get(None)
         if req is not None and req.url_rule is not None and "." in req.url_rule.endpoint:
-            from .wrappers import _blueprint_chain
-
             names = (None, *reversed(_blueprint_chain(req.url_rule.endpoint.rpartition(".")[0])))
         processors = self.template_context_processors
         return [func for name in names for func in processors.get(name, ())]

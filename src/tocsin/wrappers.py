@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
 from werkzeug.wsgi import LimitedStream
 
-from .globals import _cv_app
+from .globals import _cv_app, _cv_request
 
 if t.TYPE_CHECKING:
     from werkzeug.routing import Rule
@@ -198,8 +198,6 @@ class Request(_WerkzeugRequest):
         (none of the body was received before), up to ``MAX_CONTENT_LENGTH``
         (beyond it: a 413). Otherwise they are read from :attr:`stream`.
         """
-        from .globals import _cv_request
-
         ctx = _cv_request.get(None)
         receiver = ctx.body_receiver if ctx is not None and ctx._request is self else None
         if receiver is not None:

@@ -6,6 +6,7 @@ import json as _json
 import typing as t
 
 from ..globals import _cv_app
+from .provider import _default
 
 if t.TYPE_CHECKING:
     from ..wrappers import Response
@@ -54,6 +55,4 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
 
 
 def _default_outside_app(o: t.Any) -> t.Any:
-    from .provider import _default
-
     return _default(o)

@@ -16,6 +16,7 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 
+from ..globals import _cv_request
 from ..lifecycle import STEPS
 
 if t.TYPE_CHECKING:
@@ -276,8 +277,6 @@ class Trace:
 
         The tracer's own recorder of watched namespaces is not one of them.
         """
-        from ._tracer import _record_watched
-
         receivers = tuple(
             r
             for r in signal.receivers_for(sender)
@@ -577,3 +576,16 @@ async def timed_await(raw: list[t.Any], label: t.Any, now: t.Callable[[], int], 
         raise
     raw[i] = (CALL, label, t0, now(), None, len(raw))
     return rv
+
+
+def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
+    """Namespace-wide receiver behind :meth:`Tracer.watch`."""
+    ctx = _cv_request.get(None)
+    if ctx is None or ctx.trace is None:
+        return
+    tracer = ctx.app.tracer
+    if tracer is None or not any(
+        signal.name in ns and ns[signal.name] is signal for ns in tracer._watched
+    ):
+        return
+    ctx.trace.signal(signal, sender)

@@ -8,8 +8,7 @@ import logging
 import time
 import typing as t
 
-from ..globals import _cv_request
-from ._record import _SEND, Trace, _milliseconds, current
+from ._record import _SEND, Trace, _milliseconds, _record_watched, current
 from ._stats import WINDOW, Route, RouteStats, route_stats
 from ._wrap import Wrapper
 
@@ -267,16 +266,3 @@ class Tracer:
             self.app.tracer = None
             self.app._changed()  # compiled again, without a traced twin
         self._watched.clear()
-
-
-def _record_watched(signal: t.Any, sender: t.Any, /, **kwargs: t.Any) -> None:
-    """Namespace-wide receiver behind :meth:`Tracer.watch`."""
-    ctx = _cv_request.get(None)
-    if ctx is None or ctx.trace is None:
-        return
-    tracer = ctx.app.tracer
-    if tracer is None or not any(
-        signal.name in ns and ns[signal.name] is signal for ns in tracer._watched
-    ):
-        return
-    ctx.trace.signal(signal, sender)

@@ -334,7 +334,7 @@ class _RecordedSignal:
             self._close(opened)
         return results
 
-    def _deliveries(self, *args: t.Any) -> t.Any:  # (teardown's sends: see _steps._tell_every)
+    def _deliveries(self, *args: t.Any) -> t.Any:  # (teardown's sends: see _teardown._tell_every)
         opened = self._open()
         try:
             for receiver, is_async in self._signal._deliveries(*args):
