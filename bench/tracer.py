@@ -6,7 +6,8 @@ of the same driver. Rows:
 
 * WSGI: untraced; ``sample=1.0`` (every request traced in full); ``sample=0.01``
   (one in a hundred traced, every one counted for ``stats()``); ``sample=1.0``
-  with ``Server-Timing`` on every response;
+  with ``Server-Timing`` on every response (each step's time), and the same with
+  ``sample=0.01`` (the total alone for the requests not traced);
 * ASGI (an ``async def`` hello, awaited on one loop): untraced, ``sample=1.0``,
   ``sample=0.01``.
 
@@ -52,11 +53,17 @@ ROWS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
     ("wsgi sample=1.0", "wsgi", {"sample": 1.0}),
     ("wsgi sample=0.01", "wsgi", {"sample": 0.01}),
     ("wsgi server-timing", "wsgi", {"sample": 1.0, "server_timing": True}),
+    ("wsgi server-timing sample=0.01", "wsgi", {"sample": 0.01, "server_timing": True}),
     ("asgi off", "asgi", None),
     ("asgi sample=1.0", "asgi", {"sample": 1.0}),
     ("asgi sample=0.01", "asgi", {"sample": 0.01}),
 )
-TARGETS = {"sample=1.0": 30.0, "sample=0.01": 3.0, "server-timing": 40.0}
+TARGETS = {
+    "sample=1.0": 30.0,
+    "sample=0.01": 3.0,
+    "server-timing": 40.0,
+    "server-timing sample=0.01": 40.0,
+}
 
 
 def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
