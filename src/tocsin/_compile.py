@@ -38,6 +38,7 @@ import weakref
 from . import _steps, lifecycle
 from . import signals as _sig
 from ._async import is_async_callable
+from ._responses import direct_allowed, never_direct
 from .signals import _registry
 from .wrappers import _blueprint_chain
 
@@ -165,6 +166,10 @@ class Lifecycle:
         }
         own = set(OVERRIDABLE) | set(OVERRIDABLE_ELSEWHERE)
         self.overridden = frozenset(name for name in own if _overridden(app, name))
+        #: Whether plain return values may skip the response object (Direct tuples),
+        #: and how the response steps try it.
+        self.direct = direct_allowed(app)
+        self._direct_response: t.Any = type(app)._direct_response if self.direct else never_direct
         #: Whether a custom session interface opens the session in step 2.
         self.opens_session = app.session_interface.saves_every_request()
         self.open = self._open()
@@ -325,7 +330,7 @@ class Lifecycle:
             steps["dispatch"] = self._entry("dispatch", view, view_is_async)
         after = self._hooks("after_request", scoped(app.after_request_funcs, "after_request"))
         finished = self._signal("request_finished")
-        steps["make_response"] = self._entry("make_response")
+        steps["make_response"] = self._entry("make_response", self._direct_response)
         steps["after_this_request"] = self._entry("after_this_request")
         steps["after_request"] = after
         steps["save_session"] = self._entry("save_session")
@@ -344,7 +349,7 @@ class Lifecycle:
         )
         finished_calls = self.calls["request_finished"]
         if (
-            app._direct_ok and after is None and finished_calls is not None and not self.overridden
+            self.direct and after is None and finished_calls is not None and not self.overridden
         ):  # 10, 11, 13 and 14 in one call
             steps["make_response"] = self._wrap_entry(
                 _RESPOND_DIRECT,
@@ -357,7 +362,8 @@ class Lifecycle:
             del steps["after_this_request"], steps["save_session"], steps["request_finished"]
         elif not self.overridden:  # 10 and 11 in one call
             steps["make_response"] = self._wrap_entry(
-                ("make_response", "after_this_request"), (_steps.make_response_once, None, False)
+                ("make_response", "after_this_request"),
+                (_steps.make_response_once, self._direct_response, False),
             )
             del steps["after_this_request"]
         steps = self._substitute(steps)

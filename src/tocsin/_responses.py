@@ -13,15 +13,15 @@ from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from ._async import run_coroutine
-from ._pipeline import Direct
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider
 from .wrappers import Response, ResponseHeaders
 
 if t.TYPE_CHECKING:
+    from ._pipeline import Direct
     from .json.provider import JSONProvider
 
-__all__ = ["AsyncBody", "ResponseMaker", "complete_headers"]
+__all__ = ["AsyncBody", "ResponseMaker", "complete_headers", "direct_allowed", "never_direct"]
 
 _TEXT = "text/html; charset=utf-8"
 _BAD_TUPLE = (
@@ -61,24 +61,6 @@ class ResponseMaker:
 
     response_class: type[Response]
     json: JSONProvider
-    #: Whether plain return values may skip the response object: the stock
-    #: response class and ``make_response`` (decided when serving starts).
-    _direct_ok = False
-
-    def _decide_direct(self) -> None:
-        """Allow the fast path unless the response class or ``make_response`` is custom.
-
-        The JSON provider's encoder is made now, so that the first JSON
-        response may take the fast path too.
-        """
-        self._direct_ok = (
-            self.response_class is Response
-            and type(self).make_response is ResponseMaker.make_response
-            and "make_response" not in self.__dict__
-        )
-        json = self.json
-        if isinstance(json, DefaultJSONProvider) and json._encoder is None:
-            json._make_encoder()  # (else the first JSON response makes it)
 
     def make_response(self, rv: t.Any) -> Response:
         """Convert a view's return value into a response object.
@@ -141,9 +123,10 @@ class ResponseMaker:
         )
 
     def _direct_response(self, rv: t.Any) -> Direct | None:
-        """A :data:`~tocsin._pipeline.Direct` tuple for a plain return value, or ``None``."""
-        if not self._direct_ok:
-            return None  # a custom response class or make_response may do anything
+        """A :data:`~tocsin._pipeline.Direct` tuple for a plain return value, or ``None``.
+
+        Only for an app :func:`direct_allowed` allows (the compiler decides).
+        """
         status = 0  # none given with the body
         if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
             rv, status = rv
@@ -240,6 +223,29 @@ def _name_kind(name: str) -> int:
     if len(_NAME_KINDS) < 512:  # bounded: names are few, unless an app makes them up
         _NAME_KINDS[name] = kind
     return kind
+
+
+def direct_allowed(app: t.Any) -> bool:
+    """Whether *app*'s plain return values may skip the response object (Direct tuples).
+
+    Yes unless the response class or ``make_response`` is custom (they may do
+    anything). Decided by the compiler, once per compiled lifecycle; the JSON
+    provider's encoder is made then, so that the first JSON response may take
+    the fast path too.
+    """
+    json = app.json
+    if isinstance(json, DefaultJSONProvider) and json._encoder is None:
+        json._make_encoder()  # (else the first JSON response makes it)
+    return bool(
+        app.response_class is Response
+        and type(app).make_response is ResponseMaker.make_response
+        and "make_response" not in app.__dict__
+    )
+
+
+def never_direct(app: t.Any, rv: t.Any) -> None:
+    """What the compiler gives the response steps of an app :func:`direct_allowed` refuses."""
+    return None
 
 
 def complete_headers(response: Response) -> list[tuple[str, str]] | None:

@@ -76,6 +76,9 @@ ANSWERS = 3
 #: The same, for an ``after_request`` function: the result must be a response.
 RESPONDS = 4
 
+#: How the response steps try the fast path (see :func:`make_response`).
+DirectMaker = t.Callable[[t.Any, t.Any], t.Any]
+
 #: The value of the handle phase until a ``before_request`` function or the view gives one.
 PENDING: t.Any = type("Pending", (), {"__repr__": lambda self: "PENDING"})()
 
@@ -334,10 +337,14 @@ def unhandled(
 # -- respond: steps 10 to 14 --------------------------------------------------------------
 
 
-def make_response(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
-    """Step 10: make the return value a response object."""
+def make_response(ctx: RequestContext, direct_response: DirectMaker, rv: t.Any) -> t.Any:
+    """Step 10: make the return value a response object.
+
+    *direct_response* is the app's ``_direct_response`` when the compiler
+    allows its fast path, else :func:`~tocsin._responses.never_direct`.
+    """
     app = ctx.app
-    direct = app._direct_response(rv)
+    direct = direct_response(app, rv)
     if direct is not None:
         return app.response_class._complete(*direct)
     return app.make_response(rv)
@@ -375,11 +382,11 @@ def respond_direct(ctx: RequestContext, calls: Getters, rv: t.Any) -> t.Any:
     return response
 
 
-def make_response_once(ctx: RequestContext, work: None, rv: t.Any) -> t.Any:
+def make_response_once(ctx: RequestContext, direct_response: DirectMaker, rv: t.Any) -> t.Any:
     """Steps 10 and 11 in one call: the response object, then this request's
     ``after_this_request`` functions, if it registered any."""
     app = ctx.app
-    direct = app._direct_response(rv)
+    direct = direct_response(app, rv)
     response = (
         app.response_class._complete(*direct) if direct is not None else app.make_response(rv)
     )

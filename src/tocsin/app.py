@@ -135,7 +135,6 @@ class Tocsin(RequestMethods, ResponseMaker, App):
     def _start_serving(self) -> None:
         """Called by the drivers on the first request: freeze setup, start tracing if asked."""
         self._got_first_request = True
-        self._decide_direct()
         self._session_always = self.session_interface.saves_every_request()
         self.compiled = None
         config = self.config

@@ -127,6 +127,7 @@ def explain_template_loading_attempts(
     ``None`` when it did not have the template. The message is the one
     Tocsin's own template loading logs.
     """
+
     class Replay(DispatchingJinjaLoader):
         def _loaders(self) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
             for loader, owner, result in attempts:
