@@ -22,6 +22,8 @@ from werkzeug.routing import Map, MapAdapter, RequestRedirect, Rule
 from werkzeug.sansio.utils import get_host
 from werkzeug.wsgi import get_host as get_environ_host
 
+from .debughelpers import FormDataRoutingRedirect
+
 if t.TYPE_CHECKING:
     from .app import Tocsin
     from .ctx import RequestContext
@@ -96,8 +98,6 @@ def _explain_redirect(ctx: RequestContext) -> None:
     It is raised at dispatch (step 8), as the redirect would be, so error
     handlers see it; ``request.routing_exception`` holds it too.
     """
-    from .debughelpers import FormDataRoutingRedirect
-
     request = ctx.request  # made now: its routing_exception is the redirect
     request.routing_exception = ctx.routing_exception
     ctx.routing_exception = FormDataRoutingRedirect(request)  # type: ignore[assignment]  # raised as any error

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 from .globals import _cv_app
-from .helpers import _max_age_seconds
+from .helpers import _max_age_seconds, send_from_directory
 from .sansio.blueprints import Blueprint as SansioBlueprint
 from .sansio.blueprints import BlueprintSetupState
 
@@ -68,8 +68,6 @@ class Blueprint(SansioBlueprint):
 
     def send_static_file(self, filename: str) -> Response:
         """The view of this blueprint's ``static`` route."""
-        from .helpers import send_from_directory
-
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
         max_age = self.get_send_file_max_age(filename)

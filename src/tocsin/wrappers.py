@@ -165,7 +165,7 @@ class Request(_WerkzeugRequest):
             and self.mimetype != "multipart/form-data"
             and not self.files
         ):
-            from .debughelpers import attach_enctype_error_multidict
+            from .debughelpers import attach_enctype_error_multidict  # (debug help, above)
 
             attach_enctype_error_multidict(self)
 

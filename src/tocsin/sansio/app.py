@@ -24,6 +24,7 @@ from .._async import is_async_callable
 from .._registries import watched_list
 from .._routing import WatchedMap
 from ..config import Config, ConfigAttribute
+from ..helpers import _instance_path, get_debug_flag
 from ..json.provider import DefaultJSONProvider, JSONProvider
 from ..logging import create_logger
 from ..scaffold import Scaffold, _exc_class_and_code, _require_callable, setupmethod
@@ -196,8 +197,6 @@ class App(TemplatingMixin, Scaffold):
         ``FLASK_DEBUG`` is read when ``TOCSIN_DEBUG`` is not set; see
         :func:`~tocsin.helpers.get_debug_flag` for the values that mean on.
         """
-        from ..helpers import get_debug_flag
-
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
         defaults["DEBUG"] = get_debug_flag()
@@ -215,8 +214,6 @@ class App(TemplatingMixin, Scaffold):
         the ``instance`` folder next to the top-level package or module (of
         ``mypkg`` for ``mypkg.views``), or in the cwd when that is unknown.
         """
-        from ..helpers import _instance_path
-
         return _instance_path(self.import_name, self.name)
 
     def _check_setup_finished(self, f_name: str) -> None:
