@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._asgi_http import scope_from_environ
 from ._async import LoopHolder
 from .wrappers import status_line
 
@@ -109,8 +110,6 @@ class _ASGIBridge:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> cabc.Iterable[bytes]:
-        from .asgi import scope_from_environ
-
         if self._loop is None:
             self._loop = LoopHolder()
         scope = scope_from_environ(environ)
