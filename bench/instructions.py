@@ -47,6 +47,15 @@ async def hello_async():
 
 app.add_url_rule("/", "hello", hello_async if driver == "asgi" else hello)
 app.add_url_rule("/user/<int:id>", "user", lambda id: {"id": id, "name": f"user{id}"})
+if scenario.endswith("signals"):  # one no-op receiver for this app on each of four signals
+    from tocsin import signals as _signals
+
+    def _noop(sender, **extra):
+        pass
+
+    for _name in ("request_started", "request_finished", "request_tearing_down",
+                  "appcontext_tearing_down"):
+        getattr(_signals, _name).connect(_noop, sender=app, weak=False)
 if scenario.endswith("hooks"):
 
     @app.before_request
@@ -134,6 +143,7 @@ SCENARIOS = (
     "json",
     "404",
     "session",
+    "signals",
     "asgi-hello",
     "asgi-hooks",
     "asgi-app",

@@ -140,8 +140,11 @@ def before_first_request(ctx: RequestContext, work: None, value: t.Any) -> Pipe:
 
 
 def request_started(ctx: RequestContext, calls: Getters, value: t.Any) -> t.Any:
-    """Step 5: send ``request_started``."""
-    _tell(calls, ctx.app)
+    """Step 5: send ``request_started`` (the receivers called here, as in step 14)."""
+    app = ctx.app
+    for get in calls:
+        if (receiver := get()) is not None:
+            receiver(app)
     return value
 
 

@@ -207,15 +207,18 @@ def pop_contexts_telling(
     app = ctx.app
     request_calls, app_calls = work
     exc, errors = end
+    app_ctx = ctx.app_ctx
+    assert app_ctx is not None  # (made current in step 1)
     try:
         _tell_exc_robust(request_calls, app, _sig.request_tearing_down, exc, errors)  # 16
     finally:  # (after anything, BaseException included: both contexts are popped)
         try:
             ctx.leave_request()  # 17
-            if app_calls and _tears_down_app_context(ctx):  # 18
+            # 18, if this request ends its app context (as _tears_down_app_context says)
+            if app_calls and not ctx.shares_app_ctx and len(app_ctx._tokens) == 1:
                 _tell_exc_robust(app_calls, app, _sig.appcontext_tearing_down, exc, errors)
         finally:
-            ctx.app_ctx.deactivate()  # type: ignore[union-attr]  # 19, with nobody to tell
+            app_ctx.deactivate()  # 19, with nobody to tell
     return end
 
 

@@ -476,13 +476,11 @@ class Response(_WerkzeugResponse):
         (``Headers(headers)`` without its copy and checks). The response
         takes *headers* over: the caller must not reuse the list.
         """
-        self = cls.__new__(cls)
+        self = _new(cls)
         adopted = self.headers = _new(ResponseHeaders)
         adopted._list = headers
         adopted._adopted_intact = True
-        self._status = (
-            _STATUS_LINES[status_code] if status_code in _STATUS_LINES else status_line(status_code)
-        )
+        self._status = _STATUS_LINES.get(status_code) or status_line(status_code)
         self._status_code = status_code
         self._on_close = []
         self.response = [body]
