@@ -122,17 +122,17 @@ class Tracer:
     # -- per request (called by the drivers) ---------------------------------------------
 
     def begin(self, ctx: RequestContext) -> Trace | None:
-        """Start the request of *ctx*: its :class:`Trace` if it is sampled, else ``None``."""
+        """Start the request of *ctx*: its :class:`Trace` if it is sampled, else ``None``.
+
+        A sampled request's trace is kept, made current (for the wrappers of
+        calls) and given to the ``began`` subscribers.
+        """
         acc = self._acc + self._rate
         if acc < 1_000_000:  # (_ONE) not sampled: only timed, for stats()
             self._acc = acc
             ctx.trace_t0 = self._clock()
             return None
         self._acc = acc - 1_000_000
-        return self._trace(ctx)
-
-    def _trace(self, ctx: RequestContext) -> Trace:
-        """The :class:`Trace` of a sampled request, kept and made current."""
         trace = ctx.trace = Trace(ctx, self._clock)
         ctx.trace_t0 = trace._t0
         current.set(trace)
@@ -141,12 +141,15 @@ class Tracer:
             for captured in self._captures:
                 captured.append(trace)
         if self._began:
-            for began in self._began:
-                try:
-                    began(ctx, trace)
-                except Exception:
-                    log.exception("A tracer subscriber failed when a request began")
+            self._tell_began(ctx, trace)
         return trace
+
+    def _tell_began(self, ctx: RequestContext, trace: Trace) -> None:
+        for began in self._began:
+            try:
+                began(ctx, trace)
+            except Exception:
+                log.exception("A tracer subscriber failed when a request began")
 
     def annotate(self, ctx: RequestContext, response: t.Any) -> None:
         """Step 15: count the request, add ``Server-Timing`` if asked (called by the drivers)."""
