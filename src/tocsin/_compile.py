@@ -38,7 +38,7 @@ import weakref
 from . import _steps, lifecycle
 from . import signals as _sig
 from ._async import is_async_callable
-from ._responses import direct_allowed, never_direct
+from ._responses import direct_allowed, direct_response, never_direct
 from .signals import _registry
 from .wrappers import _blueprint_chain
 
@@ -169,7 +169,7 @@ class Lifecycle:
         #: Whether plain return values may skip the response object (Direct tuples),
         #: and how the response steps try it.
         self.direct = direct_allowed(app)
-        self._direct_response: t.Any = type(app)._direct_response if self.direct else never_direct
+        self._direct_response: t.Any = direct_response if self.direct else never_direct
         #: Whether a custom session interface opens the session in step 2.
         self.opens_session = app.session_interface.saves_every_request()
         self.open = self._open()

@@ -21,7 +21,14 @@ if t.TYPE_CHECKING:
     from ._pipeline import Direct
     from .json.provider import JSONProvider
 
-__all__ = ["AsyncBody", "ResponseMaker", "complete_headers", "direct_allowed", "never_direct"]
+__all__ = [
+    "AsyncBody",
+    "ResponseMaker",
+    "complete_headers",
+    "direct_allowed",
+    "direct_response",
+    "never_direct",
+]
 
 _TEXT = "text/html; charset=utf-8"
 _BAD_TUPLE = (
@@ -57,7 +64,7 @@ class AsyncBody:
 
 
 class ResponseMaker:
-    """The app's ``make_response`` and its fast path."""
+    """The app's ``make_response`` (its fast path is :func:`direct_response`)."""
 
     response_class: type[Response]
     json: JSONProvider
@@ -121,40 +128,6 @@ class ResponseMaker:
             " string, dict, list, tuple with headers or status, Response instance, or WSGI"
             f" callable, but it was a {type(rv).__name__}."
         )
-
-    def _direct_response(self, rv: t.Any) -> Direct | None:
-        """A :data:`~tocsin._pipeline.Direct` tuple for a plain return value, or ``None``.
-
-        Only for an app :func:`direct_allowed` allows (the compiler decides).
-        """
-        status = 0  # none given with the body
-        if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
-            rv, status = rv
-            if status < 200 or status == 204 or status == 304:
-                return None  # a status without a body: Werkzeug drops it and its length
-        tp = type(rv)
-        if tp is str:
-            body = rv.encode()
-            ctype = _TEXT
-        elif tp is bytes:
-            body = rv
-            ctype = _TEXT
-        elif (
-            (tp is dict or tp is list)
-            and isinstance(json := self.json, DefaultJSONProvider)
-            and json._encoder  # made, so dumps and response are stock (else let them run)
-        ):
-            body = json._encode(rv).encode()
-            ctype = json.mimetype
-        elif isinstance(rv, HTTPException) and _plain_http_error(rv):
-            body = _error_body(rv)
-            headers = rv.get_headers()
-            headers.append(("Content-Length", str(len(body))))
-            return (status or t.cast(int, rv.code), headers, body)
-        else:
-            return None
-        headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
-        return (status or 200, headers, body)
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
@@ -223,6 +196,42 @@ def _name_kind(name: str) -> int:
     if len(_NAME_KINDS) < 512:  # bounded: names are few, unless an app makes them up
         _NAME_KINDS[name] = kind
     return kind
+
+
+def direct_response(app: t.Any, rv: t.Any) -> Direct | None:
+    """A :data:`~tocsin._pipeline.Direct` tuple for *app*'s plain return value, or ``None``.
+
+    Only for an app :func:`direct_allowed` allows (the compiler decides):
+    text, bytes, JSON of the stock provider, a plain HTTP error.
+    """
+    status = 0  # none given with the body
+    if type(rv) is tuple and len(rv) == 2 and type(rv[1]) is int:
+        rv, status = rv
+        if status < 200 or status == 204 or status == 304:
+            return None  # a status without a body: Werkzeug drops it and its length
+    tp = type(rv)
+    if tp is str:
+        body = rv.encode()
+        ctype = _TEXT
+    elif tp is bytes:
+        body = rv
+        ctype = _TEXT
+    elif (
+        (tp is dict or tp is list)
+        and isinstance(json := app.json, DefaultJSONProvider)
+        and json._encoder  # made, so dumps and response are stock (else let them run)
+    ):
+        body = json._encode(rv).encode()
+        ctype = json.mimetype
+    elif isinstance(rv, HTTPException) and _plain_http_error(rv):
+        body = _error_body(rv)
+        headers = rv.get_headers()
+        headers.append(("Content-Length", str(len(body))))
+        return (status or t.cast(int, rv.code), headers, body)
+    else:
+        return None
+    headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
+    return (status or 200, headers, body)
 
 
 def direct_allowed(app: t.Any) -> bool:

@@ -23,6 +23,8 @@ from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServe
 from werkzeug.routing import RoutingException
 from werkzeug.wrappers import Response as BaseResponse
 
+from ._responses import direct_response
+
 # The teardown steps (16 to 19) are in :mod:`tocsin._teardown`; they are named
 # here too, so that each row of the table names a function of this module.
 from ._teardown import (
@@ -340,16 +342,16 @@ def unhandled(
 # -- respond: steps 10 to 14 --------------------------------------------------------------
 
 
-def make_response(ctx: RequestContext, direct_response: DirectMaker, rv: t.Any) -> t.Any:
+def make_response(ctx: RequestContext, direct: DirectMaker, rv: t.Any) -> t.Any:
     """Step 10: make the return value a response object.
 
-    *direct_response* is the app's ``_direct_response`` when the compiler
-    allows its fast path, else :func:`~tocsin._responses.never_direct`.
+    *direct* is :func:`~tocsin._responses.direct_response` when the
+    compiler allows the fast path, else :func:`~tocsin._responses.never_direct`.
     """
     app = ctx.app
-    direct = direct_response(app, rv)
-    if direct is not None:
-        return app.response_class._complete(*direct)
+    plain = direct(app, rv)
+    if plain is not None:
+        return app.response_class._complete(*plain)
     return app.make_response(rv)
 
 
@@ -363,7 +365,7 @@ def respond_direct(ctx: RequestContext, calls: Getters, rv: t.Any) -> t.Any:
     function or has a session to save.
     """
     app = ctx.app
-    direct = app._direct_response(rv)
+    direct = direct_response(app, rv)  # (compiled only where direct_allowed)
     if direct is None:
         response = app.make_response(rv)
     elif (
@@ -385,14 +387,12 @@ def respond_direct(ctx: RequestContext, calls: Getters, rv: t.Any) -> t.Any:
     return response
 
 
-def make_response_once(ctx: RequestContext, direct_response: DirectMaker, rv: t.Any) -> t.Any:
+def make_response_once(ctx: RequestContext, direct: DirectMaker, rv: t.Any) -> t.Any:
     """Steps 10 and 11 in one call: the response object, then this request's
     ``after_this_request`` functions, if it registered any."""
     app = ctx.app
-    direct = direct_response(app, rv)
-    response = (
-        app.response_class._complete(*direct) if direct is not None else app.make_response(rv)
-    )
+    plain = direct(app, rv)
+    response = app.response_class._complete(*plain) if plain is not None else app.make_response(rv)
     if ctx._after_request_functions:
         return after_this_request(ctx, None, response)
     return response
