@@ -167,7 +167,7 @@ def request_context(app: Tocsin, scope: ASGIScope) -> RequestContext:
     The method is uppercased, as the WSGI driver does (h11 passes it as sent).
     """
     ctx = RequestContext(app, None)
-    ctx._environ_factory = functools.partial(environ_from_scope, scope, b"")
+    ctx.environ_factory = functools.partial(environ_from_scope, scope, b"")
     path = ctx.path = scope["path"] or "/"
     if not path.isascii() and not _is_utf8(scope, path):
         ctx.routing_exception = BadRequest("The request path is not valid UTF-8.")

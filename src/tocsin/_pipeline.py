@@ -89,7 +89,7 @@ def dispatch(app: Tocsin, ctx: RequestContext, on_loop: bool = False) -> Pipe:
         for fn, work, is_gen in lc.open:  # 1 to 3
             value = (yield from fn(ctx, work, value)) if is_gen else fn(ctx, work, value)
     except BaseException as e:  # an appcontext_pushed receiver, a custom session interface
-        if not ctx._tokens:  # step 1 failed: step 2 still makes the request current,
+        if not ctx.pushed:  # step 1 failed: step 2 still makes the request current,
             ctx.enter_request()  # so that the error path has it and teardown pops both
         if not isinstance(e, Exception):
             raise

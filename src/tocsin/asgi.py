@@ -149,7 +149,7 @@ class ASGIApp:
                 await drive_async(teardown, item)
                 break
         except BaseException as e:
-            if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
+            if ctx.pushed:  # teardown has not run (its step 17 pops the request context)
                 await finish_after_error_async(app, ctx, e)
             raise
         finally:
@@ -197,7 +197,7 @@ class ASGIApp:
                 if messages[1] is not None:  # a complete body: tear down before handing it over
                     tear_down(self.app, ctx, ctx.error, on_loop)
             except BaseException as e:
-                if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
+                if ctx.pushed:  # teardown has not run (its step 17 pops the request context)
                     finish_after_error(self.app, ctx, e, on_loop)
                 raise
             return response, messages
@@ -286,7 +286,7 @@ class ASGIApp:
         if ctx._environ is not None:  # made in steps 1 to 3: give it the body
             ctx._environ["wsgi.input"] = body
         else:
-            ctx._environ_factory = functools.partial(environ_from_scope, scope, body)
+            ctx.environ_factory = functools.partial(environ_from_scope, scope, body)
         return body
 
     async def _stream(

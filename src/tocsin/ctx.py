@@ -182,7 +182,6 @@ class RequestContext(RequestState):
         "__dict__",
         "_after_request_functions",
         "_environ",
-        "_environ_factory",
         "_flashes",
         "_origin_app_ctx",
         "_pushed_app_ctxs",
@@ -191,6 +190,7 @@ class RequestContext(RequestState):
         "_tokens",
         "app",
         "app_ctx",
+        "environ_factory",
         "routing_exception",
         "url_adapter",
         "url_rule",
@@ -211,7 +211,9 @@ class RequestContext(RequestState):
     ) -> None:
         self.app = app
         self._environ = environ
-        self._environ_factory: t.Callable[[], WSGIEnvironment] | None = None
+        #: What makes :attr:`environ` on its first read, when there is none yet
+        #: (the ASGI driver sets it: the environ is made from the scope only if read).
+        self.environ_factory: t.Callable[[], WSGIEnvironment] | None = None
         self._request = request
         self._session = session
         self.app_ctx: AppContext | None = None
@@ -241,6 +243,11 @@ class RequestContext(RequestState):
         else:
             self.host = None
 
+    @property
+    def pushed(self) -> bool:
+        """Whether this context is current: pushed (or made current) and not popped yet."""
+        return bool(self._tokens)
+
     # -- lazily built pieces ------------------------------------------------
 
     @property
@@ -248,9 +255,9 @@ class RequestContext(RequestState):
         """The WSGI environ of the request (built from the ASGI scope under ASGI)."""
         env = self._environ
         if env is None:
-            if self._environ_factory is None:
+            if self.environ_factory is None:
                 raise RuntimeError("This request context has neither environ nor ASGI scope.")
-            env = self._environ = self._environ_factory()
+            env = self._environ = self.environ_factory()
         return env
 
     @property
@@ -444,7 +451,7 @@ class RequestContext(RequestState):
         """
         ctx = self.__class__(self.app, self._environ, self.request, self.session)
         ctx._origin_app_ctx = self.app_ctx
-        ctx._environ_factory = self._environ_factory
+        ctx.environ_factory = self.environ_factory
         ctx.method, ctx.path, ctx.host = self.method, self.path, self.host
         ctx.url_rule, ctx.view_args = self.url_rule, self.view_args
         ctx.routing_exception = self.routing_exception

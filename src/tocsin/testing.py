@@ -263,7 +263,7 @@ class TestClient(Client):
 
     def _release_preserved(self) -> None:
         ctx, self._preserved = self._preserved, None
-        if ctx is not None and ctx._tokens:
+        if ctx is not None and ctx.pushed:
             ctx.deactivate()
 
     def __enter__(self) -> TestClient:

@@ -68,7 +68,7 @@ def handle(
         start_response(status, headers)
         tear_down(app, ctx, ctx.error)
     except BaseException as e:  # from the pipeline, or from sending what it returned
-        if ctx._tokens:  # teardown has not run (its step 17 pops the request context)
+        if ctx.pushed:  # teardown has not run (its step 17 pops the request context)
             finish_after_error(app, ctx, e)
         raise
     return (body,)
