@@ -1,7 +1,12 @@
-"""An ASGI HTTP scope as a server makes one, for the tests that call ``app.asgi`` directly."""
+"""A request as a server gives it, for the tests that call the app directly.
+
+An ASGI HTTP scope (for ``app.asgi``) and a WSGI environ (for ``app.wsgi_app``).
+"""
 
 from __future__ import annotations
 
+import io
+import sys
 import typing as t
 
 
@@ -23,4 +28,25 @@ def http_scope(
         "headers": headers or [(b"host", b"testserver")],
         "server": ("testserver", 80),
         "client": ("127.0.0.1", 5000),
+    }
+
+
+def wsgi_environ(path: str = "/") -> dict[str, t.Any]:
+    """A WSGI environ of a GET of *path* on ``localhost``, with an empty body."""
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "localhost",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
     }

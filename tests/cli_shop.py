@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
 import sys
 import typing as t
 from pathlib import Path
@@ -42,6 +44,22 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t.Iterator[None
     yield
     sys.modules.pop("cli_app", None)
     gc.collect()  # (its namespace and receivers, held in cycles with the module's functions)
+
+
+def run_program(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tocsin ARGS...`` as a program, in *cwd*, with no app or env file from outside."""
+    script = Path(sys.executable).with_name("tocsin")
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "tocsin"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TOCSIN_APP", "FLASK_APP")}
+    return subprocess.run(
+        [*argv, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**env, "TOCSIN_SKIP_DOTENV": "1"},
+        timeout=60,
+        check=False,
+    )
 
 
 def shop(*args: str, app: str = "") -> Result:

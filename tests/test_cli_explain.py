@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import typing as t
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli_shop import SHOP, isolated, output_of, shop, step_block
+from cli_shop import SHOP, isolated, output_of, run_program, shop, step_block
 from tocsin import Tocsin, lifecycle
 from tocsin.cli import cli
 from tocsin.signals import request_finished, request_started
@@ -426,18 +424,7 @@ def test_explain_alone_as_json() -> None:
 
 
 def test_the_tocsin_program(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("tocsin")
-    argv = [str(script)] if script.exists() else [sys.executable, "-m", "tocsin"]
-    env = {k: v for k, v in os.environ.items() if k not in ("TOCSIN_APP", "FLASK_APP")}
-    done = subprocess.run(
-        [*argv, "--app", str(SHOP), "explain", "GET", "/admin/users/7"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**env, "TOCSIN_SKIP_DOTENV": "1"},
-        timeout=60,
-        check=False,
-    )
+    done = run_program(tmp_path, "--app", str(SHOP), "explain", "GET", "/admin/users/7")
     assert done.returncode == 0, done.stderr
     assert done.stdout == USER_ROUTE
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 import typing as t
 from pathlib import Path
 
 import pytest
 
-from cli_shop import SHOP, isolated, output_of
+from cli_shop import SHOP, isolated, output_of, run_program
 from tocsin import Tocsin
 from tocsin.cli import cli
 from tocsin.signals import request_started
@@ -76,21 +73,6 @@ shop-stock-low           default         1  3         reorder        cli_app  as
 order-placed             cli_app.events  1  10        audit_order    cli_app  sync   any
 order-placed             cli_app.events  2  0         mail_order     cli_app  sync   app
 """
-
-
-def run_program(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("tocsin")
-    argv = [str(script)] if script.exists() else [sys.executable, "-m", "tocsin"]
-    env = {k: v for k, v in os.environ.items() if k not in ("TOCSIN_APP", "FLASK_APP")}
-    return subprocess.run(
-        [*argv, *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**env, "TOCSIN_SKIP_DOTENV": "1"},
-        timeout=60,
-        check=False,
-    )
 
 
 def test_the_tocsin_program(tmp_path: Path) -> None:

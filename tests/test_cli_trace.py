@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from cli_shop import SHOP, isolated, shop
+from cli_shop import SHOP, isolated, run_program, shop
 from tocsin import Tocsin
 from tocsin.cli import cli
 from tocsin.tracing import Tracer
@@ -195,17 +192,8 @@ def test_a_header_must_be_name_colon_value() -> None:
 
 
 def test_the_tocsin_program(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("tocsin")
-    argv = [str(script)] if script.exists() else [sys.executable, "-m", "tocsin"]
-    env = {k: v for k, v in os.environ.items() if k not in ("TOCSIN_APP", "FLASK_APP")}
-    done = subprocess.run(
-        [*argv, "--app", str(SHOP), "trace", "GET", "/admin/users/7", "--driver", "asgi"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**env, "TOCSIN_SKIP_DOTENV": "1"},
-        timeout=60,
-        check=False,
+    done = run_program(
+        tmp_path, "--app", str(SHOP), "trace", "GET", "/admin/users/7", "--driver", "asgi"
     )
     assert done.returncode == 0, done.stderr
     assert masked(done.stdout) == ["GET /admin/users/7 -> 200 (asgi)", *USER_TRACE.splitlines()]

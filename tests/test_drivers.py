@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import collections.abc as cabc
 import io
-import sys
 import threading
 import typing as t
 
 import pytest
 
+from asgi_scope import wsgi_environ
 from tocsin import Tocsin, has_app_context, has_request_context
 from tocsin.testing import TestClient
 from tocsin.wrappers import Response
@@ -70,7 +70,7 @@ def test_call_on_close_runs_once_when_the_server_closes_early(app: Tocsin) -> No
         response.call_on_close(lambda: closed.append("on_close"))
         return response
 
-    environ = _environ()
+    environ = wsgi_environ()
     body = app(environ, lambda status, headers, exc_info=None: None)
     assert next(iter(body)) == b"a"
     t.cast(t.Any, body).close()  # the client went away after the first chunk
@@ -100,26 +100,6 @@ def _record_teardown(app: Tocsin) -> list[str]:
         calls.append(f"app:{type(exc).__name__}")
 
     return calls
-
-
-def _environ(path: str = "/") -> dict[str, t.Any]:
-    return {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "localhost",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
@@ -168,7 +148,7 @@ def test_start_response_that_raises_gets_teardown_once(app: Tocsin) -> None:
     for path in ("/", "/stream"):
         calls.clear()
         with pytest.raises(OSError, match="the server cannot send"):
-            app(_environ(path), start_response)
+            app(wsgi_environ(path), start_response)
         assert calls == ["request:OSError", "app:OSError"]
         assert not has_request_context()
         assert not has_app_context()

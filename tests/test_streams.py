@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc as cabc
-import io
 import itertools
-import sys
 import time
 import typing as t
 
 import pytest
 
-from asgi_scope import http_scope
+from asgi_scope import http_scope, wsgi_environ
 from tocsin import (
     StreamAborted,
     Tocsin,
@@ -218,29 +216,9 @@ def test_stream_with_context_decorates_an_async_generator_function(
 # -- a stream cut short: StreamAborted under both drivers --------------------------------------
 
 
-def _wsgi_environ(path: str) -> dict[str, t.Any]:
-    return {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "localhost",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-
-
 def _wsgi_abort(app: Tocsin, path: str, chunks: int) -> list[bytes]:
     """A WSGI server whose client goes away after *chunks* chunks: it closes the body."""
-    body = app(_wsgi_environ(path), lambda status, headers, exc_info=None: None)
+    body = app(wsgi_environ(path), lambda status, headers, exc_info=None: None)
     got = list(itertools.islice(body, chunks))
     t.cast(t.Any, body).close()
     return got
@@ -340,7 +318,7 @@ def test_wsgi_body_closed_after_its_end_is_not_aborted(app: Tocsin) -> None:
     events: list[str] = []
     _record_teardown(app, events)
     app.add_url_rule("/s", "s", lambda: _sync_chunks(events, 1))
-    body = app(_wsgi_environ("/s"), lambda status, headers, exc_info=None: None)
+    body = app(wsgi_environ("/s"), lambda status, headers, exc_info=None: None)
     assert list(body) == [b"0:/s;"]
     t.cast(t.Any, body).close()  # the server closes the body after the last chunk, as it must
     assert events == ["chunk 0", "generator closed", *_torn_down("NoneType")]
@@ -356,7 +334,7 @@ def test_wsgi_body_that_fails_is_not_aborted(app: Tocsin) -> None:
         raise LookupError("broken body")
 
     app.add_url_rule("/s", "s", lambda: Response(failing()))
-    body = app(_wsgi_environ("/s"), lambda status, headers, exc_info=None: None)
+    body = app(wsgi_environ("/s"), lambda status, headers, exc_info=None: None)
     iterator = iter(body)
     assert next(iterator) == b"first"
     with pytest.raises(LookupError):

@@ -479,7 +479,7 @@ class Lifecycle:
 
 #: The steps one call does: steps 10, 11, 13 and 14 (a plain response), 16 to 19 (teardown).
 _RESPOND_DIRECT = ("make_response", "after_this_request", "save_session", "request_finished")
-_TEARDOWN = ("teardown_request", "pop_request_context", "teardown_appcontext", "pop_app_context")
+_TEARDOWN = tuple(s.name for s in lifecycle.phase("teardown"))
 #: Steps whose function is always a generator (it always waits for something).
 _ALWAYS_GENERATORS = frozenset(("before_first_request",))
 #: Hook steps whose only function is ``async``: what runs them without a generator.

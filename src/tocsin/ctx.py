@@ -138,6 +138,7 @@ class AppContext:
         self.app._pop_app_context(self, exc)
 
     def deactivate(self) -> None:
+        """Stop being current, with no teardown (the pipeline's steps 18 and 19 do that)."""
         _check_current(_cv_app, self, "app")
         _cv_app.reset(self._tokens.pop())
 

@@ -306,14 +306,7 @@ class _GuardedInput(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         """Read up to *size* bytes (all when negative or ``None``)."""
-        try:
-            if size is None or size < 0:
-                return self._stream.read()  # type: ignore[no-any-return]  # the server's bytes
-            return self._stream.read(size)  # type: ignore[no-any-return]
-        except HTTPException:
-            raise
-        except Exception as e:
-            raise _unreadable() from e
+        return self._guarded(self._stream.read, size)
 
     def readall(self) -> bytes:
         """The rest of the body."""
@@ -321,14 +314,17 @@ class _GuardedInput(io.RawIOBase):
 
     def readline(self, size: int | None = -1) -> bytes:
         """One line, of at most *size* bytes when given."""
+        return self._guarded(self._stream.readline, size)
+
+    @staticmethod
+    def _guarded(method: t.Callable[..., bytes], size: int | None) -> bytes:
+        """``method(size)`` (``method()`` for all), any non-HTTP error a ``ClientDisconnected``."""
         try:
-            if size is None or size < 0:
-                return self._stream.readline()  # type: ignore[no-any-return]
-            return self._stream.readline(size)  # type: ignore[no-any-return]
+            return method() if size is None or size < 0 else method(size)
         except HTTPException:
             raise
         except Exception as e:
-            raise _unreadable() from e
+            raise ClientDisconnected("The request body could not be read.") from e
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed's Buffer is wider
         """Read into *buffer*; the number of bytes read."""
@@ -336,10 +332,6 @@ class _GuardedInput(io.RawIOBase):
         count = len(data)
         buffer[:count] = data
         return count
-
-
-def _unreadable() -> ClientDisconnected:
-    return ClientDisconnected("The request body could not be read.")
 
 
 class _CappedStream(io.RawIOBase):

@@ -78,7 +78,7 @@ class DevTools:
         if EXTENSION in app.extensions:
             raise RuntimeError(f"the app {app.name!r} already has DevTools (app.extensions)")
         tracer = app.tracer if app.tracer is not None else Tracer(app)
-        tracer.subscribe(_ignore, began=self._began)
+        tracer.subscribe(began=self._began)
         app.extensions[EXTENSION] = self
         app.register_blueprint(blueprint(), url_prefix=self.url_prefix)
         if self.link_bar:
@@ -141,7 +141,3 @@ class DevTools:
             if self._ids.get(trace) == number:
                 return trace
         return None
-
-
-def _ignore(trace: Trace) -> None:
-    """The ``finished`` subscriber (DevTools only needs ``began``)."""

@@ -286,10 +286,6 @@ class Trace:
         at = self._now()
         raw.append((POINT, (signal, receivers), at, at, None, len(raw) + 1))
 
-    def _sent(self, at: int) -> None:
-        """Step 15 begins (the driver sends the response)."""
-        self._raw.append((STEP, _SEND, at))
-
     # -- reading ---------------------------------------------------------------------
 
     @property

@@ -8,7 +8,7 @@ import logging
 import time
 import typing as t
 
-from ._record import _SEND, Trace, _milliseconds, _record_watched, current
+from ._record import _SEND, STEP, Trace, _milliseconds, _record_watched, current
 from ._stats import WINDOW, Route, RouteStats, route_stats
 from ._wrap import Wrapper
 
@@ -92,27 +92,30 @@ class Tracer:
 
     def subscribe(
         self,
-        finished: t.Callable[[Trace], None],
+        finished: t.Callable[[Trace], None] | None = None,
         *,
         began: t.Callable[[RequestContext, Trace], None] | None = None,
     ) -> t.Callable[[], None]:
         """Call ``finished(trace)`` when each traced request is over (after step 19).
 
-        :param began: also called, as ``began(ctx, trace)``, when a traced
-            request begins (before step 1), to read what only the request
-            has (a header, say).
+        :param began: called, as ``began(ctx, trace)``, when a traced request
+            begins (before step 1), to read what only the request has (a
+            header, say). Either may be left out, not both.
         :return: a function that cancels the subscription.
 
         What a subscriber raises is logged (logger ``tocsin.tracing``), never
         raised into the request. Exporters (:mod:`tocsin.tracing.otel`) and
         tools (:mod:`tocsin.devtools`) are built on this.
         """
-        self._finished.append(finished)
+        if finished is None and began is None:
+            raise TypeError("subscribe() needs finished, began or both")
+        if finished is not None:
+            self._finished.append(finished)
         if began is not None:
             self._began.append(began)
 
         def cancel() -> None:
-            if finished in self._finished:
+            if finished is not None and finished in self._finished:
                 self._finished.remove(finished)
             if began is not None and began in self._began:
                 self._began.remove(began)
@@ -181,7 +184,7 @@ class Tracer:
             trace.rule = key
             trace.endpoint = rule.endpoint if rule is not None else None
             value = trace.server_timing(now) if self.server_timing else None
-            trace._raw.append((0, _SEND, now))  # (STEP) step 15 begins
+            trace._raw.append((STEP, _SEND, now))  # step 15 begins
         elif self.server_timing:
             value = "total;dur=" + _milliseconds(d)
         else:

@@ -12,6 +12,7 @@ import functools
 import logging
 import typing as t
 
+from ..lifecycle import phase
 from ._record import CALL, SIGNAL, STEP, current, timed_await
 
 if t.TYPE_CHECKING:
@@ -23,9 +24,7 @@ log = logging.getLogger("tocsin.tracing")
 
 #: Steps that may run in another context than the request's start (a streamed
 #: body closed by the server): their wrapper makes the request's trace current.
-_TEARDOWN = frozenset(
-    ("teardown_request", "pop_request_context", "teardown_appcontext", "pop_app_context")
-)
+_TEARDOWN = frozenset(s.name for s in phase("teardown"))
 
 
 class Wrapper:
@@ -158,57 +157,7 @@ class Wrapper:
 
     def call(self, kind: str, fn: t.Any, is_async: bool) -> tuple[t.Any, bool]:
         """*fn* (a hook, view, handler...), recording each call as a *kind* call."""
-        label = (kind, fn)
-        now = self._now
-        if is_async:
-
-            @functools.wraps(fn)
-            def traced_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                trace = current.get()
-                aw = fn(*args, **kwargs)
-                return aw if trace is None else timed_await(trace._raw, label, now, aw)
-
-            return traced_async, True
-
-        if kind == "view":  # called with the URL values only: no tuple of arguments
-
-            @functools.wraps(fn)
-            def traced_view(**kwargs: t.Any) -> t.Any:
-                trace = current.get()
-                if trace is None:
-                    return fn(**kwargs)
-                raw = trace._raw
-                i = len(raw)
-                raw.append(None)
-                t0 = now()
-                try:
-                    rv = fn(**kwargs)
-                except BaseException as e:
-                    raw[i] = (CALL, label, t0, now(), e, len(raw))
-                    raise
-                raw[i] = (CALL, label, t0, now(), None, len(raw))
-                return rv
-
-            return traced_view, False
-
-        @functools.wraps(fn)
-        def traced(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            trace = current.get()
-            if trace is None:
-                return fn(*args, **kwargs)
-            raw = trace._raw
-            i = len(raw)
-            raw.append(None)
-            t0 = now()
-            try:
-                rv = fn(*args, **kwargs)
-            except BaseException as e:
-                raw[i] = (CALL, label, t0, now(), e, len(raw))
-                raise
-            raw[i] = (CALL, label, t0, now(), None, len(raw))
-            return rv
-
-        return traced, False
+        return functools.wraps(fn)(_recorded((kind, fn), fn, self._now, is_async)), is_async
 
     def sent(self, signal: t.Any, app: Tocsin) -> t.Any:
         """A stand-in for *signal* that records its sends (for steps with async receivers)."""
@@ -264,13 +213,24 @@ def _tell(finished: list[t.Callable[[t.Any], None]], trace: t.Any) -> None:
 
 
 def _receiver(receiver: t.Any, now: t.Callable[[], int], is_async: bool = False) -> t.Any:
-    """*receiver*, recording its call in the current trace."""
-    label = ("receiver", receiver)
+    """*receiver*, recording its call in the current trace (made per send: no ``wraps``)."""
+    traced = _recorded(("receiver", receiver), receiver, now, is_async)
+    traced.__qualname__ = getattr(receiver, "__qualname__", "receiver")
+    return traced
+
+
+def _recorded(
+    label: tuple[str, t.Any], fn: t.Any, now: t.Callable[[], int], is_async: bool
+) -> t.Callable[..., t.Any]:
+    """*fn*, each call recorded in the current trace as a call named by *label*.
+
+    An ``async`` one is recorded until its awaitable is done (:func:`timed_await`).
+    """
     if is_async:
 
         def traced_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
             trace = current.get()
-            aw = receiver(*args, **kwargs)
+            aw = fn(*args, **kwargs)
             return aw if trace is None else timed_await(trace._raw, label, now, aw)
 
         return traced_async
@@ -278,20 +238,19 @@ def _receiver(receiver: t.Any, now: t.Callable[[], int], is_async: bool = False)
     def traced(*args: t.Any, **kwargs: t.Any) -> t.Any:
         trace = current.get()
         if trace is None:
-            return receiver(*args, **kwargs)
+            return fn(*args, **kwargs)
         raw = trace._raw
         i = len(raw)
         raw.append(None)
         t0 = now()
         try:
-            rv = receiver(*args, **kwargs)
+            rv = fn(*args, **kwargs)
         except BaseException as e:
             raw[i] = (CALL, label, t0, now(), e, len(raw))
             raise
         raw[i] = (CALL, label, t0, now(), None, len(raw))
         return rv
 
-    traced.__qualname__ = getattr(receiver, "__qualname__", "receiver")
     return traced
 
 
