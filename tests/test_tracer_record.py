@@ -10,6 +10,7 @@ import pytest
 from tocsin import Tocsin, lifecycle, render_template_string, render_template_string_async, session
 from tocsin.signals import (
     Namespace,
+    appcontext_pushed,
     got_request_exception,
     request_finished,
     request_started,
@@ -327,6 +328,38 @@ def test_a_raising_receiver_is_recorded_as_raised(app: Tocsin, client: TestClien
     )
 
 
+def test_step_one_done_alone_is_its_own_step(app: Tocsin, client: TestClient) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    def pushed(sender: t.Any, **extra: t.Any) -> None:
+        if failing:
+            raise RuntimeError("no app context for you")
+
+    appcontext_pushed.connect(pushed, app, weak=False)
+    tracer = Tracer(app)
+    failing = False
+    client.get("/")
+    trace = tracer.last
+    assert trace is not None
+    assert [s.covers for s in trace.steps if s.ran][:3] == [
+        ("push_app_context",),
+        ("push_request_context",),
+        ("match_url",),
+    ]
+    assert [c.kind for c in trace.step("push_app_context").calls] == ["receiver"]
+    failing = True
+    assert client.get("/").status_code == 500
+    trace = tracer.last
+    assert trace is not None
+    assert trace.ran[:2] == ["push_app_context", "handle_exception"]
+    assert trace.step("push_app_context").calls[0].outcome == "raised"
+    assert {"push_request_context", "match_url", "dispatch"} <= set(trace.skipped)
+
+
 def test_sampling_traces_one_request_in_two_and_counts_them_all(
     app: Tocsin, client: TestClient
 ) -> None:
@@ -341,6 +374,57 @@ def test_sampling_traces_one_request_in_two_and_counts_them_all(
     stats = tracer.stats()[("/<int:n>", "GET")]
     assert (stats.count, stats.statuses, stats.durations.samples) == (10, {200: 10}, 10)
     assert {name: s.count for name, s in stats.steps.items()}["dispatch"] == 5
+
+
+@pytest.mark.parametrize("sample", [0.3, 0.37, 0.01, 0.999, 1.0])
+def test_sampling_spreads_the_fraction_evenly_from_the_first_request(
+    app: Tocsin, client: TestClient, sample: float
+) -> None:
+    @app.route("/<int:n>")
+    def number(n: int) -> str:
+        return str(n)
+
+    tracer = Tracer(app, keep=300, sample=sample)
+    for n in range(300):
+        client.get(f"/{n}")
+    rate = round(sample * 1_000_000)
+    # Request n is traced when the fraction added per request crosses a whole number.
+    expected = [
+        f"/{n}" for n in range(300) if n == 0 or n * rate // 10**6 > (n - 1) * rate // 10**6
+    ]
+    assert [tr.path for tr in tracer.traces] == expected
+    assert len(expected) == 1 + 299 * rate // 10**6
+
+
+def test_traces_holds_every_trace_until_keep_is_reached(app: Tocsin, client: TestClient) -> None:
+    @app.route("/<int:n>")
+    def number(n: int) -> str:
+        return str(n)
+
+    tracer = Tracer(app, keep=50)
+    for n in range(30):
+        client.get(f"/{n}")
+    assert [tr.path for tr in tracer.traces] == [f"/{n}" for n in range(30)]
+    for n in range(30, 80):
+        client.get(f"/{n}")
+    assert [tr.path for tr in tracer.traces] == [f"/{n}" for n in range(30, 80)]
+
+
+def test_sampling_goes_on_after_a_capture(app: Tocsin, client: TestClient) -> None:
+    @app.route("/<int:n>")
+    def number(n: int) -> str:
+        return str(n)
+
+    tracer = Tracer(app, sample=0.25)
+    client.get("/0")  # traced: the first request is
+    with tracer.capture() as traces:
+        client.get("/1")
+        client.get("/2")
+    for n in range(3, 12):
+        client.get(f"/{n}")
+    assert [tr.path for tr in traces] == ["/1", "/2"]
+    assert [tr.path for tr in tracer.traces] == ["/0", "/1", "/2", "/6", "/10"]
+    assert tracer.stats()[("/<int:n>", "GET")].count == 12
 
 
 def test_an_unsampled_request_runs_the_plain_plan(app: Tocsin, client: TestClient) -> None:

@@ -1,12 +1,14 @@
 """The record of one request: flat while it is written, nested when it is read.
 
-While a request runs, its :class:`Trace` only appends to one list, ``_raw``:
-a step is a mark ``(STEP, names, start)`` (it lasts until the next step's
-mark); a call or a signal is one tuple ``(code, label, start, stop,
+While a request runs, its :class:`Trace` only appends to two lists. In
+``_marks``, a step is a mark ``(names, start, index)``: it lasts until the
+next step's mark, and its calls are those of ``_raw`` from *index* on. In
+``_raw``, a call or a signal is one tuple ``(code, label, start, stop,
 exception, end)`` at the index where it began, *end* being the index after
 its last child (what it called). Names are resolved, nesting is built and
 skipped steps are found only when the record is read (:attr:`Trace.steps`,
-:meth:`Trace.format`, :meth:`Trace.as_dict`).
+:meth:`Trace.format`, :meth:`Trace.as_dict`); the ``Server-Timing`` value
+is read from the marks alone.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ if t.TYPE_CHECKING:
 __all__ = ["Call", "Event", "Node", "Send", "Step", "Trace"]
 
 #: Record codes (the first field of a raw record).
-STEP, CALL, SIGNAL, POINT = 0, 1, 2, 3
-#: A raw record: a step's mark ``(STEP, names, start ns)``, or for a call or a signal
+CALL, SIGNAL, POINT = 1, 2, 3
+#: A raw record, of a call or a signal:
 #: ``(code, label, start ns, stop ns or None, exception, end index or None)``.
 Raw = tuple[t.Any, ...]
+#: A step's mark: ``(the names of the steps it covers, start ns, index in _raw)``.
+Mark = tuple[tuple[str, ...], int, int]
 
 #: The trace of the request being handled, for the wrappers of calls (set by
 #: :meth:`Tracer.begin` and by the teardown steps, which may run elsewhere).
@@ -36,6 +40,10 @@ current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("tocsin.t
 
 _NUMBER = {s.name: s.number for s in STEPS}
 _SEND = ("send_response",)
+#: The names of the first mark, made when the trace is (not by a wrapper): steps 1
+#: and 2, done by one call when step 3 follows it (see _top_marks).
+_OPENING = ("push_app_context", "push_request_context")
+_MATCH = ("match_url",)
 
 
 def dotted_name(obj: t.Any) -> str:
@@ -218,14 +226,16 @@ class Trace:
 
     #: The response status code, once known (step 15).
     status: int | None = None
-    #: The URL rule and endpoint the request matched (``None`` if none), once known.
-    rule: str | None = None
-    endpoint: str | None = None
+    #: The URL rule the request matched (a Werkzeug ``Rule``), once known (step 15).
+    _matched: t.Any = None
     #: Nanoseconds from the start of step 1 to the end of step 19, once finished.
     duration_ns: int | None = None
     _built: tuple[Step, ...] | None = None
     #: ``(time.time_ns(), clock())`` read once, from which :attr:`started` is derived.
     _epoch = (time.time_ns(), time.perf_counter_ns())
+
+    #: What gives the time (the tracer's clock).
+    _now: t.Callable[[], int] = time.perf_counter_ns
 
     def __init__(self, ctx: RequestContext, clock: t.Callable[[], int] | None = None) -> None:
         #: The request's method and path.
@@ -233,8 +243,23 @@ class Trace:
         self.path: str = ctx.path
         self._raw: list[Raw | None] = []
         self._sigs: list[int] = []  # the raw indexes of the signal sends under way
-        self._now = now = clock if clock is not None else time.perf_counter_ns
-        self._t0: int = now()
+        if clock is not None:
+            self._now = clock
+        self._t0: int = self._now()
+        #: Step 1 begins now (its entry is not wrapped: see Wrapper.__call__).
+        self._marks: list[Mark] = [(_OPENING, self._t0, 0)]
+
+    @property
+    def rule(self) -> str | None:
+        """The URL rule the request matched (``"/notes/<int:id>"``), ``None`` if none or not yet."""
+        matched = self._matched
+        return matched.rule if matched is not None else None
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the rule the request matched, ``None`` if none or not yet."""
+        matched = self._matched
+        return matched.endpoint if matched is not None else None
 
     @property
     def started(self) -> float:
@@ -333,25 +358,22 @@ class Trace:
     def server_timing(self, at: int | None = None) -> str:
         """The ``Server-Timing`` header value: each step so far, then ``total``.
 
-        Read from the flat record directly (it is made for every traced
-        response when ``server_timing`` is on): each metric is a prefix made
-        once per step name and a duration read from a table when it is under
-        a millisecond.
+        Read from the marks alone (it is made for every traced response when
+        ``server_timing`` is on): each metric is a prefix made once per step
+        name and, under a millisecond, a duration read from a table.
         """
         stop = self._now() if at is None else at
         under = _UNDER_MS
-        parts = []
-        name: str | None = None
+        parts: list[str] = []
+        name = ""
         start = 0
-        for rec in self._raw:
-            if rec is not None and rec[0] == STEP:
-                if name is not None:
-                    us = (rec[2] - start + 500) // 1000
-                    parts.append(_METRIC[name] + (under[us] if 0 <= us < 1000 else _ms3(us)))
-                name, start = rec[1][0], rec[2]
-        if name is not None:
-            us = (stop - start + 500) // 1000
-            parts.append(_METRIC[name] + (under[us] if 0 <= us < 1000 else _ms3(us)))
+        for names, at_, _ in self._marks:
+            if name:
+                us = (at_ - start + 500) // 1000
+                parts.append(name + (under[us] if 0 <= us < 1000 else _ms3(us)))
+            name, start = _METRIC[names[0]], at_
+        us = (stop - start + 500) // 1000
+        parts.append(name + (under[us] if 0 <= us < 1000 else _ms3(us)))
         us = (stop - self._t0 + 500) // 1000
         parts.append("total;dur=" + (under[us] if 0 <= us < 1000 else _ms3(us)))
         return ", ".join(parts)
@@ -455,13 +477,13 @@ class Trace:
     # -- building the nested view ------------------------------------------------------
 
     def _nodes(self, lo: int, hi: int) -> list[Node]:
-        """The calls and signals recorded from *lo* to *hi* (step marks in between are ignored)."""
+        """The calls and signals recorded from *lo* to *hi*."""
         raw, t0 = self._raw, self._t0
         out: list[Node] = []
         i = lo
         while i < hi:
             rec = raw[i]
-            if rec is None or rec[0] == STEP:  # began, not finished yet; or a Flask method's step
+            if rec is None:  # began, not finished yet
                 i += 1
                 continue
             code, label, start, stop, exc, end = rec
@@ -491,33 +513,52 @@ class Trace:
     def _top_steps(self) -> list[Step]:
         """The steps that ran, in order, each lasting until the next one's mark."""
         raw, t0 = self._raw, self._t0
-        marks: list[int] = []
-        i, n = 0, len(raw)
-        while i < n:  # the top level: step marks, and the calls and signals between them
-            rec = raw[i]
-            if rec is not None and rec[0] == STEP:
-                if not marks or raw[marks[-1]][1] != rec[1]:  # type: ignore[index]
-                    marks.append(i)  # (step 9 then the error path: one step 9)
-                i += 1
-            elif rec is not None and rec[5] is not None and rec[5] > i:
-                i = rec[5]
-            else:
-                i += 1
+        marks = self._top_marks()
         steps: list[Step] = []
-        for k, at in enumerate(marks):
-            _, label, start = raw[at]  # type: ignore[misc]
+        for k, (label, start, at) in enumerate(marks):
             if k + 1 < len(marks):
-                stop: int | None = raw[marks[k + 1]][2]  # type: ignore[index]
-                hi = marks[k + 1]
+                stop: int | None = marks[k + 1][1]
+                hi = marks[k + 1][2]
             else:
                 stop = None if self.duration_ns is None else t0 + self.duration_ns
-                hi = n
+                hi = len(raw)
             duration = None if stop is None else stop - start
-            children = tuple(self._nodes(at + 1, hi))
+            children = tuple(self._nodes(at, hi))
             steps.append(
                 Step(_NUMBER[label[0]], label[0], "ran", start - t0, duration, label, children)
             )
         return steps
+
+    def _top_marks(self) -> list[Mark]:
+        """The marks of the steps the pipeline ran (not those a call ran: a Flask method's).
+
+        A mark inside a call's span (made after the call began, before it
+        ended) is the call's. Step 9 marked again by the error path is one step.
+        """
+        raw = self._raw
+        spans: list[tuple[int, int, int | None]] = []  # the top-level calls: (index, end, stop)
+        i, n = 0, len(raw)
+        while i < n:
+            rec = raw[i]
+            if rec is not None and rec[5] is not None and rec[5] > i:
+                spans.append((i, rec[5], rec[3]))
+                i = rec[5]
+            else:
+                i += 1
+        marks = list(self._marks)
+        if len(marks) < 2 or marks[1][0] != _MATCH:  # step 2 was not done with step 1
+            marks[0] = (_OPENING[:1], marks[0][1], 0)
+        out: list[Mark] = []
+        for mark in marks:
+            _, start, at = mark
+            if any(
+                i < at < end or (at == end and (stop is None or start < stop))
+                for i, end, stop in spans
+            ):
+                continue
+            if not out or out[-1][0] != mark[0]:
+                out.append(mark)
+        return out
 
 
 #: ``"name;dur="`` for each step name, the start of its ``Server-Timing`` metric.

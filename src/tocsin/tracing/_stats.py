@@ -1,13 +1,14 @@
 """Per-route aggregates: counts and duration percentiles, bounded in memory.
 
 Every request (sampled or not) adds its duration to its route's
-:class:`Route`: one slot of a fixed ring of the last :data:`WINDOW`
-durations, one counter of its status, the maximum. Percentiles are
-computed from the ring when :meth:`Tracer.stats` is called.
+:class:`Route`: to a deque of the last :data:`WINDOW` durations, to the
+counter of its status, to the maximum. Percentiles are
+computed from the deque when :meth:`Tracer.stats` is called.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import typing as t
 from dataclasses import dataclass, field
@@ -19,28 +20,33 @@ __all__ = ["WINDOW", "Durations", "Route", "RouteStats", "StepStats", "percentil
 
 #: How many of a route's latest durations its percentiles are computed from (a power of 2).
 WINDOW = 1024
-_MASK = WINDOW - 1
 
 
 class Route:
     """The running aggregate of one route and method (written by :meth:`Tracer.annotate`)."""
 
-    __slots__ = ("codes", "count", "max", "method", "odd_codes", "ring", "rule")
+    __slots__ = ("add", "codes", "latest", "max", "method", "odd_codes", "rule")
 
     def __init__(self, rule: str | None, method: str) -> None:
         self.rule = rule
         self.method = method
-        self.count = 0
         self.max = 0
         #: Responses by status code (an index of a list is cheaper to bump than a dict's key).
         self.codes = [0] * 600
         #: Those of a code beyond 599.
         self.odd_codes: dict[int, int] = {}
-        self.ring = [0] * WINDOW
+        #: The latest :data:`WINDOW` durations, and what adds one.
+        self.latest: collections.deque[int] = collections.deque(maxlen=WINDOW)
+        self.add = self.latest.append
+
+    @property
+    def count(self) -> int:
+        """Requests counted."""
+        return sum(self.codes) + sum(self.odd_codes.values())
 
     def window(self) -> list[int]:
-        """The durations kept, in no particular order."""
-        return self.ring[: min(self.count, WINDOW)]
+        """The durations kept, oldest first."""
+        return list(self.latest)
 
     def statuses(self) -> dict[int, int]:
         """Responses by status code."""

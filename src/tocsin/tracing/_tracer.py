@@ -8,8 +8,8 @@ import logging
 import time
 import typing as t
 
-from ._record import _SEND, STEP, Trace, _milliseconds, _record_watched, current
-from ._stats import WINDOW, Route, RouteStats, route_stats
+from ._record import _SEND, Trace, _milliseconds, _record_watched, current
+from ._stats import Route, RouteStats, route_stats
 from ._wrap import Wrapper
 
 if t.TYPE_CHECKING:
@@ -21,12 +21,12 @@ __all__ = ["STATS_TRACES", "Tracer"]
 
 log = logging.getLogger("tocsin.tracing")
 
-assert WINDOW == 1024  # (annotate's ring index)
-
 #: How many of the latest sampled traces per-step figures are computed from.
 STATS_TRACES = 256
 #: The sampling counter's unit: ``sample`` is kept as parts per million.
 _ONE = 1_000_000
+#: The countdown of a tracer that samples nothing: never reaches 0.
+_NEVER = 1 << 62
 #: Methods a route's aggregates are kept for by name; any other is counted as ``OTHER``
 #: for requests no rule matched (their method is the client's choice: memory stays bounded).
 _METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
@@ -70,7 +70,10 @@ class Tracer:
         #: The fraction of requests traced in full.
         self.sample = sample
         self._rate = round(sample * _ONE)
-        self._acc = _ONE - self._rate if self._rate else 0  # the first request is traced
+        #: The sampling counter: what ``sample`` added since the last sampled request,
+        #: in parts per million, and how many requests are left until the next one.
+        self._residue = 0
+        self._skip = 0 if self._rate else _NEVER  # the first request is traced
         self._clock: t.Callable[[], int] = clock if clock is not None else time.perf_counter_ns
         if keep < 0:
             raise ValueError(f"keep must be a number of traces, 0 or more, not {keep!r}")
@@ -130,12 +133,13 @@ class Tracer:
         A sampled request's trace is kept, made current (for the wrappers of
         calls) and given to the ``began`` subscribers.
         """
-        acc = self._acc + self._rate
-        if acc < 1_000_000:  # (_ONE) not sampled: only timed, for stats()
-            self._acc = acc
+        skip = self._skip
+        if skip:  # not sampled: only timed, for stats()
+            self._skip = skip - 1
             ctx.trace_t0 = self._clock()
             return None
-        self._acc = acc - 1_000_000
+        if self._rate != _ONE:  # (every request is sampled: the countdown stays at 0)
+            self._schedule()
         trace = ctx.trace = Trace(ctx, self._clock)
         ctx.trace_t0 = trace._t0
         current.set(trace)
@@ -146,6 +150,16 @@ class Tracer:
         if self._began:
             self._tell_began(ctx, trace)
         return trace
+
+    def _schedule(self) -> None:
+        """Count down to the next sampled request: ``sample`` added per request reaches one."""
+        rate = self._rate
+        if not rate:
+            self._skip = _NEVER
+            return
+        gap = (_ONE - self._residue + rate - 1) // rate  # requests from this one to the next
+        self._residue += gap * rate - _ONE
+        self._skip = gap - 1
 
     def _tell_began(self, ctx: RequestContext, trace: Trace) -> None:
         for began in self._began:
@@ -164,14 +178,11 @@ class Tracer:
         direct = type(response) is tuple  # (status code, headers, body): see _pipeline.Direct
         status = response[0] if direct else response.status_code
         rule = ctx.url_rule
-        key = rule.rule if rule is not None else None
-        by_method = self._routes.get(key)
-        route = by_method.get(ctx.method) if by_method is not None else None
-        if route is None:
-            route = self._route(key, ctx.method)
-        n = route.count
-        route.ring[n & 1023] = d  # (_MASK)
-        route.count = n + 1
+        try:
+            route = self._routes[rule.rule if rule is not None else None][ctx.method]
+        except KeyError:
+            route = self._route(rule.rule if rule is not None else None, ctx.method)
+        route.add(d)
         if d > route.max:
             route.max = d
         try:
@@ -181,10 +192,9 @@ class Tracer:
         trace = ctx.trace
         if trace is not None:
             trace.status = status
-            trace.rule = key
-            trace.endpoint = rule.endpoint if rule is not None else None
+            trace._matched = rule
             value = trace.server_timing(now) if self.server_timing else None
-            trace._raw.append((STEP, _SEND, now))  # step 15 begins
+            trace._marks.append((_SEND, now, len(trace._raw)))  # step 15 begins
         elif self.server_timing:
             value = "total;dur=" + _milliseconds(d)
         else:
@@ -198,13 +208,12 @@ class Tracer:
 
     def _route(self, rule: str | None, method: str) -> Route:
         """A new route aggregate (once per rule and method)."""
+        by_method = self._routes.setdefault(rule, {})
         if rule is None and method not in _METHODS:
             method = "OTHER"
-            by_method = self._routes.get(rule)
-            if by_method is not None and method in by_method:
+            if method in by_method:
                 return by_method[method]
-        route = Route(rule, method)
-        self._routes.setdefault(rule, {})[method] = route
+        route = by_method[method] = Route(rule, method)
         return route
 
     # -- reading ----------------------------------------------------------------------------
@@ -213,7 +222,7 @@ class Tracer:
         """Per ``(rule, method)``: request count, statuses, duration percentiles, per-step figures.
 
         Durations run from step 1 to the response handed to the server (step
-        15); percentiles are over each route's latest requests (a ring of
+        15); percentiles are over each route's latest requests (up to
         :data:`~tocsin.tracing.WINDOW`), the maximum and counts over all of
         them. Per-step figures come from the latest sampled requests (up to
         :data:`STATS_TRACES`). Requests no rule matched have ``None`` as rule.
@@ -231,12 +240,14 @@ class Tracer:
         captured: list[Trace] = []
         self._captures.append(captured)
         self._rate = _ONE  # every request is sampled meanwhile
+        self._skip = 0
         try:
             yield captured
         finally:
             self._captures.remove(captured)
             if not self._captures:
                 self._rate = round(self.sample * _ONE)
+                self._schedule()
 
     def watch(self, namespace: Namespace) -> None:
         """Record the sends of every signal of *namespace* (custom signals) in traces.
@@ -253,7 +264,7 @@ class Tracer:
     def traces(self) -> list[Trace]:
         """The kept traces, oldest first."""
         latest = list(self._latest)
-        return latest[len(latest) - self.keep :]
+        return latest[max(0, len(latest) - self.keep) :]
 
     @property
     def last(self) -> Trace | None:

@@ -3,7 +3,8 @@
 Only the traced twin of an app's compiled lifecycle is wrapped (see
 :func:`tocsin._compile.compiled`): a request that is not sampled runs the
 plain plan and none of this. Each wrapper appends one raw record to the
-request's :class:`~tocsin.tracing.Trace` (see :mod:`tocsin.tracing._record`).
+request's :class:`~tocsin.tracing.Trace` (see :mod:`tocsin.tracing._record`):
+a step's wrapper, its mark; a call's, its call.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import typing as t
 
 from ..lifecycle import phase
-from ._record import CALL, SIGNAL, STEP, current, timed_await
+from ._record import CALL, SIGNAL, current, timed_await
 
 if t.TYPE_CHECKING:
     from ..app import Tocsin
@@ -44,11 +45,15 @@ class Wrapper:
     def __call__(self, names: str | tuple[str, ...], entry: t.Any) -> t.Any:
         """A plan entry that marks the start of step *names* (several: one call does them all).
 
-        A step lasts until the next one's mark; the last one (step 19) ends the trace.
+        A step lasts until the next one's mark; the last one (step 19) ends the
+        trace. The first (step 1, alone or with step 2) is left as it is: the
+        trace begins with its mark.
         """
         label = (names,) if isinstance(names, str) else names
         fn, work, kind = entry
         now = self._now
+        if label[0] == "push_app_context":
+            return entry
         if "pop_app_context" in label:  # the last step: it also ends the trace
             return self._last(label, entry)
         if label[0] in _TEARDOWN:  # may run in another context: make the trace current there
@@ -58,7 +63,7 @@ class Wrapper:
                 if trace is not None:
                     if current.get() is not trace:
                         current.set(trace)
-                    trace._raw.append((STEP, label, now()))
+                    trace._marks.append((label, now(), len(trace._raw)))
                 return fn(ctx, work, value)
 
             return (step_elsewhere, work, kind)
@@ -68,7 +73,7 @@ class Wrapper:
             def step_gen(ctx: t.Any, work: t.Any, value: t.Any) -> t.Any:
                 trace = ctx.trace
                 if trace is not None:
-                    trace._raw.append((STEP, label, now()))
+                    trace._marks.append((label, now(), len(trace._raw)))
                 return (yield from fn(ctx, work, value))
 
             return (step_gen, work, True)
@@ -76,7 +81,7 @@ class Wrapper:
         def step(ctx: t.Any, work: t.Any, value: t.Any) -> t.Any:
             trace = ctx.trace
             if trace is not None:
-                trace._raw.append((STEP, label, now()))
+                trace._marks.append((label, now(), len(trace._raw)))
             return fn(ctx, work, value)
 
         return (step, work, kind)
@@ -98,12 +103,12 @@ class Wrapper:
             trace = ctx.trace
             if trace is None or ctx.routing_exception is not None or ctx.method == "OPTIONS":
                 if trace is not None:
-                    trace._raw.append((STEP, label, now()))
+                    trace._marks.append((label, now(), len(trace._raw)))
                 return fn(ctx, wrapped, value)
             raw = trace._raw
-            i = len(raw) + 1
+            i = len(raw)
             t0 = now()
-            raw.append((STEP, label, t0))
+            trace._marks.append((label, t0, i))
             raw.append(None)
             try:
                 rv = view(**ctx.view_args)
@@ -129,7 +134,7 @@ class Wrapper:
                     return (yield from fn(ctx, work, value))
                 if current.get() is not trace:
                     current.set(trace)
-                trace._raw.append((STEP, label, now()))
+                trace._marks.append((label, now(), len(trace._raw)))
                 try:
                     return (yield from fn(ctx, work, value))
                 finally:
@@ -145,7 +150,7 @@ class Wrapper:
                 return fn(ctx, work, value)
             if current.get() is not trace:
                 current.set(trace)
-            trace._raw.append((STEP, label, now()))
+            trace._marks.append((label, now(), len(trace._raw)))
             try:
                 return fn(ctx, work, value)
             finally:
