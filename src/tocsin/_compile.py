@@ -540,8 +540,8 @@ def compiled(app: Tocsin, traced: bool = False) -> Lifecycle:
         c = app.compiled = Lifecycle(app)
     if traced:
         twin = c.twin
-        tracer = app.tracer
         if twin is None or twin.generation != c.generation:
+            tracer = app.tracer
             twin = c.twin = Lifecycle(app, tracer.wrapper() if tracer is not None else None)
         return twin
     return c

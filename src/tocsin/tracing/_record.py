@@ -243,9 +243,11 @@ class Trace:
         self.path: str = ctx.path
         self._raw: list[Raw | None] = []
         self._sigs: list[int] = []  # the raw indexes of the signal sends under way
-        if clock is not None:
+        if clock is None:
+            clock = time.perf_counter_ns
+        elif clock is not time.perf_counter_ns:  # a test's clock
             self._now = clock
-        self._t0: int = self._now()
+        self._t0: int = clock()
         #: Step 1 begins now (its entry is not wrapped: see Wrapper.__call__).
         self._marks: list[Mark] = [(_OPENING, self._t0, 0)]
 

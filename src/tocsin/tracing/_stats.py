@@ -25,7 +25,7 @@ WINDOW = 1024
 class Route:
     """The running aggregate of one route and method (written by :meth:`Tracer.annotate`)."""
 
-    __slots__ = ("add", "codes", "latest", "max", "method", "odd_codes", "rule")
+    __slots__ = ("codes", "latest", "max", "method", "odd_codes", "rule")
 
     def __init__(self, rule: str | None, method: str) -> None:
         self.rule = rule
@@ -35,9 +35,8 @@ class Route:
         self.codes = [0] * 600
         #: Those of a code beyond 599.
         self.odd_codes: dict[int, int] = {}
-        #: The latest :data:`WINDOW` durations, and what adds one.
+        #: The latest :data:`WINDOW` durations.
         self.latest: collections.deque[int] = collections.deque(maxlen=WINDOW)
-        self.add = self.latest.append
 
     @property
     def count(self) -> int:
