@@ -12,7 +12,9 @@ of the same driver. Rows:
   ``sample=0.01``.
 
 The targets (issue #14): ``sample=1.0`` at most +30%, ``sample=0.01`` at most
-+3%, Server-Timing at most +40%. For a figure that does not depend on the
++3%, Server-Timing at most +40%. "added us" is the median of the differences
+to the untraced app in the same round: what the tracer costs a request,
+whatever the untraced app's speed. For a figure that does not depend on the
 machine's load, count instructions instead: ``bench/instructions.py --only
 hello,traced-hello,traced-hello-1pc,traced-hello-timing,asgi-hello,asgi-traced-hello,...``.
 """
@@ -142,7 +144,7 @@ def main() -> None:
         for name in apps:
             measure(name, options.n // 10)  # warm up
             times[name].append(measure(name, options.n))
-    print("| tracer | us per request | overhead | target |\n|---|---|---|---|")
+    print("| tracer | us per request | added us | overhead | target |\n|---|---|---|---|---|")
     for name, samples in times.items():
         driver = apps[name][0]
         base = times[bases[driver]]
@@ -155,7 +157,8 @@ def main() -> None:
             if target is None
             else f"<= +{target:.0f}% {'PASS' if overhead <= target else 'MISS'}"
         )
-        print(f"| {name} | {median:.2f} | {overhead:+.1f}% | {bar} |")
+        added = statistics.median(s - b for s, b in zip(samples, base, strict=True))
+        print(f"| {name} | {median:.2f} | {added:+.2f} | {overhead:+.1f}% | {bar} |")
     loop.close()
     print(f"\n({options.rounds} interleaved rounds of {options.n} requests)")
 
