@@ -17,6 +17,13 @@ to the untraced app in the same round: what the tracer costs a request,
 whatever the untraced app's speed. For a figure that does not depend on the
 machine's load, count instructions instead: ``bench/instructions.py --only
 hello,traced-hello,traced-hello-1pc,traced-hello-timing,asgi-hello,asgi-traced-hello,...``.
+
+``--floor`` adds WSGI rows of stand-in tracers that do less than the real one
+for a request it does not sample, to show what each part of that cost is:
+the two calls the drivers make (``begin`` and the step-15 count) doing
+nothing; the same reading the clock at both ends; and the same with the real
+step-15 count (the route's counters), without the countdown to the next
+sampled request.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Any
 from werkzeug.test import EnvironBuilder
 
 from tocsin import Tocsin
+from tocsin.ctx import RequestContext
 from tocsin.tracing import Tracer
 
 ENVIRON = EnvironBuilder("/").get_environ()
@@ -59,6 +67,41 @@ ROWS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
     ("asgi off", "asgi", None),
     ("asgi sample=1.0", "asgi", {"sample": 1.0}),
     ("asgi sample=0.01", "asgi", {"sample": 0.01}),
+)
+
+
+class _NoopCalls(Tracer):
+    """The drivers' two calls per request, doing nothing (``--floor``)."""
+
+    def begin(self, ctx: RequestContext) -> None:
+        return None
+
+    def annotate(self, ctx: RequestContext, response: Any) -> None:
+        return None
+
+
+class _Clocked(_NoopCalls):
+    """The two calls, reading the clock at step 1 and at step 15 (``--floor``)."""
+
+    def begin(self, ctx: RequestContext) -> None:
+        clock = self._clock
+        ctx.trace_t0 = clock()
+
+    def annotate(self, ctx: RequestContext, response: Any) -> None:
+        clock = self._clock
+        ctx.trace_t0 = clock() - ctx.trace_t0
+
+
+class _Counted(_Clocked):
+    """The clock at step 1, then the real step-15 count; no countdown, no trace (``--floor``)."""
+
+    annotate = Tracer.annotate
+
+
+FLOORS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
+    ("wsgi floor: two no-op calls", "wsgi", {"kind": _NoopCalls}),
+    ("wsgi floor: + two clock readings", "wsgi", {"kind": _Clocked}),
+    ("wsgi floor: + the route's counters", "wsgi", {"kind": _Counted}),
 )
 TARGETS = {
     "sample=1.0": 30.0,
@@ -89,7 +132,9 @@ def make(driver: str, tracing: dict[str, Any] | None) -> Tocsin:
             return "Hello, World!"
 
     if tracing is not None:
-        Tracer(app, keep=50, **tracing)
+        options = dict(tracing)
+        kind = options.pop("kind", Tracer)
+        kind(app, keep=50, **options)
     return app
 
 
@@ -130,10 +175,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("-n", type=int, default=2000, help="requests per batch")
+    parser.add_argument(
+        "--floor", action="store_true", help="add the stand-in tracers' rows (see above)"
+    )
     options = parser.parse_args()
     loop = asyncio.new_event_loop()
-    apps = {name: (driver, make(driver, tracing)) for name, driver, tracing in ROWS}
-    bases = {driver: name for name, driver, tracing in ROWS if tracing is None}
+    rows = ROWS[:5] + FLOORS + ROWS[5:] if options.floor else ROWS
+    apps = {name: (driver, make(driver, tracing)) for name, driver, tracing in rows}
+    bases = {driver: name for name, driver, tracing in rows if tracing is None}
 
     def measure(name: str, n: int) -> float:
         driver, app = apps[name]
