@@ -33,7 +33,7 @@ import asyncio
 import gc
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 from werkzeug.test import EnvironBuilder
@@ -156,7 +156,7 @@ def asgi_us(loop: asyncio.AbstractEventLoop, app: Tocsin, n: int) -> float:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         return None
 
     async def calls() -> int:
