@@ -410,6 +410,29 @@ def test_traces_holds_every_trace_until_keep_is_reached(app: Tocsin, client: Tes
     assert [tr.path for tr in tracer.traces] == [f"/{n}" for n in range(30, 80)]
 
 
+def test_forget_drops_one_trace_and_keeps_its_counts(app: Tocsin, client: TestClient) -> None:
+    @app.route("/<int:n>")
+    def number(n: int) -> str:
+        return str(n)
+
+    tracer = Tracer(app, keep=3)
+    for n in range(4):
+        client.get(f"/{n}")
+    latest = tracer.traces
+    tracer.forget(latest[-1])  # the newest (the usual case)
+    tracer.forget(latest[0])  # one further back
+    tracer.forget(latest[0])  # already forgotten: nothing happens
+    assert [tr.path for tr in tracer.traces] == ["/0", "/2"]
+    assert tracer.stats()[("/<int:n>", "GET")].count == 4
+
+
+def test_from_config_reads_the_trace_keys(app: Tocsin) -> None:
+    app.config.update(TRACE_SAMPLE=0.25, TRACE_KEEP=7, TRACE_SERVER_TIMING=True)
+    tracer = Tracer.from_config(app)
+    assert (tracer.sample, tracer.keep, tracer.server_timing) == (0.25, 7, True)
+    assert app.tracer is tracer
+
+
 def test_sampling_goes_on_after_a_capture(app: Tocsin, client: TestClient) -> None:
     @app.route("/<int:n>")
     def number(n: int) -> str:

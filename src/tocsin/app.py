@@ -139,12 +139,7 @@ class Tocsin(RequestMethods, ResponseMaker, App):
         self.compiled = None
         config = self.config
         if config["TRACE"] and self.tracer is None:
-            Tracer(
-                self,
-                keep=config["TRACE_KEEP"],
-                server_timing=config["TRACE_SERVER_TIMING"] or config.get("TRACE_HEADER", False),
-                sample=config["TRACE_SAMPLE"],
-            )
+            Tracer.from_config(self)
 
     def _changed(self) -> None:
         """A registration changed: drop what was compiled from them."""

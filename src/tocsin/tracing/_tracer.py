@@ -89,6 +89,19 @@ class Tracer:
         app.tracer = self
         app._changed()  # compiled again, with a traced twin
 
+    @classmethod
+    def from_config(cls, app: Tocsin) -> Tracer:
+        """A tracer for *app* as its config's ``TRACE_*`` keys describe it (``TRACE`` aside)."""
+        config = app.config
+        return cls(
+            app,
+            keep=config.get("TRACE_KEEP", 50),
+            server_timing=bool(
+                config.get("TRACE_SERVER_TIMING") or config.get("TRACE_HEADER", False)
+            ),
+            sample=config.get("TRACE_SAMPLE", 1.0),
+        )
+
     def wrapper(self) -> Wrapper:
         """What the compiler wraps the traced plans' steps and calls with."""
         return Wrapper(self._clock, self._finished)
@@ -273,6 +286,14 @@ class Tracer:
         """The most recent trace, if any."""
         traces = self._latest
         return traces[-1] if traces and self.keep else None
+
+    def forget(self, trace: Trace) -> None:
+        """Stop keeping *trace* (a tool's own request, say); its route's counts stay."""
+        latest = self._latest
+        if latest and latest[-1] is trace:  # (the usual case: the request just finished)
+            latest.pop()
+        elif trace in latest:
+            latest.remove(trace)
 
     def clear(self) -> None:
         """Forget the kept traces and the aggregates."""

@@ -164,13 +164,7 @@ def instrument(
         )
     tracer = app.tracer
     if tracer is None:
-        config = app.config
-        tracer = Tracer(
-            app,
-            keep=config.get("TRACE_KEEP", 50),
-            server_timing=config.get("TRACE_SERVER_TIMING") or config.get("TRACE_HEADER", False),
-            sample=config.get("TRACE_SAMPLE", 1.0),
-        )
+        tracer = Tracer.from_config(app)
     if known_methods is None:
         env = os.environ.get("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS")
         names = [] if env is None else [m.strip() for m in env.split(",")]
