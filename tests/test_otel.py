@@ -537,7 +537,8 @@ def test_an_exception_that_reaches_the_server(
     assert server.status.status_code is StatusCode.ERROR
     attrs = dict(server.attributes or {})
     assert attrs["error.type"] == "ValueError"
-    assert "http.response.status_code" not in attrs
+    assert attrs["http.route"] == "/boom"
+    assert "http.response.status_code" not in attrs  # (the app sent none; the server sends 500)
     assert exception_events(server) == [("ValueError", "propagated")]
 
 

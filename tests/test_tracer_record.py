@@ -410,6 +410,79 @@ def test_traces_holds_every_trace_until_keep_is_reached(app: Tocsin, client: Tes
     assert [tr.path for tr in tracer.traces] == [f"/{n}" for n in range(30, 80)]
 
 
+def test_an_exception_that_propagates_is_counted_as_the_servers_500(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+
+    @app.route("/boom/<int:n>")
+    def boom(n: int) -> str:
+        raise ValueError(f"boom {n}")
+
+    tracer = Tracer(app, sample=0.5)  # the first request is traced, the second is not
+    for n in (1, 2):
+        with pytest.raises(ValueError, match=f"boom {n}"):
+            client.get(f"/boom/{n}")
+    (trace,) = tracer.traces
+    assert (trace.status, trace.rule, trace.path) == (500, "/boom/<int:n>", "/boom/1")
+    assert isinstance(trace.raised, ValueError) and str(trace.raised) == "boom 1"
+    assert trace.duration_ns is not None
+    assert "send" not in trace.ran  # step 15 did not run
+    assert trace.as_dict()["raised"] == {"type": "ValueError", "message": "boom 1"}
+    assert trace.format().splitlines()[1] == "raised to the server: ValueError: boom 1"
+    route = tracer.stats()[("/boom/<int:n>", "GET")]
+    assert (route.count, route.statuses, route.durations.samples) == (2, {500: 2}, 2)
+
+
+def test_a_failing_500_handler_is_counted_as_the_servers_500(
+    app: Tocsin, client: TestClient
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise ValueError("first")
+
+    @app.errorhandler(500)
+    def broken(e: Exception) -> str:
+        raise KeyError("second")
+
+    tracer = Tracer(app)
+    with pytest.raises(KeyError):
+        client.get("/boom")
+    trace = tracer.last
+    assert trace is not None and trace.status == 500
+    assert isinstance(trace.raised, KeyError)
+    assert tracer.stats()[("/boom", "GET")].statuses == {500: 1}
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def test_an_exception_whose_str_fails_is_still_shown(app: Tocsin, client: TestClient) -> None:
+    @app.route("/odd")
+    def odd() -> str:
+        raise Unprintable()
+
+    @app.errorhandler(Unprintable)
+    def answer(e: Unprintable) -> tuple[str, int]:
+        return "odd", 409
+
+    tracer = Tracer(app)
+    assert client.get("/odd").status_code == 409
+    trace = tracer.last
+    assert trace is not None
+    (view,) = [c for c in trace.calls if c.kind == "view"]
+    assert view.as_dict()["exception"] == {
+        "type": "Unprintable",
+        "message": "(str() of this Unprintable failed)",
+    }
+    assert "Unprintable: (str() of this Unprintable failed)" in trace.format()
+    json.dumps(trace.as_dict())
+
+
 def test_forget_drops_one_trace_and_keeps_its_counts(app: Tocsin, client: TestClient) -> None:
     @app.route("/<int:n>")
     def number(n: int) -> str:

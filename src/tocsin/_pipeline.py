@@ -134,8 +134,21 @@ def _error_path(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> P
     """An unhandled exception: the error path, then steps 10 to 14 on the 500 response.
 
     Errors in steps 10 to 14 are only logged now. An app that overrides
-    ``handle_exception`` gets *e* there instead, as in Flask.
+    ``handle_exception`` gets *e* there instead, as in Flask. What propagates
+    from here (``PROPAGATE_EXCEPTIONS``, a failing 500 handler) is told to
+    the tracer, if any: the server answers 500.
     """
+    try:
+        return (yield from _handle_error(app, ctx, plan, e))
+    except Exception as raised:
+        tracer = app.tracer
+        if tracer is not None:
+            tracer.propagated(ctx, raised)
+        raise
+
+
+def _handle_error(app: Tocsin, ctx: RequestContext, plan: Plan, e: Exception) -> Pipe:
+    """The body of :func:`_error_path`."""
     if "handle_exception" in plan.overridden:
         if not app.should_ignore_error(e):
             ctx.error = e

@@ -58,8 +58,16 @@ def dotted_name(obj: t.Any) -> str:
     return f"{module}.{qualname}" if module and module != "builtins" else qualname
 
 
+def exception_text(e: BaseException) -> str:
+    """``str(e)``, or a stand-in when the exception's own ``__str__`` fails."""
+    try:
+        return str(e)
+    except Exception:
+        return f"(str() of this {type(e).__qualname__} failed)"
+
+
 def _exception_dict(e: BaseException | None) -> dict[str, str] | None:
-    return None if e is None else {"type": type(e).__qualname__, "message": str(e)}
+    return None if e is None else {"type": type(e).__qualname__, "message": exception_text(e)}
 
 
 def _ms(ns: int | None) -> float | None:
@@ -226,6 +234,9 @@ class Trace:
 
     #: The response status code, once known (step 15).
     status: int | None = None
+    #: The exception that propagated out of the app to the server, if one did
+    #: (``PROPAGATE_EXCEPTIONS``); :attr:`status` is then 500, what servers answer.
+    raised: BaseException | None = None
     #: The URL rule the request matched (a Werkzeug ``Rule``), once known (step 15).
     _matched: t.Any = None
     #: Nanoseconds from the start of step 1 to the end of step 19, once finished.
@@ -415,6 +426,9 @@ class Trace:
             f"{self.method} {self.path} -> {self.status}"
             + (f" in {total / 1e6:.3f} ms" if self.duration_ns is not None else " (running)")
         ]
+        if self.raised is not None:
+            exc = self.raised
+            lines.append(f"raised to the server: {type(exc).__qualname__}: {exception_text(exc)}")
 
         def bar(start: int | None, duration: int | None) -> str:
             if start is None or not total:
@@ -434,7 +448,8 @@ class Trace:
                 if isinstance(node, Call):
                     mark = "" if node.outcome == "returned" else f" -> {node.outcome}"
                     if node.exception is not None:
-                        mark += f" {type(node.exception).__qualname__}: {node.exception}"
+                        exc = node.exception
+                        mark += f" {type(exc).__qualname__}: {exception_text(exc)}"
                     text = f"{pad}{node.kind} {node.name}{mark}"
                     lines.append(
                         f"|{bar(node.start_ns, node.duration_ns)}| "
@@ -468,6 +483,7 @@ class Trace:
             "method": self.method,
             "path": self.path,
             "status": self.status,
+            "raised": _exception_dict(self.raised),
             "started": self.started,
             "duration_ms": _ms(self.duration_ns),
             "steps": [s.as_dict() for s in self.steps],

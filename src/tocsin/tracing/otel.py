@@ -277,7 +277,7 @@ def _export(otel: otel_trace.Tracer, trace: Trace, request: _Request, detail: st
         attrs["http.route"] = route
     if trace.endpoint is not None:
         attrs["tocsin.endpoint"] = trace.endpoint
-    status = trace.status
+    status = trace.status if trace.raised is None else None  # (None: the app sent no response)
     if status is not None:
         attrs["http.response.status_code"] = status
     error = _request_error(trace.steps)
