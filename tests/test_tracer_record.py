@@ -410,6 +410,49 @@ def test_traces_holds_every_trace_until_keep_is_reached(app: Tocsin, client: Tes
     assert [tr.path for tr in tracer.traces] == [f"/{n}" for n in range(30, 80)]
 
 
+def test_before_first_request_and_after_this_request_functions_are_traced(
+    app: Tocsin, client: TestClient
+) -> None:
+    from tocsin import after_this_request
+
+    @app.before_first_request
+    def warm() -> None:
+        pass
+
+    @app.before_first_request
+    async def warm_async() -> None:
+        pass
+
+    @app.route("/")
+    def index() -> str:
+        @after_this_request
+        def once(response: t.Any) -> t.Any:
+            response.headers["X-Once"] = "1"
+            return response
+
+        return "ok"
+
+    tracer = Tracer(app)
+    first = client.get("/")
+    assert first.headers["X-Once"] == "1"
+    client.get("/")
+    one, two = tracer.traces
+    assert shape(one.step("before_first_request")) == (
+        "before_first_request",
+        [
+            ("call", "before_first_request", "warm", "returned"),
+            ("call", "before_first_request", "warm_async", "returned"),
+        ],
+    )
+    for trace in (one, two):  # (steps 10 and 11 are one call for a plain response)
+        step = trace.step("after_this_request")
+        assert "after_this_request" in step.covers
+        assert [(c.kind, short(c.name), c.outcome) for c in step.calls] == [
+            ("after_this_request", "once", "returned")
+        ]
+    assert "before_first_request" in two.skipped  # once per app
+
+
 def test_an_exception_that_propagates_is_counted_as_the_servers_500(
     app: Tocsin, client: TestClient
 ) -> None:

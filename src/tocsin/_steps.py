@@ -137,7 +137,7 @@ def match_url(ctx: RequestContext, work: None, value: t.Any) -> t.Any:
 
 def before_first_request(ctx: RequestContext, work: None, value: t.Any) -> Pipe:
     """Step 4: the ``before_first_request`` functions, once per app."""
-    yield ctx.app._run_before_first_request()
+    yield ctx.app._run_before_first_request(ctx.trace)
     return value
 
 
@@ -408,9 +408,10 @@ def not_a_response(fn: t.Callable[..., t.Any], rv: t.Any) -> t.NoReturn:
 
 
 def after_this_request(ctx: RequestContext, work: None, response: t.Any) -> t.Any:
-    """Step 11: this request's one-shot functions, in registration order."""
+    """Step 11: this request's one-shot functions, in registration order (traced if sampled)."""
     for fn in ctx._after_request_functions:
-        rv = fn(response)
+        trace = ctx.trace
+        rv = fn(response) if trace is None else trace.timed("after_this_request", fn, fn, response)
         response = rv if isinstance(rv, BaseResponse) else not_a_response(fn, rv)
     return response
 

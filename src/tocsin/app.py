@@ -31,7 +31,7 @@ from .helpers import (
 )
 from .sansio.app import App
 from .sessions import SecureCookieSessionInterface, SessionInterface
-from .tracing import Tracer
+from .tracing import Trace, Tracer
 from .wrappers import Request, Response
 from .wsgi import handle, request_context
 
@@ -157,8 +157,11 @@ class Tocsin(RequestMethods, ResponseMaker, App):
 
     # -- the lifecycle ------------------------------------------------------------------
 
-    async def _run_before_first_request(self) -> None:
-        """Step 4: run the ``before_first_request`` functions exactly once (threads and tasks)."""
+    async def _run_before_first_request(self, trace: Trace | None = None) -> None:
+        """Step 4: run the ``before_first_request`` functions exactly once (threads and tasks).
+
+        :param trace: the request's trace, if it is sampled: each call is recorded in it.
+        """
         import asyncio
 
         while not self._first_request_done:
@@ -169,7 +172,12 @@ class Tocsin(RequestMethods, ResponseMaker, App):
                 if self._first_request_done:
                     return
                 for f in self.before_first_request_funcs:
-                    rv = f()
+                    if trace is None:
+                        rv = f()
+                    elif is_async_callable(f):
+                        rv = trace.timed_async("before_first_request", f, f())
+                    else:
+                        rv = trace.timed("before_first_request", f, f)
                     if is_async_callable(f):
                         await rv
                 self._first_request_done = True
