@@ -332,6 +332,7 @@ def test_tracer_names_the_steps_of_the_table(app: Tocsin, client: TestClient, lo
     assert trace.skipped == ["handle_exception"]
     calls = [(e.name, e.detail.rsplit(".", 1)[-1]) for e in trace.events if e.kind == "call"]
     assert calls == [
+        ("before_first_request", "first"),
         ("url_value_preprocessor", "preprocess"),
         ("before_request", "before"),
         ("view", "index"),
