@@ -15,6 +15,7 @@ from tocsin.lifecycle import STEPS
 from tocsin.signals import Namespace
 from tocsin.testing import TestClient
 from tocsin.tracing import Tracer
+from tocsin.tracing._record import _record_watched
 
 #: A namespace of the app's own, found by the signals page as ``<module>.events``.
 events = Namespace()
@@ -191,8 +192,40 @@ def test_an_allow_that_raises_refuses_and_is_logged(
 def test_open_pages_answer_only_reading_methods(client: TestClient) -> None:
     response = client.post("/_tocsin/")
     assert response.status_code == 405
-    assert sorted(response.headers["Allow"].split(", ")) == ["GET", "HEAD", "OPTIONS"]
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert client.head("/_tocsin/").status_code == 200
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_options_advertises_only_the_methods_the_pages_answer(client: TestClient, url: str) -> None:
+    client.get("/")  # trace 1
+    response = client.options(url)
+    assert (response.status_code, response.data) == (200, b"")
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    for method in ("PUT", "PATCH", "DELETE", "POST", "TRACE", "CONNECT"):
+        refused = client.open(url, method=method)
+        assert refused.status_code == 405, method
+        assert refused.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize(
+    "url", ["/_tocsin//routes", "/_tocsin//signals", "/_tocsin/trace//1", "/_tocsin///"]
+)
+def test_doubled_slashes_are_the_apps_404_not_a_redirect(
+    app: Tocsin, client: TestClient, url: str
+) -> None:
+    client.get("/")  # trace 1
+    app.debug = False
+    unknown = client.get("/no/such/page")
+    for method in ("GET", "HEAD", "POST", "OPTIONS"):
+        response = client.open(url, method=method)
+        assert response.status_code == 404, method
+        assert response.data == (b"" if method == "HEAD" else unknown.data)
+        assert "Location" not in response.headers and "Allow" not in response.headers
+
+
+#: Statuses that mean nothing; the last two have non-ASCII digits (Arabic-Indic, fullwidth).
+WRONG_STATUSES = ["abc", "6xx", "99", "1000", "4x", "4\u0660\u0664", "4\uff10\uff14"]
 
 
 def test_bad_input_is_a_clear_4xx(client: TestClient) -> None:
@@ -202,12 +235,28 @@ def test_bad_input_is_a_clear_4xx(client: TestClient) -> None:
     assert "No trace #999999 is kept" in missing.text
     assert client.get("/_tocsin/trace/abc").status_code == 404
     assert client.get("/_tocsin/trace/-1").status_code == 404
-    assert client.get("/_tocsin/trace/999999.json").status_code == 404
-    for status in ("abc", "6xx", "99", "1000", "4x"):
-        for url in ("/_tocsin/", "/_tocsin/traces.json"):
-            response = client.get(url, query_string={"status": status})
-            assert response.status_code == 400, (url, status)
-            assert f"not {status!r}" in html.unescape(response.text)
+    for status in WRONG_STATUSES:
+        response = client.get("/_tocsin/", query_string={"status": status})
+        assert response.status_code == 400, status
+        assert f"not {status!r}" in html.unescape(response.text)
+
+
+def test_the_json_urls_answer_their_errors_in_json(client: TestClient) -> None:
+    client.get("/")
+    missing = client.get("/_tocsin/trace/999999.json")
+    assert (missing.status_code, missing.mimetype) == (404, "application/json")
+    assert missing.json == {"error": "No trace #999999 is kept (the tracer keeps the latest ones)."}
+    for status in WRONG_STATUSES:
+        response = client.get("/_tocsin/traces.json", query_string={"status": status})
+        assert (response.status_code, response.mimetype) == (400, "application/json"), status
+        assert response.json == {
+            "error": f"status must be a code such as 404 or a class such as 5xx, not {status!r}"
+        }
+    for url in ("/_tocsin/traces.json", "/_tocsin/stats.json", "/_tocsin/trace/1.json"):
+        refused = client.post(url)
+        assert (refused.status_code, refused.mimetype) == (405, "application/json"), url
+        assert refused.json == {"error": "these URLs answer GET, HEAD and OPTIONS, not POST"}
+        assert refused.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
 # -- the requests ----------------------------------------------------------------------------
@@ -437,6 +486,31 @@ def test_the_signals_page_lists_receivers_in_call_order(client: TestClient) -> N
     assert "(no receiver)" in sections["built-in"]
 
 
+@pytest.mark.usefixtures("receivers")
+def test_the_tracers_own_recorder_is_not_listed_as_a_receiver(
+    app: Tocsin, client: TestClient
+) -> None:
+    assert app.tracer is not None
+    app.tracer.watch(events)  # connects its recorder to every signal of the namespace
+    try:
+        assert len(list(order_placed.receivers_for(app))) == 4
+        page = client.get("/_tocsin/signals").text
+    finally:
+        events.disconnect_all(_record_watched)
+    mine = dict(re.findall(r"<h2>(.*?)</h2>(.*?)</section>", page, re.S))[f"{__name__}.events"]
+    assert cells(mine, "receiver-name") == [
+        f"{__name__}.audit",
+        f"{__name__}.notify",
+        f"{__name__}.mail",
+    ]
+    assert [tds(row)[1] for row in re.findall(r'<tr class="receiver">.*?</tr>', mine, re.S)] == [
+        "1",
+        "2",
+        "3",
+    ]
+    assert "_record_watched" not in page
+
+
 def test_another_apps_receivers_are_not_listed(app: Tocsin, client: TestClient) -> None:
     other = Tocsin("other")
     order_placed.connect(audit, sender=other)
@@ -563,3 +637,288 @@ def test_another_url_prefix(driver: str) -> None:
     assert client.get("/_tocsin/").status_code == 404
     with pytest.raises(ValueError, match="url_prefix must be a path"):
         DevTools(Tocsin("bad"), url_prefix="_tocsin")
+
+
+def test_the_tracer_installed_follows_the_trace_config_keys(driver: str) -> None:
+    app = Tocsin("configured", root_path="/nonexistent")
+    app.config.update(DEBUG=True, TRACE_SAMPLE=0.5, TRACE_KEEP=3, TRACE_SERVER_TIMING=True)
+    DevTools(app)
+    app.add_url_rule("/", "index", lambda: "hi")
+    assert app.tracer is not None
+    assert (app.tracer.sample, app.tracer.keep, app.tracer.server_timing) == (0.5, 3, True)
+    client = app.test_client(driver=driver)
+    responses = [client.get("/") for _ in range(10)]
+    assert all("total;dur=" in r.headers["Server-Timing"] for r in responses)
+    assert len(client.get("/_tocsin/traces.json").json["traces"]) == 3  # of 5 traced
+
+
+# -- the app's Jinja settings ------------------------------------------------------------------
+
+
+class NoAutoescape(Tocsin):
+    """An app whose templates are not HTML: Jinja's autoescape off for all of them."""
+
+    jinja_options = {"autoescape": False}
+
+
+class TextTemplates(Tocsin):
+    """An app that escapes none of its templates (``select_jinja_autoescape``)."""
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("app_class", [NoAutoescape, TextTemplates])
+def test_the_pages_escape_whatever_the_apps_jinja_settings(
+    app_class: type[Tocsin], driver: str
+) -> None:
+    app = app_class("unescaped", root_path="/nonexistent")
+    app.config.update(DEBUG=True)
+    DevTools(app)
+    app.add_url_rule("/echo/<path:p>", "echo", lambda p: "<html><body>echo</body></html>")
+    app.add_url_rule("/text", "text", lambda: render_template_string("{{ '<i>' }}"))
+    client = app.test_client(driver=driver)
+    assert client.get("/text").text == "<i>"  # (the app's own templates: as it chose)
+    evil = "/echo/<script>alert(1)</script>"
+    escaped = "/echo/&lt;script&gt;alert(1)&lt;/script&gt;"
+    landed = client.get(evil).text
+    assert "<script>" not in landed and f"GET {escaped}</code>" in landed  # the link bar
+    listing = client.get("/_tocsin/").text
+    assert "<script>" not in listing and f"<code>{escaped}</code>" in listing
+    assert cells(listing, "path") == [evil, "/text"]
+    (item,) = client.get("/_tocsin/traces.json", query_string={"path": "script"}).json["traces"]
+    page = client.get(item["url"]).text
+    assert "<script>" not in page and f'<code class="request">GET {escaped}</code>' in page
+    filtered = client.get("/_tocsin/", query_string={"path": '"><script>x</script>'}).text
+    assert "<script>x" not in filtered and 'value="&#34;&gt;&lt;script&gt;x' in filtered
+
+
+# -- the pages' own requests -----------------------------------------------------------------
+
+
+def test_viewing_the_pages_pushes_none_of_the_apps_traces_out(driver: str) -> None:
+    app = Tocsin("small_keep", root_path="/nonexistent")
+    app.config.update(DEBUG=True)
+    Tracer(app, keep=3)
+    DevTools(app)
+    app.add_url_rule("/<int:n>", "n", lambda n: str(n))
+    client = app.test_client(driver=driver)
+    for n in (1, 2, 3):
+        client.get(f"/{n}")
+    for _ in range(2):
+        for url in ("/_tocsin/", "/_tocsin/routes", "/_tocsin/signals", "/_tocsin/stats.json"):
+            assert client.get(url).status_code == 200
+    listed = client.get("/_tocsin/traces.json").json["traces"]
+    assert [tr["path"] for tr in listed] == ["/3", "/2", "/1"]
+    assert app.tracer is not None
+    assert [tr.path for tr in app.tracer.traces] == ["/1", "/2", "/3"]
+    assert client.get(listed[2]["url"]).status_code == 200  # the first one, still there
+
+    # The pages keep their latest 3 (keep) own requests, this one (not listed) included:
+    own = client.get("/_tocsin/traces.json?own=1").json["traces"]
+    paths = ["/_tocsin/trace/1", "/_tocsin/traces.json"]
+    assert [tr["path"] for tr in own] == [*paths, "/3", "/2", "/1"]
+    assert [tr["id"] for tr in own] == sorted((tr["id"] for tr in own), reverse=True)
+    assert client.get(own[0]["url"] + ".json").json["path"] == "/_tocsin/trace/1"
+    stats = client.get("/_tocsin/stats.json?own=1").json["routes"]
+    counts = {(s["rule"], s["method"]): s["count"] for s in stats}
+    assert counts[("/_tocsin/stats.json", "GET")] == 2  # counted all the same (not this one yet)
+
+
+def test_with_keep_0_the_bar_says_not_kept_and_the_list_says_why(driver: str) -> None:
+    app = Tocsin("keeps_nothing", root_path="/nonexistent")
+    app.config.update(DEBUG=True)
+    Tracer(app, keep=0)
+    DevTools(app)
+    app.add_url_rule("/", "index", lambda: "<html><body>home</body></html>")
+    client = app.test_client(driver=driver)
+    (found,) = bar(client.get("/"))
+    assert "<span>not kept</span>" in found and "/_tocsin/trace/" not in found
+    page = client.get("/_tocsin/").text
+    assert cells(page, "empty muted") == [
+        "The tracer keeps no trace (keep=0): the Routes page still counts every request."
+    ]
+    assert cells(client.get("/_tocsin/routes").text, "num count") == ["1"]
+
+
+# -- an exception in the waterfall --------------------------------------------------------------
+
+
+class Unprintable(Exception):
+    """An exception whose ``str()`` fails."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str for you")
+
+
+UNPRINTABLE = "(str() of this Unprintable failed)"
+
+
+def test_an_exception_whose_str_fails_is_shown_all_the_same(
+    app: Tocsin, client: TestClient
+) -> None:
+    @app.get("/unprintable")
+    def unprintable() -> str:
+        raise Unprintable
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/unprintable").status_code == 500
+    (item,) = client.get("/_tocsin/traces.json?path=unprintable").json["traces"]
+    assert client.get(f"/_tocsin/trace/{item['id']}.json").json == item
+    page = client.get(item["url"])
+    assert page.status_code == 200
+    (raised,) = re.findall(r'<tr class="call raised">.*?</tr>', page.text, re.S)
+    assert cells(raised, "error-type") == ["Unprintable"]
+    assert cells(raised, "error-message") == [UNPRINTABLE]
+
+
+def test_an_exception_propagated_to_the_server_shows_as_its_500(driver: str) -> None:
+    app = Tocsin("propagating", root_path="/nonexistent")
+    app.config.update(DEBUG=True)  # PROPAGATE_EXCEPTIONS unset: on in debug mode
+    DevTools(app)
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise ValueError("the <b>disk</b> is full")
+
+    @app.get("/unprintable")
+    def unprintable() -> str:
+        raise Unprintable
+
+    client = app.test_client(driver=driver)
+    for url, error in (("/boom", ValueError), ("/unprintable", Unprintable)):
+        with pytest.raises(error):
+            client.get(url)
+    listing = client.get("/_tocsin/?status=5xx").text
+    assert cells(listing, "path") == ["/unprintable", "/boom"]
+    assert cells(listing, "status") == ["500", "500"]
+    assert all(re.fullmatch(r"\d+\.\d{3} ms", d) for d in cells(listing, "num duration"))
+    assert cells(listing, "endpoint") == ["unprintable", "boom"]
+    item = client.get("/_tocsin/traces.json?path=boom").json["traces"][0]
+    assert (item["status"], item["rule"], item["endpoint"]) == (500, "/boom", "boom")
+    assert item["raised"] == {"type": "ValueError", "message": "the <b>disk</b> is full"}
+    assert isinstance(item["duration_ms"], float)
+    page = client.get(item["url"]).text
+    assert '<span class="status s5xx">500</span>' in page and "rule <code>/boom</code>" in page
+    (note,) = re.findall(r'<p class="raised error">.*?</p>', page, re.S)
+    assert "propagated out of the app to the server, which answered 500" in note
+    assert cells(note, "error-type") == ["ValueError"]
+    assert cells(note, "error-message") == ["the <b>disk</b> is full"]
+    assert "<b>disk" not in page
+    (other,) = client.get("/_tocsin/traces.json?path=unprintable").json["traces"]
+    note = re.findall(r'<p class="raised error">.*?</p>', client.get(other["url"]).text, re.S)[0]
+    assert cells(note, "error-message") == [UNPRINTABLE]
+    stats = client.get("/_tocsin/stats.json").json["routes"]
+    assert {s["rule"]: s["statuses"] for s in stats} == {
+        "/unprintable": {"500": 1},
+        "/boom": {"500": 1},
+    }
+    routes = client.get("/_tocsin/routes").text
+    assert sorted(cells(routes, "rule")) == ["/boom", "/unprintable"]
+    assert cells(routes, "statuses") == ["500 \u00d7 1", "500 \u00d7 1"]
+
+
+def test_a_view_an_earlier_step_answered_for_is_not_run_rather_than_skipped(
+    app: Tocsin, client: TestClient
+) -> None:
+    @app.before_request
+    def block() -> tuple[str, int] | None:
+        return ("<html><body>blocked</body></html>", 403) if request.path == "/notes/9" else None
+
+    def dispatch_row(number: int) -> str:
+        page = client.get(f"/_tocsin/trace/{number}").text
+        (row,) = re.findall(
+            r'<tr class="step [\w-]+">\s*<td><span class="step-number">8</span>.*?</tr>', page, re.S
+        )
+        return row
+
+    client.get("/notes/9")
+    blocked = client.get("/_tocsin/traces.json").json["traces"][0]
+    page = client.get(blocked["url"]).text
+    row = dispatch_row(blocked["id"])
+    assert row.startswith('<tr class="step not-run">') and '<td class="outcome">not run</td>' in row
+    assert "A step not run was passed over: an earlier step answered the request" in page
+    skipped = re.findall(
+        r'<tr class="step skipped">\s*<td><span class="step-number">\d+</span> '
+        r'<code class="step-name">(\w+)',
+        page,
+    )
+    assert "dispatch" not in skipped and "url_value_preprocessor" in skipped
+
+    client.get("/notes/3")  # the view ran
+    ran = client.get("/_tocsin/traces.json").json["traces"][0]
+    assert dispatch_row(ran["id"]).startswith('<tr class="step ran">')
+    assert "A step not run" not in client.get(ran["url"]).text
+    client.get("/nothing/here")  # no rule matched: dispatch raises the 404
+    missed = client.get("/_tocsin/traces.json").json["traces"][0]
+    assert dispatch_row(missed["id"]).startswith('<tr class="step ran">')
+
+
+# -- without a tracer ------------------------------------------------------------------------------
+
+
+def test_without_a_tracer_the_pages_say_so_and_the_json_is_empty(
+    app: Tocsin, client: TestClient
+) -> None:
+    client.get("/notes/1")
+    assert app.tracer is not None
+    app.tracer.uninstall()
+    notice = "The app has no tracer (app.tracer is None): no request is recorded."
+    for url in ("/_tocsin/", "/_tocsin/routes", "/_tocsin/signals"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert cells(page.text, "no-tracer error")[0].startswith(notice), url
+    assert cells(client.get("/_tocsin/").text, "empty muted") == [
+        "No request is kept: the app has no tracer."
+    ]
+    assert client.get("/_tocsin/traces.json").json == {"traces": []}
+    assert client.get("/_tocsin/stats.json").json == {"routes": []}
+    assert client.get("/_tocsin/trace/1").status_code == 404
+    assert client.get("/_tocsin/trace/1.json").status_code == 404
+    assert "<span>not traced</span>" in bar(client.get("/notes/2"))[0]
+
+    Tracer(app)  # another one: watched (numbered) from the first time the pages ask
+    client.get("/notes/3")
+    client.get("/notes/4")
+    listed = client.get("/_tocsin/traces.json").json["traces"]
+    assert [tr["path"] for tr in listed] == ["/notes/4", "/notes/3"]
+    assert listed[0]["id"] > listed[1]["id"]
+    assert client.get(listed[1]["url"]).status_code == 200
+    assert "No request is kept" not in client.get("/_tocsin/").text
+
+
+# -- the link bar and HTTP caching -----------------------------------------------------------
+
+
+def test_head_gets_the_bar_a_get_would(client: TestClient) -> None:
+    got = client.get("/notes/7")  # trace 1
+    head = client.head("/notes/7")  # trace 2: as many digits
+    assert head.data == b""
+    assert head.headers["Content-Length"] == got.headers["Content-Length"] == str(len(got.data))
+    assert "GET /notes/7</code>" in bar(got)[0]
+
+
+PAGE = "<!doctype html><html><body><p>cached</p></body></html>"
+
+
+@pytest.mark.parametrize("validator", ["etag", "last_modified"])
+def test_no_link_bar_on_a_page_a_cache_validates(
+    app: Tocsin, client: TestClient, validator: str
+) -> None:
+    @app.get("/cached")
+    def cached() -> Response:
+        response = Response(PAGE, mimetype="text/html")
+        if validator == "etag":
+            response.add_etag()
+        else:
+            response.last_modified = 1_700_000_000
+        return response.make_conditional(request)
+
+    first, second = client.get("/cached"), client.get("/cached")
+    assert first.text == second.text == PAGE
+    assert first.headers["Content-Length"] == str(len(PAGE))
+    if validator == "etag":
+        check = {"If-None-Match": first.headers["ETag"]}
+    else:
+        check = {"If-Modified-Since": first.headers["Last-Modified"]}
+    assert client.get("/cached", headers=check).status_code == 304

@@ -1,6 +1,7 @@
 """DevTools in a real browser: headless Chromium against tests/apps/devtools_app.py.
 
-The app is served on loopback by Werkzeug's server (WSGI) and by uvicorn (ASGI).
+The app is served on loopback by Werkzeug's server (WSGI) and by uvicorn (ASGI);
+so is :data:`UNESCAPED_APP`, an app with Jinja's autoescape off.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ pytestmark = needs_chromium
 __all__ = ["browser"]  # (the fixture, imported for pytest)
 
 
-def _command(server: str, port: int) -> list[str]:
+def _command(server: str, port: int, module: str = "devtools_app") -> list[str]:
     if server == "uvicorn":
         uvicorn = Path(sys.executable).parent / "uvicorn"
-        return [str(uvicorn), "--port", str(port), "--log-level", "warning", "devtools_app:app"]
+        return [str(uvicorn), "--port", str(port), "--log-level", "warning", f"{module}:app"]
     serve = (
-        "from werkzeug.serving import run_simple; import devtools_app; "
-        f"run_simple('127.0.0.1', {port}, devtools_app.app, threaded=True)"
+        f"from werkzeug.serving import run_simple; import {module}; "
+        f"run_simple('127.0.0.1', {port}, {module}.app, threaded=True)"
     )
     return [sys.executable, "-c", serve]
 
@@ -43,6 +44,47 @@ def base_url(
     env = {**os.environ, "PYTHONPATH": str(APPS)}
     command = _command(str(request.param), port)
     with serving(command, port, cwd=APPS, env=env, log=log, probe="/api/data") as url:
+        yield url
+
+
+#: An app whose templates are not HTML (autoescape off): DevTools must escape all the same.
+UNESCAPED_APP = """
+from tocsin import Tocsin
+from tocsin.devtools import DevTools
+
+
+class App(Tocsin):
+    jinja_options = {"autoescape": False}
+
+
+app = App(__name__)
+app.config.update(DEBUG=True)
+DevTools(app)
+
+
+@app.get("/api/data")
+def data():
+    return {"n": 1}
+
+
+@app.get("/echo/<path:anything>")
+def echo(anything):
+    return "<!doctype html><html><head><link rel=icon href=data:,></head><body>echo</body></html>"
+"""
+
+
+@pytest.fixture(scope="module", params=["werkzeug", "uvicorn"])
+def unescaped_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> cabc.Iterator[str]:
+    """:data:`UNESCAPED_APP` under a real server (WSGI, then ASGI) on a free loopback port."""
+    where = tmp_path_factory.mktemp("unescaped-app")
+    (where / "unescaped_app.py").write_text(UNESCAPED_APP)
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(where)}
+    command = _command(str(request.param), port, "unescaped_app")
+    log = where / "server.log"
+    with serving(command, port, cwd=where, env=env, log=log, probe="/api/data") as url:
         yield url
 
 
@@ -141,3 +183,22 @@ def test_routes_and_the_json(page: Page) -> None:
     routes = page.request.get("/_tocsin/stats.json").json()["routes"]
     assert ("/", "GET") in [(r["rule"], r["method"]) for r in routes]
     assert all(not (r["rule"] or "").startswith("/_tocsin") for r in routes)
+
+
+def test_a_crafted_url_runs_no_script_when_the_app_turns_autoescape_off(
+    browser: Browser, unescaped_url: str
+) -> None:
+    evil = "/echo/<img src=x onerror=alert(document.domain)>"
+    with fresh_page(browser, unescaped_url) as page:
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(evil)
+        expect(page.locator("#tocsin-devtools-bar code")).to_have_text(f"GET {evil}")
+        expect(page.locator("img")).to_have_count(0)  # shown as text, never made an element
+        page.goto("/_tocsin/")
+        expect(page.locator("tr.request .path").first).to_have_text(evil)
+        expect(page.locator("img")).to_have_count(0)
+        page.locator("tr.request .path a").first.click()
+        expect(page.locator("code.request")).to_have_text(f"GET {evil}")
+        expect(page.locator("img")).to_have_count(0)
+        assert dialogs == []

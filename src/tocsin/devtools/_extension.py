@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import threading
@@ -25,6 +26,9 @@ log = logging.getLogger("tocsin.devtools")
 EXTENSION = "tocsin.devtools"
 #: The config key that switches the link bar off (``False``) for an app.
 LINK_BAR_KEY = "TOCSIN_DEVTOOLS_LINK_BAR"
+#: How many of the pages' own requests DevTools keeps (per tracer, at most its ``keep``),
+#: apart from the tracer's kept traces, for ``?own=1``.
+OWN_KEPT = 20
 
 
 class DevTools:
@@ -42,8 +46,11 @@ class DevTools:
         it off for an app as well.
 
     The pages read the app's tracer (``app.tracer``); :meth:`init_app`
-    installs a :class:`~tocsin.tracing.Tracer` with its defaults (every
-    request traced, the latest 50 kept) when the app has none.
+    installs one built from the app's ``TRACE_*`` config keys
+    (:meth:`Tracer.from_config <tocsin.tracing.Tracer.from_config>`: by
+    default every request traced, the latest 50 kept) when the app has none.
+    The pages' own requests are not kept by the tracer: DevTools keeps the
+    latest :data:`OWN_KEPT` of them apart.
     """
 
     def __init__(
@@ -64,6 +71,12 @@ class DevTools:
         self._ids: weakref.WeakKeyDictionary[Trace, int] = weakref.WeakKeyDictionary()
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
+        #: The tracers whose traces are numbered as they begin.
+        self._watched: weakref.WeakSet[Tracer] = weakref.WeakSet()
+        #: Per tracer, the pages' own latest requests (not kept by the tracer).
+        self._own: weakref.WeakKeyDictionary[Tracer, collections.deque[Trace]] = (
+            weakref.WeakKeyDictionary()
+        )
         if app is not None:
             self.init_app(app)
 
@@ -77,8 +90,7 @@ class DevTools:
 
         if EXTENSION in app.extensions:
             raise RuntimeError(f"the app {app.name!r} already has DevTools (app.extensions)")
-        tracer = app.tracer if app.tracer is not None else Tracer(app)
-        tracer.subscribe(began=self._began)
+        self._watch(app.tracer if app.tracer is not None else Tracer.from_config(app))
         app.extensions[EXTENSION] = self
         app.register_blueprint(blueprint(), url_prefix=self.url_prefix)
         if self.link_bar:
@@ -103,6 +115,16 @@ class DevTools:
 
     # -- traces ----------------------------------------------------------------------------
 
+    def _watch(self, tracer: Tracer) -> None:
+        """Number *tracer*'s kept traces (oldest first), then each trace as its request begins."""
+        with self._lock:
+            if tracer in self._watched:
+                return
+            self._watched.add(tracer)
+        for trace in tracer.traces:
+            self.id_of(trace)
+        tracer.subscribe(began=self._began)
+
     def _began(self, ctx: RequestContext, trace: Trace) -> None:
         """Give each trace its number as its request begins."""
         self.id_of(trace)
@@ -110,7 +132,7 @@ class DevTools:
     def id_of(self, trace: Trace) -> int:
         """The number of *trace* in the pages' URLs (``/_tocsin/trace/7``).
 
-        Traces begun before DevTools was installed get theirs when first asked.
+        Traces begun before DevTools watched their tracer get theirs when first asked.
         """
         ids = self._ids
         found = ids.get(trace)
@@ -121,23 +143,47 @@ class DevTools:
                     found = ids[trace] = next(self._counter)
         return found
 
-    def tracer(self) -> Tracer:
-        """The current app's tracer.
+    def tracer(self) -> Tracer | None:
+        """The current app's tracer, ``None`` when it has none (``app.tracer.uninstall()``).
 
-        :raises RuntimeError: when it was uninstalled after DevTools started.
+        A tracer installed after DevTools is watched from the first time it is asked for.
         """
         tracer = current_app.tracer
-        if tracer is None:
-            raise RuntimeError("DevTools needs the app's tracer, and app.tracer is None")
+        if tracer is not None and tracer not in self._watched:
+            self._watch(tracer)
         return tracer
 
+    def keep_own(self, trace: Trace) -> None:
+        """Move *trace*, a request the pages serve, out of the tracer's kept traces into their own.
+
+        Viewing the pages then pushes none of the app's traces out; the route
+        counts of the tracer still count the request.
+        """
+        tracer = self.tracer()
+        if tracer is None:
+            return
+        tracer.forget(trace)
+        own = self._own.get(tracer)
+        if own is None:
+            with self._lock:
+                own = self._own.setdefault(
+                    tracer, collections.deque(maxlen=min(OWN_KEPT, tracer.keep))
+                )
+        own.append(trace)
+
     def traces(self, own: bool = False) -> list[Trace]:
-        """The kept traces, newest first; the pages' own requests only if *own*."""
-        return [tr for tr in reversed(self.tracer().traces) if own or not self.is_own(tr.path)]
+        """The kept traces, newest first; the pages' own requests too if *own*."""
+        tracer = self.tracer()
+        if tracer is None:
+            return []
+        kept = [tr for tr in tracer.traces if own or not self.is_own(tr.path)]
+        if own:
+            kept.extend(self._own.get(tracer, ()))
+        return sorted(kept, key=self.id_of, reverse=True)
 
     def find(self, number: int) -> Trace | None:
-        """The kept trace numbered *number*, if any."""
-        for trace in self.tracer().traces:
+        """The kept trace numbered *number* (the pages' own ones included), if any."""
+        for trace in self.traces(own=True):
             if self._ids.get(trace) == number:
                 return trace
         return None

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from .._async import is_async_callable
 from ..lifecycle import STEPS
 from ..signals import Namespace, connections, labelled_namespaces
-from ..tracing import Call, Node, RouteStats, Send, Trace
+from ..tracing import Call, Node, RouteStats, Send, Trace, exception_text
+from ..tracing._record import _record_watched  # (the tracer's recorder of watched namespaces)
 
 if t.TYPE_CHECKING:
     from ..app import Tocsin
@@ -18,13 +19,17 @@ __all__ = [
     "Filters",
     "Row",
     "WrongFilter",
+    "error_text",
     "route_rows",
     "signal_sections",
     "waterfall",
 ]
 
 _NUMBERS = {s.name: s.number for s in STEPS}
-_STATUS = re.compile(r"([1-5])(?:xx|XX|\d\d)")
+#: ASCII digits only (``\d`` would take other scripts' digits, Arabic-Indic ones, for 404).
+_STATUS = re.compile(r"[1-5](?:xx|XX|[0-9][0-9])")
+#: What a step not run shows when an earlier step answered the request.
+NOT_RUN = "not run"
 
 
 class WrongFilter(ValueError):
@@ -81,7 +86,7 @@ class Row:
     label: str
     #: A call's function (a render's template); a signal's receivers; ``""`` for a step.
     name: str
-    #: ``ran``, ``skipped``, ``returned``, ``raised``, ``running``, or ``sent``.
+    #: ``ran``, ``skipped``, ``not run``, ``returned``, ``raised``, ``running``, or ``sent``.
     outcome: str
     at_ms: float | None = None
     took_ms: float | None = None
@@ -97,8 +102,14 @@ class Row:
     number: int | None = None
 
 
-def waterfall(trace: Trace) -> list[Row]:
-    """Every step of *trace* in the order they ran (skipped ones too), each with its calls."""
+def waterfall(trace: Trace, has_view: bool = False) -> list[Row]:
+    """Every step of *trace* in the order they ran (skipped ones too), each with its calls.
+
+    *has_view*: the matched rule's endpoint has a view. Then a finished
+    request whose ``dispatch`` did not run had it passed over (an earlier
+    step answered or raised): that row is ``not run``, not ``skipped``.
+    """
+    passed_over = has_view and trace.rule is not None and trace.duration_ns is not None
     steps = trace.steps
     total = trace.duration_ns or max(
         ((s.start_ns or 0) + (s.duration_ns or 0) for s in steps), default=0
@@ -108,7 +119,8 @@ def waterfall(trace: Trace) -> list[Row]:
         for k, name in enumerate(step.covers or (step.name,)):
             number = _NUMBERS.get(name, step.number)
             if not step.ran:
-                rows.append(Row("step", 0, name, "", "skipped", number=number))
+                outcome = NOT_RUN if passed_over and name == "dispatch" else "skipped"
+                rows.append(Row("step", 0, name, "", outcome, number=number))
                 continue
             left, width = _bar(step.start_ns, step.duration_ns, total)
             rows.append(
@@ -135,7 +147,7 @@ def _nested(nodes: tuple[Node, ...], depth: int, total: int, rows: list[Row]) ->
     for node in nodes:
         if isinstance(node, Call):
             left, width = _bar(node.start_ns, node.duration_ns, total)
-            exc = node.exception
+            error_type, error_message = error_text(node.exception)
             rows.append(
                 Row(
                     "call",
@@ -147,8 +159,8 @@ def _nested(nodes: tuple[Node, ...], depth: int, total: int, rows: list[Row]) ->
                     _ms(node.duration_ns),
                     left,
                     width,
-                    "" if exc is None else type(exc).__qualname__,
-                    "" if exc is None else str(exc),
+                    error_type,
+                    error_message,
                 )
             )
             _nested(node.children, depth + 1, total, rows)
@@ -169,6 +181,13 @@ def _nested(nodes: tuple[Node, ...], depth: int, total: int, rows: list[Row]) ->
                 )
             )
             _nested(node.calls, depth + 1, total, rows)
+
+
+def error_text(e: BaseException | None) -> tuple[str, str]:
+    """An exception's type name and message (a stand-in if its ``__str__`` fails), or ``""``."""
+    if e is None:
+        return "", ""
+    return type(e).__qualname__, exception_text(e)
 
 
 def _bar(start: int | None, duration: int | None, total: int) -> tuple[float, float]:
@@ -219,11 +238,17 @@ def signal_sections(app: Tocsin) -> list[tuple[str, list[SignalRow]]]:
 
 
 def _signals_of(namespace: Namespace, app: Tocsin) -> list[SignalRow]:
+    """The signals of *namespace*, without the tracer's own recorder of watched namespaces."""
     rows = []
     for name, signal in list(namespace.items()):
+        found = [
+            c
+            for c in connections(signal, app)
+            if getattr(c.receiver, "func", None) is not _record_watched
+        ]
         receivers = tuple(
             Receiver(n, c.priority, _dotted(c.receiver), is_async_callable(c.receiver), c.for_any)
-            for n, c in enumerate(connections(signal, app), 1)
+            for n, c in enumerate(found, 1)
         )
         doc = vars(signal).get("__doc__") or ""  # (its own, not the class's)
         rows.append(SignalRow(name, str(doc).strip(), receivers))

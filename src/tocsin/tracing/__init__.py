@@ -25,7 +25,7 @@ runs the plain plans. Without a tracer there is no twin and no wrapper.
 
 from __future__ import annotations
 
-from ._record import Call, Event, Node, Send, Step, Trace
+from ._record import Call, Event, Node, Send, Step, Trace, exception_text
 from ._stats import WINDOW, Durations, RouteStats, StepStats
 from ._tracer import STATS_TRACES, Tracer
 from ._wrap import Wrapper
@@ -44,4 +44,5 @@ __all__ = [
     "Trace",
     "Tracer",
     "Wrapper",
+    "exception_text",
 ]

@@ -24,7 +24,7 @@ from ..lifecycle import STEPS
 if t.TYPE_CHECKING:
     from ..ctx import RequestContext
 
-__all__ = ["Call", "Event", "Node", "Send", "Step", "Trace"]
+__all__ = ["Call", "Event", "Node", "Send", "Step", "Trace", "exception_text"]
 
 #: Record codes (the first field of a raw record).
 CALL, SIGNAL, POINT = 1, 2, 3
